@@ -1,0 +1,137 @@
+"""Load the service configuration.
+
+Values come, lowest precedence first, from the field defaults below, the TOML
+file named by ``EDOCX_CONFIG`` (default ``config/edocx.toml``), and
+``EDOCX_*`` environment variables (nested keys joined by ``__``, e.g.
+``EDOCX_HTTP__PORT=9090``). Secrets never live in the file: key passphrases
+come from the environment or from a file the config names.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("config/edocx.toml")
+
+
+class HTTPSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Base address written into certificates (OCSP, CRL, TSA) and QR codes.
+    public_url: str = "http://127.0.0.1:8080/"
+    max_upload_mb: int = Field(default=50, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+
+class StorageSettings(BaseModel):
+    var_dir: Path = Path("var")
+
+    @property
+    def db_path(self) -> Path:
+        return self.var_dir / "edocx.sqlite3"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.var_dir / "blobs"
+
+
+class PKISettings(BaseModel):
+    # The certomancer template of the development PKI, rendered into var/pki.
+    template: Path = Path("certs/edocx-dev-pki.yml")
+    # Where generated keys, certificates and PKCS#12 files go.
+    dir: Path = Path("var/pki")
+    # Serve OCSP, CRL and RFC 3161 for the development PKI under /pki/.
+    serve: bool = True
+
+
+class KeySettings(BaseModel):
+    # File holding the passphrase of the agencies' PKCS#12 files. The
+    # environment variable EDOCX_KEY_PASSPHRASE wins over it.
+    passphrase_file: Path | None = Path("var/secrets/key-passphrase")
+
+
+class TrustSettings(BaseModel):
+    # PEM or DER certificates trusted as roots. Empty means: the development
+    # root under pki.dir (demo mode only).
+    anchors: list[Path] = Field(default_factory=list)
+    # hard-fail: a signature whose revocation status cannot be established is
+    # indeterminate, never valid.
+    revocation_mode: str = "hard-fail"
+
+
+class WorkerSettings(BaseModel):
+    processes: int = Field(default=2, ge=1, le=64)
+    task_timeout_s: float = Field(default=60.0, gt=0)
+    memory_limit_mb: int = Field(default=1536, ge=128)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EDOCX_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    # Demo mode creates three demo agencies, their keys and API tokens.
+    demo: bool = True
+    http: HTTPSettings = Field(default_factory=HTTPSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    pki: PKISettings = Field(default_factory=PKISettings)
+    keys: KeySettings = Field(default_factory=KeySettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("EDOCX_CONFIG", DEFAULT_CONFIG_FILE))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return init_settings, env_settings, toml
+
+    @property
+    def pki_url(self) -> str:
+        """Return the base address of the PKI services the hub serves."""
+        return self.http.public_url + "pki"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Return the settings, with ``overrides`` taking precedence."""
+    return Settings(**overrides)
+
+
+def read_key_passphrase(settings: Settings) -> bytes:
+    """Return the passphrase protecting the agencies' PKCS#12 files."""
+    from edocx.errors import ConfigurationError
+
+    from_env = os.environ.get("EDOCX_KEY_PASSPHRASE")
+    if from_env:
+        return from_env.encode("utf-8")
+
+    path = settings.keys.passphrase_file
+    if path is None or not path.is_file():
+        raise ConfigurationError(
+            "no key passphrase: set EDOCX_KEY_PASSPHRASE or keys.passphrase_file"
+        )
+    return path.read_bytes().strip()

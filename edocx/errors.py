@@ -1,0 +1,88 @@
+"""Errors of edocx, each with a stable code the HTTP layer maps to a problem type.
+
+Every error has a terse ``str`` for logs and a ``hint`` a person can act on.
+No error message carries a key, a passphrase or document bytes.
+"""
+
+from __future__ import annotations
+
+
+class EdocxError(Exception):
+    """Root of every error edocx raises on purpose."""
+
+    code = "internal"
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str, *, hint: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.hint = hint
+
+
+class ConfigurationError(EdocxError):
+    code = "configuration"
+    title = "The service is misconfigured"
+
+
+class InputError(EdocxError):
+    """The caller sent something the hub cannot accept."""
+
+    code = "invalid-input"
+    status = 400
+    title = "Invalid input"
+
+
+class PDFUnusableError(InputError):
+    code = "pdf-unusable"
+    status = 422
+    title = "Not a usable PDF"
+
+
+class PDFPasswordRequiredError(InputError):
+    code = "pdf-password-required"
+    status = 422
+    title = "The PDF is encrypted and needs its password"
+
+
+class PDFPermissionError(InputError):
+    code = "pdf-permission-denied"
+    status = 422
+    title = "The PDF's permissions forbid this change"
+
+
+class SigningError(EdocxError):
+    code = "signing-failed"
+    status = 502
+    title = "Signing failed"
+
+
+class TimestampError(SigningError):
+    code = "timestamp-unavailable"
+    title = "The timestamp authority did not answer"
+
+
+class VerificationError(EdocxError):
+    """A signature check refused a document."""
+
+    code = "signature-invalid"
+    status = 422
+    title = "The document's signatures do not pass"
+
+
+class WorkerError(EdocxError):
+    code = "worker-failed"
+    status = 500
+    title = "A worker process failed"
+
+
+class WorkerTimeoutError(WorkerError):
+    code = "worker-timeout"
+    status = 422
+    title = "The document took too long to process"
+
+
+class WorkerMemoryError(WorkerError):
+    code = "worker-memory"
+    status = 422
+    title = "The document needs more memory than allowed"

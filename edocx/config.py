@@ -56,6 +56,11 @@ class PKISettings(BaseModel):
     dir: Path = Path("var/pki")
     # Serve OCSP, CRL and RFC 3161 for the development PKI under /pki/.
     serve: bool = True
+    # Base address of those services as written into certificates; empty
+    # means "{http.public_url}pki".
+    url: str = ""
+    # Name of the certomancer architecture in the template.
+    arch: str = "edocx-dev"
 
 
 class KeySettings(BaseModel):
@@ -113,7 +118,7 @@ class Settings(BaseSettings):
     @property
     def pki_url(self) -> str:
         """Return the base address of the PKI services the hub serves."""
-        return self.http.public_url + "pki"
+        return (self.pki.url or self.http.public_url + "pki").rstrip("/")
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -19,6 +19,14 @@ class EdocxError(Exception):
         self.detail = detail
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the hint when an error crosses from a worker process.
+        return (_rebuild, (type(self), self.detail, self.hint))
+
+
+def _rebuild(cls: type[EdocxError], detail: str, hint: str | None) -> EdocxError:
+    return cls(detail, hint=hint)
+
 
 class ConfigurationError(EdocxError):
     code = "configuration"

@@ -1,0 +1,1 @@
+"""Demo mode: three agencies, their keys and tokens, and the demo run."""

@@ -1,0 +1,68 @@
+"""The loop a worker process runs: receive a call, run it, send the outcome.
+
+Runs in the child process only. The address-space limit turns a hostile
+document's runaway allocation into a ``MemoryError`` here instead of taking
+the machine down.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import resource
+import signal
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from edocx.errors import EdocxError
+
+logger = logging.getLogger(__name__)
+
+Outcome = tuple[str, Any]
+
+
+def serve(conn: Connection, memory_limit_bytes: int) -> None:
+    """Answer calls on ``conn`` until the parent closes it."""
+    # The parent handles Ctrl-C; a worker must not die mid-call on SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_memory(memory_limit_bytes)
+
+    while True:
+        try:
+            fn, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(_call(fn, args))
+
+
+def _limit_memory(limit: int) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Outcome:
+    try:
+        return ("ok", fn(*args))
+    except MemoryError:
+        return ("memory", None)
+    except EdocxError as e:
+        return ("error", _picklable(e))
+    except Exception as e:
+        logger.error("worker call %s failed:\n%s", _name(fn), traceback.format_exc())
+        return ("crash", f"{type(e).__name__} in {_name(fn)}")
+
+
+def _picklable(error: EdocxError) -> EdocxError | str:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return f"{type(error).__name__}: {error.detail}"
+    return error
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "__qualname__", repr(fn))

@@ -1,0 +1,133 @@
+"""A pool of worker processes with a time and a memory bound per call.
+
+``concurrent.futures.ProcessPoolExecutor`` cannot stop a call that runs too
+long: the pool here kills the worker that overruns and starts a fresh one,
+so one hostile file costs at most ``task_timeout_s`` of one core. Workers
+are started with the ``spawn`` method: forking a process that runs an event
+loop and threads copies their locks in whatever state they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import multiprocessing.connection
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from typing import Any, TypeVar
+
+from edocx.config import WorkerSettings
+from edocx.errors import (
+    EdocxError,
+    WorkerError,
+    WorkerMemoryError,
+    WorkerTimeoutError,
+)
+from edocx.workers import child
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_ctx = multiprocessing.get_context("spawn")
+
+
+class _Worker:
+    """One child process and the parent's end of its pipe."""
+
+    def __init__(self, memory_limit_bytes: int) -> None:
+        parent_end, child_end = _ctx.Pipe()
+        self.conn = parent_end
+        self.process: BaseProcess = _ctx.Process(
+            target=child.serve,
+            args=(child_end, memory_limit_bytes),
+            daemon=True,
+            name="edocx-worker",
+        )
+        self.process.start()
+        child_end.close()
+
+    def call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Send one call and wait for its outcome (blocking: run in a thread)."""
+        self.conn.send((fn, args))
+        return self.conn.recv()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """Run picklable top-level functions in bounded worker processes."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self._settings = settings
+        self._memory = settings.memory_limit_mb * 1024 * 1024
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._all: set[_Worker] = set()
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return self._settings.processes
+
+    async def start(self) -> None:
+        for _ in range(self._settings.processes):
+            worker = await asyncio.to_thread(_Worker, self._memory)
+            self._all.add(worker)
+            self._idle.put_nowait(worker)
+        logger.info("started %d worker processes", self._settings.processes)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in a worker; raise what it raised, bounded."""
+        if self._closed:
+            raise WorkerError("the worker pool is closed")
+        worker = await self._idle.get()
+        try:
+            outcome = await asyncio.wait_for(
+                asyncio.to_thread(worker.call, fn, args),
+                timeout=self._settings.task_timeout_s,
+            )
+        except TimeoutError:
+            await self._replace(worker)
+            raise WorkerTimeoutError(
+                f"processing exceeded {self._settings.task_timeout_s:g} s"
+            ) from None
+        except (EOFError, OSError, BrokenPipeError) as e:
+            await self._replace(worker)
+            raise WorkerError("a worker process died during the call") from e
+        except BaseException:
+            await self._replace(worker)
+            raise
+        self._idle.put_nowait(worker)
+        return _unwrap(outcome, fn)  # type: ignore[no-any-return]
+
+    async def _replace(self, worker: _Worker) -> None:
+        self._all.discard(worker)
+        await asyncio.to_thread(worker.kill)
+        if self._closed:
+            return
+        fresh = await asyncio.to_thread(_Worker, self._memory)
+        self._all.add(fresh)
+        self._idle.put_nowait(fresh)
+        logger.warning(
+            "replaced a worker process (exit code %s)", worker.process.exitcode
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        workers, self._all = self._all, set()
+        for worker in workers:
+            await asyncio.to_thread(worker.kill)
+
+
+def _unwrap(outcome: tuple[str, Any], fn: Callable[..., Any]) -> Any:
+    kind, value = outcome
+    if kind == "ok":
+        return value
+    if kind == "memory":
+        raise WorkerMemoryError("processing needed more memory than allowed")
+    if kind == "error" and isinstance(value, EdocxError):
+        raise value
+    raise WorkerError(f"worker call failed: {value}")

@@ -1,0 +1,88 @@
+"""Fixtures shared by the whole suite: settings, the test PKI and its services.
+
+One development PKI is made per test run, in a temporary directory, for a
+free loopback port; its OCSP, CRL and RFC 3161 services run for the whole
+run on the address its certificates name.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from edocx.config import Settings
+from edocx.demo.agencies import demo_subscribers
+from edocx.pki.devpki import PKILayout, init_pki, load_architecture
+from edocx.pki.server import PKIServerThread
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEST_PASSPHRASE = b"test passphrase, not a secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def test_data_dir() -> Path:
+    """The shared real-world inputs (EDOCX_TEST_DATA, default ../shared/data)."""
+    default = REPO_ROOT.parent / "shared" / "data"
+    path = Path(os.environ.get("EDOCX_TEST_DATA", default))
+    if not path.is_dir():
+        pytest.skip(f"test data not found at {path} (set EDOCX_TEST_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def passphrase() -> bytes:
+    return TEST_PASSPHRASE
+
+
+@pytest.fixture(scope="session")
+def pki_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory, pki_port: int) -> Settings:
+    """Settings for the run: a temporary var dir and a loopback public URL."""
+    var = tmp_path_factory.mktemp("var")
+    passphrase_file = var / "key-passphrase"
+    passphrase_file.write_bytes(TEST_PASSPHRASE)
+    return Settings(
+        demo=True,
+        http={
+            "host": "127.0.0.1",
+            "port": pki_port,
+            "public_url": f"http://127.0.0.1:{pki_port}/",
+        },
+        storage={"var_dir": var},
+        pki={"dir": var / "pki", "template": REPO_ROOT / "certs/edocx-dev-pki.yml"},
+        keys={"passphrase_file": passphrase_file},
+        workers={"processes": 2, "task_timeout_s": 60, "memory_limit_mb": 1536},
+    )
+
+
+@pytest.fixture(scope="session")
+def dev_pki(test_settings: Settings, passphrase: bytes) -> PKILayout:
+    return init_pki(test_settings, passphrase, demo_subscribers(), at=datetime.now(UTC))
+
+
+@pytest.fixture(scope="session")
+def pki_server(
+    dev_pki: PKILayout, test_settings: Settings, passphrase: bytes
+) -> Iterator[PKIServerThread]:
+    """OCSP, CRL and TSA on the address the test certificates name."""
+    arch = load_architecture(test_settings, passphrase)
+    server = PKIServerThread(arch, test_settings.pki_url)
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,68 @@
+"""The worker pool bounds time and memory and survives a bad call."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from edocx.config import WorkerSettings
+from edocx.errors import InputError, WorkerMemoryError, WorkerTimeoutError
+from edocx.workers.pool import WorkerPool
+
+
+def worker_pid() -> int:
+    return os.getpid()
+
+
+def sleep_for(seconds: float) -> str:
+    time.sleep(seconds)
+    return "woke"
+
+
+def allocate(megabytes: int) -> int:
+    block = bytearray(megabytes * 1024 * 1024)
+    return len(block)
+
+
+def refuse(detail: str) -> None:
+    raise InputError(detail, hint="send another file")
+
+
+@pytest.fixture
+async def pool():
+    settings = WorkerSettings(processes=1, task_timeout_s=2, memory_limit_mb=256)
+    pool = WorkerPool(settings)
+    await pool.start()
+    yield pool
+    await pool.close()
+
+
+async def test_runs_in_another_process(pool: WorkerPool) -> None:
+    assert await pool.run(worker_pid) != os.getpid()
+
+
+async def test_overrun_is_killed_and_worker_replaced(pool: WorkerPool) -> None:
+    first = await pool.run(worker_pid)
+
+    with pytest.raises(WorkerTimeoutError):
+        await pool.run(sleep_for, 30)
+
+    assert await pool.run(sleep_for, 0) == "woke"
+    assert await pool.run(worker_pid) != first
+
+
+async def test_memory_bound(pool: WorkerPool) -> None:
+    with pytest.raises(WorkerMemoryError):
+        await pool.run(allocate, 1024)
+
+    assert await pool.run(allocate, 8) == 8 * 1024 * 1024
+
+
+async def test_domain_error_crosses_with_hint(pool: WorkerPool) -> None:
+    with pytest.raises(InputError) as caught:
+        await pool.run(refuse, "bad file")
+
+    assert caught.value.detail == "bad file"
+    assert caught.value.hint == "send another file"

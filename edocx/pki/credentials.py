@@ -47,7 +47,9 @@ def load_signer(ref: CredentialRef) -> SimpleSigner:
 
 
 def _load(ref: CredentialRef) -> SimpleSigner:
-    signer = SimpleSigner.load_pkcs12(str(ref.p12_path), passphrase=ref.passphrase)
+    signer: SimpleSigner | None = SimpleSigner.load_pkcs12(
+        str(ref.p12_path), passphrase=ref.passphrase
+    )
     if signer is None:
         # pyHanko logs the reason and returns None on a wrong passphrase.
         raise ConfigurationError(

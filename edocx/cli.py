@@ -1,0 +1,100 @@
+"""The ``edocx`` command: serve the hub, manage the PKI, verify, demo, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from edocx.config import Settings, load_settings
+from edocx.errors import EdocxError
+from edocx.logsetup import configure_logging
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, as_json=settings.log_json)
+        status: int = args.run(args, settings)
+    except EdocxError as e:
+        print(f"edocx: {e.detail}", file=sys.stderr)
+        if e.hint:
+            print(f"hint: {e.hint}", file=sys.stderr)
+        return 3 if args.command == "verify" else 1
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edocx", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the hub (creates var/ if missing)")
+    serve.set_defaults(run=_serve)
+
+    pki = commands.add_parser("pki", help="the development PKI")
+    pki_commands = pki.add_subparsers(dest="pki_command", required=True)
+    pki_init = pki_commands.add_parser("init", help="create the development PKI")
+    pki_init.set_defaults(run=_pki_init)
+
+    verify = commands.add_parser("verify", help="verify a signed PDF offline")
+    verify.add_argument("file", type=Path)
+    verify.add_argument("--json", action="store_true", help="print the JSON report")
+    verify.set_defaults(run=_verify)
+
+    demo = commands.add_parser("demo", help="play the main job against the hub")
+    demo.add_argument("--url", default=None, help="hub address (default: config)")
+    demo.add_argument("--tokens", type=Path, default=None)
+    demo.add_argument("--data", type=Path, default=None, help="PDF folder")
+    demo.set_defaults(run=_demo)
+
+    bench = commands.add_parser("bench", help="measure against the bare libraries")
+    bench.add_argument("name", choices=["hub"])
+    bench.add_argument("--rounds", type=int, default=3)
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from edocx.web.server import run_server
+
+    return run_server(settings)
+
+
+def _pki_init(args: argparse.Namespace, settings: Settings) -> int:
+    from edocx.bootstrap import ensure_pki
+
+    layout = ensure_pki(settings)
+    print(f"development PKI in {layout.dir}")
+    return 0
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from edocx.verification.cli import run_verify_cli
+
+    return run_verify_cli(args.file, settings, json_output=args.json)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from edocx.demo.run import run_demo
+
+    return asyncio.run(
+        run_demo(settings, url=args.url, tokens=args.tokens, data_dir=args.data)
+    )
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from edocx.bench.hub import run_bench
+
+    return run_bench(settings, rounds=args.rounds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

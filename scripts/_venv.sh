@@ -1,0 +1,28 @@
+# Sourced by the scripts: make .venv and install edocx into it when needed.
+# Usage: ensure_venv [EXTRAS]   e.g. ensure_venv test
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO_ROOT/.venv"
+
+ensure_venv() {
+    local extras="${1:-}"
+    local spec="."
+    [ -n "$extras" ] && spec=".[$extras]"
+
+    if [ ! -x "$VENV/bin/python" ]; then
+        echo "edocx: creating $VENV" >&2
+        "${PYTHON:-python3}" -m venv "$VENV"
+        "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    fi
+
+    # Reinstall only when the project's requirements changed since last time.
+    local stamp="$VENV/.edocx-installed-${extras:-base}"
+    local want
+    want="$(sha256sum "$REPO_ROOT/pyproject.toml" | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        echo "edocx: installing $spec into $VENV" >&2
+        (cd "$REPO_ROOT" && "$VENV/bin/python" -m pip install --quiet -e "$spec")
+        echo "$want" > "$stamp"
+    fi
+}

@@ -1,0 +1,1 @@
+"""The hub's embedded state: SQLite database, migrations, blobs, repositories."""

@@ -1,0 +1,158 @@
+"""The SQLite database of the hub: connections, pragmas and transactions.
+
+One connection writes, behind an asyncio lock, in ``BEGIN IMMEDIATE``
+transactions; a small set of connections reads. The journal is in WAL mode
+with ``synchronous=FULL`` so that a commit that acknowledges a client is on
+disk. A write transaction never spans a network call or a worker call:
+:func:`assert_no_write_transaction` lets the code that makes such calls
+check it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from edocx.store.migrate import apply_migrations
+
+logger = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+Row = aiosqlite.Row
+
+_in_write = contextvars.ContextVar("edocx_in_write_transaction", default=False)
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+)
+
+
+class TransactionMisuseError(RuntimeError):
+    """A network or worker call was attempted inside a write transaction."""
+
+
+def assert_no_write_transaction(what: str) -> None:
+    """Raise when called while this task holds the write transaction."""
+    if _in_write.get():
+        raise TransactionMisuseError(f"{what} inside a write transaction")
+
+
+class Reader:
+    """Read access to the database through one connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+
+class Tx(Reader):
+    """A write transaction: the only way to change the database."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the last inserted row id."""
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.lastrowid or 0
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def changes(self) -> int:
+        return int(await self.fetch_value("SELECT changes()"))
+
+
+class Database:
+    """The hub's database file, opened with its pragmas and migrations."""
+
+    def __init__(self, path: Path, *, readers: int = 2) -> None:
+        self.path = path
+        self._reader_count = readers
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Open the connections and bring the schema up to date."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await apply_migrations(self._writer)
+
+        for _ in range(self._reader_count):
+            conn = await self._connect()
+            self._all_readers.append(conn)
+            self._readers.put_nowait(conn)
+        logger.info("opened database %s", self.path)
+
+    async def close(self) -> None:
+        for conn in self._all_readers:
+            await conn.close()
+        self._all_readers.clear()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    async def _connect(self) -> aiosqlite.Connection:
+        # isolation_level=None: the transactions below are explicit.
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        for pragma in PRAGMAS:
+            await conn.execute(pragma)
+        return conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        """Run a ``BEGIN IMMEDIATE`` transaction; commit unless it raises."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        if _in_write.get():
+            raise TransactionMisuseError("nested write transaction")
+
+        async with self._write_lock:
+            token = _in_write.set(True)
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(self._writer)
+                    await self._writer.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT may already have ended the transaction.
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    raise
+            finally:
+                _in_write.reset(token)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Reader]:
+        """Lend a reading connection, inside a snapshot (deferred) transaction."""
+        conn = await self._readers.get()
+        try:
+            await conn.execute("BEGIN")
+            try:
+                yield Reader(conn)
+            finally:
+                await conn.execute("COMMIT")
+        finally:
+            self._readers.put_nowait(conn)

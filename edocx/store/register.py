@@ -1,0 +1,90 @@
+"""The number register: every number handed out per agency and year.
+
+Numbers are taken under the write lock (``BEGIN IMMEDIATE``), so two issues
+never get the same one; the UNIQUE key and the triggers of the schema make
+sure a number is never removed or handed out twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from edocx.store.db import Reader, Row, Tx
+from edocx.store.models import NumberEntry, NumberState
+
+
+def _entry(row: Row) -> NumberEntry:
+    return NumberEntry(
+        agency_id=row["agency_id"],
+        year=row["year"],
+        number=row["number"],
+        document_id=row["document_id"],
+        state=NumberState(row["state"]),
+        reason=row["reason"],
+        reserved_at=row["reserved_at"],
+        settled_at=row["settled_at"],
+    )
+
+
+async def reserve_next(
+    tx: Tx, *, agency_id: int, year: int, document_id: int, at: datetime
+) -> int:
+    """Take the next number of ``year`` for the agency, in state reserved."""
+    last = await tx.fetch_value(
+        "SELECT MAX(number) FROM number_register WHERE agency_id = ? AND year = ?",
+        (agency_id, year),
+    )
+    number = (last or 0) + 1
+    await tx.execute(
+        "INSERT INTO number_register (agency_id, year, number, document_id, state,"
+        " reserved_at) VALUES (?,?,?,?,'reserved',?)",
+        (agency_id, year, number, document_id, at.isoformat()),
+    )
+    return number
+
+
+async def settle(
+    tx: Tx,
+    *,
+    agency_id: int,
+    year: int,
+    number: int,
+    state: NumberState,
+    reason: str | None,
+    at: datetime,
+) -> None:
+    """Mark a reserved number issued, or voided with its reason."""
+    if state is NumberState.RESERVED:
+        raise ValueError("a number is settled as issued or voided")
+    await tx.execute(
+        "UPDATE number_register SET state = ?, reason = ?, settled_at = ?"
+        " WHERE agency_id = ? AND year = ? AND number = ? AND state = 'reserved'",
+        (state.value, reason, at.isoformat(), agency_id, year, number),
+    )
+    if await tx.changes() != 1:
+        raise RuntimeError(f"number {number}/{year} is not reserved")
+
+
+async def reservation_for(db: Reader, document_id: int) -> NumberEntry | None:
+    """Return the open reservation of a document, if an issue is running."""
+    row = await db.fetch_one(
+        "SELECT * FROM number_register WHERE document_id = ? AND state = 'reserved'",
+        (document_id,),
+    )
+    return None if row is None else _entry(row)
+
+
+async def stale_reservations(db: Reader) -> list[NumberEntry]:
+    rows = await db.fetch_all(
+        "SELECT * FROM number_register WHERE state = 'reserved' ORDER BY reserved_at"
+    )
+    return [_entry(row) for row in rows]
+
+
+async def list_register(db: Reader, *, agency_id: int, year: int) -> list[NumberEntry]:
+    rows = await db.fetch_all(
+        "SELECT * FROM number_register WHERE agency_id = ? AND year = ?"
+        " ORDER BY number",
+        (agency_id, year),
+    )
+    return [_entry(row) for row in rows]

@@ -1,0 +1,158 @@
+"""Prepare an uploaded draft for signing.
+
+Rules, in order:
+
+1. A file no parser can read is refused (``PDFUnusableError``).
+2. An encrypted file needs its password (``PDFPasswordRequiredError``); with
+   the user password, its permissions must allow modifying the document and
+   adding form fields (``PDFPermissionError``). A draft is not yet an official
+   document and every recipient and verifier must be able to read what the
+   hub issues, so an encrypted draft is decrypted and rewritten in full,
+   without encryption; the uploader is told so in the warnings.
+3. A file that reads only in pyHanko's lenient mode, or that mixes classic
+   and stream cross-references, is rewritten in full so that every later
+   revision reads in strict mode.
+4. A draft that already carries a signature is never rewritten: that would
+   break the signature; when rule 2 or 3 would need a rewrite, the draft is
+   refused instead. It is not changed at all: a verifier classes new text
+   fields after a signature as a modification the signer did not allow, so
+   such a draft gets no number and date fields, and its seal signature shows
+   the number and date at the head of page 1 instead (see ``issue``). A
+   certification signature would forbid the hub's signatures' fields, so such
+   drafts are refused.
+5. Otherwise, in one incremental update, annotations embedded directly in
+   pages become indirect objects (see ``normalise``) and the number and date
+   fields are added to page 1.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.writer import copy_into_new_writer
+
+from edocx.errors import PDFPermissionError, PDFUnusableError
+from edocx.signing import fields
+from edocx.signing.jobs import PreparedDraft
+from edocx.signing.normalise import index_annotations
+from edocx.signing.reading import (
+    PARSER_FAILURES,
+    OpenedPDF,
+    open_pdf,
+    page_count,
+    read_strict,
+)
+
+logger = logging.getLogger(__name__)
+
+DECRYPTED_WARNING = (
+    "The draft was encrypted; the hub decrypted it and rewrote it without "
+    "encryption so that every recipient and verifier can read the issued "
+    "document."
+)
+REPAIRED_WARNING = (
+    "The draft's internal structure did not follow the PDF standard strictly; "
+    "the hub rewrote the file in full before signing. Its content is unchanged."
+)
+SIGNED_WARNING = (
+    "The draft already carries {count} signature(s); the hub keeps them, only "
+    "appends to the file, and shows the number and date in the agency's seal "
+    "at the head of page 1."
+)
+
+
+def prepare_draft(pdf: bytes, password: str | None) -> PreparedDraft:
+    """Check, repair or decrypt a draft and add the number and date fields.
+
+    Raises ``PDFUnusableError``, ``PDFPasswordRequiredError`` or
+    ``PDFPermissionError`` for drafts the hub cannot take (module docstring).
+    """
+    opened = open_pdf(pdf, password)
+    signatures = len(opened.reader.embedded_signatures)
+    needs_rewrite = _needs_rewrite(opened)
+    warnings: list[str] = []
+
+    if signatures:
+        _check_signed_draft(opened, needs_rewrite)
+        warnings.append(SIGNED_WARNING.format(count=signatures))
+        result, pages = pdf, page_count(opened.reader)
+    else:
+        base = pdf
+        if needs_rewrite:
+            warnings.append(DECRYPTED_WARNING if opened.encrypted else REPAIRED_WARNING)
+            base = _rewrite(opened)
+        result, pages = _with_issue_fields(base)
+
+    rewritten = needs_rewrite and not signatures
+    logger.info(
+        "draft prepared: %d page(s), rewritten=%s, existing signatures=%d",
+        pages,
+        rewritten,
+        signatures,
+    )
+    return PreparedDraft(
+        pdf=result,
+        page_count=pages,
+        rewritten=rewritten,
+        existing_signatures=signatures,
+        warnings=tuple(warnings),
+    )
+
+
+def _needs_rewrite(opened: OpenedPDF) -> bool:
+    hybrid = bool(opened.reader.xrefs.hybrid_xrefs_present)
+    return opened.encrypted or not opened.strict or hybrid
+
+
+def _check_signed_draft(opened: OpenedPDF, needs_rewrite: bool) -> None:
+    if needs_rewrite:
+        reason = (
+            "is encrypted"
+            if opened.encrypted
+            else "does not follow the PDF standard strictly"
+        )
+        raise PDFUnusableError(
+            f"the draft {reason} and already carries a signature; rewriting "
+            "it would break that signature",
+            hint="upload the draft before it was signed, unencrypted",
+        )
+    for sig in opened.reader.embedded_signatures:
+        if sig.docmdp_level is not None:
+            raise PDFPermissionError(
+                "the draft carries a certification signature, which does not "
+                "allow adding the number and date fields",
+                hint="upload the draft before it was certified",
+            )
+
+
+def _rewrite(opened: OpenedPDF) -> bytes:
+    """Write every object of the draft into a new, unencrypted file."""
+    try:
+        writer = copy_into_new_writer(opened.reader)
+        out = io.BytesIO()
+        writer.write(out)
+    except PARSER_FAILURES as e:
+        raise PDFUnusableError(
+            "the draft is too damaged to be rewritten",
+            hint="export the document to PDF again and upload the new file",
+        ) from e
+    return out.getvalue()
+
+
+def _with_issue_fields(base: bytes) -> tuple[bytes, int]:
+    """Add the issue fields; the input must read in strict mode."""
+    try:
+        reader = read_strict(base)
+        writer = IncrementalPdfFileWriter.from_reader(reader)
+        index_annotations(writer)
+        fields.add_issue_fields(writer)
+        out = io.BytesIO()
+        writer.write(out)
+    except PARSER_FAILURES as e:
+        raise PDFUnusableError(
+            "the draft cannot be read in strict mode after repair",
+            hint="export the document to PDF again and upload the new file",
+        ) from e
+    return out.getvalue(), page_count(reader)

@@ -1,0 +1,100 @@
+"""The signatures of an official document, in the order of Decree 30/2020.
+
+1. ``sign_personal``: the competent person signs the prepared draft.
+2. ``number_and_seal``: the clerk issues it. The number and notation and the
+   place and date are written into the fields made when the draft was
+   prepared, and the agency's seal signature, applied in the same revision,
+   covers the whole file. The personal signature still validates: its
+   difference analysis sees form filling, a new signature field and the
+   document security store, nothing else. A draft that arrived signed has no
+   such fields (see ``drafts``); its seal then shows the number and date
+   itself, across the head of page 1.
+
+``sign_plain`` makes one invisible B-LT signature on any PDF: the bench's
+point of comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from edocx.signing import fields, texts
+from edocx.signing.jobs import PersonalSignJob, PlainSignJob, SealJob
+from edocx.signing.pades import Appearance, free_field_name, sign_b_lt
+from edocx.signing.reading import read_strict
+
+logger = logging.getLogger(__name__)
+
+PERSONAL_FIELD = "edocx_personal"
+SEAL_FIELD = "edocx_seal"
+PLAIN_FIELD = "edocx_signature"
+
+# Slots at the foot of the last page, counted from the right margin.
+PERSONAL_SLOT = 0
+SEAL_SLOT = 1
+
+
+def sign_personal(pdf: bytes, job: PersonalSignJob) -> bytes:
+    """Add the competent person's visible B-LT signature to a prepared draft."""
+    text = texts.personal_stamp_text(
+        job.signer_name, job.position, job.agency_name, job.at
+    )
+    signed = sign_b_lt(
+        pdf,
+        job,
+        field_name=free_field_name(pdf, PERSONAL_FIELD),
+        appearance=Appearance(text=text, slot=PERSONAL_SLOT),
+    )
+    logger.info(
+        "document %s of %s signed by its competent person",
+        job.document_id,
+        job.agency_code,
+    )
+    return signed
+
+
+def number_and_seal(pdf: bytes, job: SealJob) -> bytes:
+    """Write the number and date on page 1 and apply the agency's seal."""
+    text = texts.seal_stamp_text(job.agency_name, job.at)
+    if fields.has_issue_fields(read_strict(pdf)):
+        appearance = Appearance(text=text, slot=SEAL_SLOT)
+        update = partial(_write_number, job=job)
+    else:
+        number = texts.number_line(job.code)
+        place_date = texts.place_date_line(job.place, job.issued_on)
+        appearance = Appearance(text=f"{number}\n{place_date}\n{text}", at_head=True)
+        update = None
+
+    sealed = sign_b_lt(
+        pdf,
+        job,
+        field_name=free_field_name(pdf, SEAL_FIELD),
+        appearance=appearance,
+        update=update,
+    )
+    logger.info(
+        "document %s of %s issued as %s and sealed",
+        job.document_id,
+        job.agency_code,
+        job.code,
+    )
+    return sealed
+
+
+def sign_plain(pdf: bytes, job: PlainSignJob) -> bytes:
+    """Add one invisible B-LT signature and nothing else."""
+    signed = sign_b_lt(
+        pdf, job, field_name=free_field_name(pdf, PLAIN_FIELD), appearance=None
+    )
+    logger.info("document %s of %s signed", job.document_id, job.agency_code)
+    return signed
+
+
+def _write_number(writer: IncrementalPdfFileWriter, *, job: SealJob) -> None:
+    fields.fill_issue_field(writer, fields.NUMBER_FIELD, texts.number_line(job.code))
+    fields.fill_issue_field(
+        writer, fields.DATE_FIELD, texts.place_date_line(job.place, job.issued_on)
+    )

@@ -1,0 +1,78 @@
+"""Structural fixes made to a draft before its first signature.
+
+pyHanko's difference analysis walks every page's annotation array whenever a
+signature field is added, and rejects an array that holds an annotation
+dictionary directly instead of by reference (ISO 32000-2, 12.5.2 allows
+both). The seal would then mark the personal signature as altered. Drafts
+are therefore normalised in the prepare revision: every directly embedded
+annotation becomes an indirect object.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
+
+logger = logging.getLogger(__name__)
+
+
+def index_annotations(writer: IncrementalPdfFileWriter) -> int:
+    """Make every page's directly embedded annotations indirect objects.
+
+    Returns the number of annotations moved.
+    """
+    moved = 0
+    for page_ref in _page_refs(writer):
+        moved += _index_page_annotations(writer, page_ref)
+    if moved:
+        logger.info("%d embedded annotation(s) made indirect", moved)
+    return moved
+
+
+def _index_page_annotations(
+    writer: IncrementalPdfFileWriter, page_ref: generic.IndirectObject
+) -> int:
+    page = page_ref.get_object()
+    try:
+        annots_raw = page.raw_get("/Annots")
+    except KeyError:
+        return 0
+    annots = annots_raw.get_object()
+    if not isinstance(annots, generic.ArrayObject):
+        return 0
+
+    direct = [
+        i for i, item in enumerate(annots) if isinstance(item, generic.DictionaryObject)
+    ]
+    for i in direct:
+        annots[i] = writer.add_object(annots[i])
+
+    if direct:
+        indirect = isinstance(annots_raw, generic.IndirectObject)
+        writer.mark_update(annots_raw if indirect else page_ref)
+    return len(direct)
+
+
+def _page_refs(writer: IncrementalPdfFileWriter) -> list[generic.IndirectObject]:
+    refs: list[generic.IndirectObject] = []
+    seen: set[generic.Reference] = set()
+
+    def walk(node_ref: generic.IndirectObject) -> None:
+        if node_ref.reference in seen:
+            raise PdfReadError("circular reference in the page tree")
+        seen.add(node_ref.reference)
+        node = node_ref.get_object()
+        if node.get("/Type") == "/Page" or "/Kids" not in node:
+            refs.append(node_ref)
+            return
+        for kid in node["/Kids"]:
+            if isinstance(kid, generic.IndirectObject):
+                walk(kid)
+
+    root_pages = writer.root.raw_get("/Pages")
+    if isinstance(root_pages, generic.IndirectObject):
+        walk(root_pages)
+    return refs

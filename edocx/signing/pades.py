@@ -1,0 +1,236 @@
+"""PAdES baseline B-LT signatures (ETSI EN 319 142-1), the one way edocx signs.
+
+Each signature is an approval signature (never a certification: a later
+visible signature could not be added after one) with a signature timestamp
+from the configured RFC 3161 TSA, and the revocation information of the
+signer's and the TSA's certificates embedded in the document security store,
+so recipients can verify offline. pyHanko does the work; this module holds
+the settings and turns pyHanko's failures into edocx errors.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
+from pyhanko.sign import fields as sig_fields
+from pyhanko.sign import signers
+from pyhanko.sign.signers.pdf_signer import (
+    DSSContentSettings,
+    PdfSigningSession,
+    SigDSSPlacementPreference,
+)
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+
+from edocx.errors import EdocxError, SigningError, TimestampError
+from edocx.pki.credentials import load_signer
+from edocx.pki.trust import load_certs
+from edocx.signing import fields, texts
+from edocx.signing.fonts import DocumentFont
+from edocx.signing.jobs import SignJob
+from edocx.signing.reading import read_strict
+
+logger = logging.getLogger(__name__)
+
+TSA_TIMEOUT_S = 10
+DIGEST = "sha256"
+
+# The document security store goes into the signed revision itself, so that
+# each signature covers the whole file as it leaves the hub (the seal, last,
+# covers everything). VRI dictionaries are optional in PAdES and would need
+# the signature value first, hence a later revision.
+DSS_IN_SIGNED_REVISION = DSSContentSettings(
+    placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+    include_vri=False,
+)
+
+Update = Callable[[IncrementalPdfFileWriter], None]
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """A visible signature's text and place.
+
+    By default it sits at the foot of the last page in ``slot`` (counted from
+    the right); ``at_head`` puts it across the head of page 1 instead.
+    """
+
+    text: str
+    slot: int = 0
+    at_head: bool = False
+
+
+class _TimedPdfSigner(signers.PdfSigner):
+    """A PdfSigner that signs at a given time instead of reading the clock."""
+
+    def __init__(self, *args: object, at: datetime, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._at = at
+
+    def init_signing_session(
+        self, pdf_out: BasePdfFileWriter, existing_fields_only: bool = False
+    ) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        # The signing-time attribute and the appearance must show one time.
+        session.system_time = self._at
+        return session
+
+
+def sign_b_lt(
+    pdf: bytes,
+    job: SignJob,
+    *,
+    field_name: str,
+    appearance: Appearance | None,
+    update: Update | None = None,
+) -> bytes:
+    """Append a B-LT approval signature to ``pdf`` and return the new file.
+
+    ``update`` runs on the incremental writer before signing, so its changes
+    land in the signed revision. Raises ``TimestampError`` when the TSA does
+    not answer and ``SigningError`` for any other failure.
+    """
+    try:
+        return _sign(pdf, job, field_name, appearance, update)
+    except EdocxError:
+        raise
+    except Exception as e:
+        raise _translate(e, job) from e
+
+
+def free_field_name(pdf: bytes, base: str) -> str:
+    """Return ``base``, or ``base_2``, ``base_3``... if a field has the name."""
+    taken = fields.existing_field_names(read_strict(pdf))
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _sign(
+    pdf: bytes,
+    job: SignJob,
+    field_name: str,
+    appearance: Appearance | None,
+    update: Update | None,
+) -> bytes:
+    # 1. Open the previous revision; it must read strictly.
+    writer = IncrementalPdfFileWriter.from_reader(read_strict(pdf))
+    if update is not None:
+        update(writer)
+
+    # 2. Settings: key, trust, timestamping, appearance.
+    at = texts.vietnam_time(job.at)
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm=DIGEST,
+        subfilter=sig_fields.SigSeedSubFilter.PADES,
+        embed_validation_info=True,
+        validation_context=_validation_context(job),
+        dss_settings=DSS_IN_SIGNED_REVISION,
+    )
+    signer = _TimedPdfSigner(
+        meta,
+        load_signer(job.credential),
+        timestamper=HTTPTimeStamper(job.tsa_url, timeout=TSA_TIMEOUT_S),
+        stamp_style=_stamp_style(writer, appearance),
+        new_field_spec=_field_spec(writer, field_name, appearance),
+        at=at,
+    )
+
+    # 3. Sign; the DSS is written in the same revision.
+    out = signer.sign_pdf(writer, output=io.BytesIO())
+    return bytes(out.getvalue())
+
+
+def _validation_context(job: SignJob) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=load_certs(job.trust_root_paths),
+        other_certs=load_certs(job.extra_cert_paths),
+        allow_fetching=True,
+    )
+
+
+def _field_spec(
+    writer: IncrementalPdfFileWriter, name: str, appearance: Appearance | None
+) -> sig_fields.SigFieldSpec:
+    if appearance is None:
+        return sig_fields.SigFieldSpec(sig_field_name=name)
+    page_ix = 0 if appearance.at_head else -1
+    box = fields.page_box(writer, page_ix)
+    lines = appearance.text.count("\n") + 1
+    if appearance.at_head:
+        rect = fields.header_rect(box, lines)
+    else:
+        rect = fields.signature_rect(box, appearance.slot, lines)
+    return sig_fields.SigFieldSpec(
+        sig_field_name=name,
+        on_page=page_ix,
+        box=tuple(round(v) for v in rect),  # type: ignore[arg-type]
+    )
+
+
+def _stamp_style(
+    writer: IncrementalPdfFileWriter, appearance: Appearance | None
+) -> TextStampStyle | None:
+    if appearance is None:
+        return None
+    page_ix = 0 if appearance.at_head else -1
+    size = fields.page_box(writer, page_ix).stamp_text_size
+    return TextStampStyle(
+        # pyHanko fills the template with %-interpolation.
+        stamp_text=appearance.text.replace("%", "%%"),
+        text_box_style=TextBoxStyle(font=DocumentFont(size), font_size=size),
+        border_width=1,
+    )
+
+
+def _translate(error: Exception, job: SignJob) -> SigningError:
+    """Turn a pyHanko failure into an edocx error, keeping secrets out."""
+    chain = _causes(error)
+    if any(isinstance(e, TimestampRequestError) for e in chain):
+        logger.warning(
+            "TSA unavailable for document %s of %s: %s",
+            job.document_id,
+            job.agency_code,
+            error,
+        )
+        return TimestampError(
+            "the timestamp authority did not answer",
+            hint="retry later; the TSA at the configured address is unreachable",
+        )
+
+    logger.error(
+        "signing failed for document %s of %s: %s: %s",
+        job.document_id,
+        job.agency_code,
+        type(error).__name__,
+        error,
+    )
+    return SigningError(
+        f"signing failed: {type(error).__name__}: {_short(error)}",
+        hint="check the signer's certificate, its revocation status and the TSA",
+    )
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _short(error: Exception) -> str:
+    # pyHanko's messages describe certificates and structure, never keys.
+    return (str(error).strip() or "no detail")[:300]

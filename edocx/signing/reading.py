@@ -1,0 +1,162 @@
+"""Open an uploaded PDF and decide how far the pipeline may trust its structure.
+
+A draft is read in pyHanko's strict mode first. A file that only reads in
+lenient mode is still accepted, but flagged so that it is rewritten in full
+before anything is signed: every signature the hub makes must sit on a file
+that strict readers (and so every verifier) accept. Encrypted drafts are
+opened with the password the uploader gave; their permissions decide whether
+the hub may go on (ISO 32000-2, 7.6.4.2, table 22).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zlib
+from dataclasses import dataclass
+
+from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
+from pyhanko.pdf_utils.crypt.permissions import StandardPermissions
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from edocx.errors import (
+    PDFPasswordRequiredError,
+    PDFPermissionError,
+    PDFUnusableError,
+)
+
+logger = logging.getLogger(__name__)
+
+# A damaged file can make the parser fail in many ways besides PdfError;
+# every one of them means the same thing to the uploader.
+PARSER_FAILURES: tuple[type[Exception], ...] = (
+    PdfError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    AssertionError,
+    OverflowError,
+    RecursionError,
+    zlib.error,
+)
+
+# What the hub does to a draft: it adds two read-only text fields and, later,
+# signature fields. With the user password that needs "modify the contents"
+# (bit 4) together with "add or modify annotations and form fields" (bit 6),
+# since bit 6 allows creating fields only when bit 4 is set.
+REQUIRED_PERMISSIONS: tuple[tuple[StandardPermissions, str], ...] = (
+    (StandardPermissions.ALLOW_MODIFICATION_GENERIC, "modify the document (bit 4)"),
+    (
+        StandardPermissions.ALLOW_ANNOTS_FORM_FILLING,
+        "add annotations and form fields (bit 6)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class OpenedPDF:
+    """A parsed draft and what the pipeline learnt while opening it."""
+
+    reader: PdfFileReader
+    strict: bool
+    encrypted: bool
+
+
+def open_pdf(pdf: bytes, password: str | None) -> OpenedPDF:
+    """Parse ``pdf``, strictly if possible, and authenticate if encrypted.
+
+    Steps: 1. parse (strict, then lenient); 2. authenticate; 3. check the
+    permissions; 4. touch the page tree so that a broken one fails here.
+    """
+    # 1. Parse.
+    reader, strict = _parse(pdf)
+
+    # 2. and 3. Authenticate and check permissions.
+    if reader.encrypted:
+        _authenticate(reader, password)
+
+    # 4. The page tree is what every later step walks first.
+    try:
+        pages = page_count(reader)
+        reader.find_page_for_modification(pages - 1)
+    except PARSER_FAILURES as e:
+        raise PDFUnusableError(
+            "the PDF's page tree cannot be read",
+            hint="export the document to PDF again and upload the new file",
+        ) from e
+    if pages < 1:
+        raise PDFUnusableError("the PDF has no pages")
+    return OpenedPDF(reader=reader, strict=strict, encrypted=reader.encrypted)
+
+
+def read_strict(pdf: bytes) -> PdfFileReader:
+    """Parse a file the pipeline produced; it must read in strict mode."""
+    return PdfFileReader(io.BytesIO(pdf), strict=True)
+
+
+def page_count(reader: PdfFileReader) -> int:
+    """Return the number of pages in the document's page tree."""
+    return int(reader.root["/Pages"]["/Count"])
+
+
+def _parse(pdf: bytes) -> tuple[PdfFileReader, bool]:
+    try:
+        return PdfFileReader(io.BytesIO(pdf), strict=True), True
+    except PARSER_FAILURES as strict_error:
+        logger.info("strict parse failed (%s); trying lenient mode", strict_error)
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    except PARSER_FAILURES as e:
+        raise PDFUnusableError(
+            f"not a usable PDF: {_reason(e)}",
+            hint="the file looks truncated or damaged; export it to PDF again",
+        ) from e
+    return reader, False
+
+
+def _authenticate(reader: PdfFileReader, password: str | None) -> None:
+    if not isinstance(reader.security_handler, StandardSecurityHandler):
+        raise PDFUnusableError(
+            "the PDF is encrypted for certificate holders, not with a password",
+            hint="upload an unencrypted copy of the draft",
+        )
+
+    # NOTE: a file whose user password is empty opens in every reader
+    # without a prompt, so "no password" means the empty password here.
+    result = reader.decrypt(password if password is not None else "")
+    if result.status == AuthStatus.FAILED:
+        if password is None:
+            raise PDFPasswordRequiredError(
+                "the PDF is encrypted and needs its password",
+                hint="send the document's password with the upload",
+            )
+        raise PDFPasswordRequiredError(
+            "the password does not open this PDF",
+            hint="check the document's password and upload again",
+        )
+
+    if result.status == AuthStatus.USER:
+        _check_permissions(result.permission_flags)
+
+
+def _check_permissions(granted: object) -> None:
+    if not isinstance(granted, StandardPermissions):
+        raise PDFPermissionError("the PDF's permissions cannot be read")
+    missing = [name for flag, name in REQUIRED_PERMISSIONS if flag not in granted]
+    if missing:
+        raise PDFPermissionError(
+            "the PDF's permissions do not allow the hub to "
+            + " or to ".join(missing)
+            + ", which numbering and signing need",
+            hint="upload it with its owner password, or an unprotected copy",
+        )
+
+
+def _reason(error: Exception) -> str:
+    # pyHanko's messages name the structural defect without quoting content.
+    text = str(error).strip() or type(error).__name__
+    return text[:200]

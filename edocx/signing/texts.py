@@ -1,0 +1,63 @@
+"""The words the hub writes on a document.
+
+Formats follow Decree 30/2020/NĐ-CP, Appendix I: "Số: 12/QĐ-UBND" for the
+number and notation; "Hà Nội, ngày 05 tháng 3 năm 2025" for the place and
+date; signing times are Vietnam time in ISO 8601 with the offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+
+NUMBER_PLACEHOLDER = "Số:        /"
+DATE_PLACEHOLDER = "…, ngày … tháng … năm …"
+
+
+def vietnam_time(at: datetime) -> datetime:
+    """Return ``at`` in Vietnam time; ``at`` must be timezone-aware."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("signing time must be timezone-aware")
+    return at.astimezone(VIETNAM_TIME)
+
+
+def iso_vietnam(at: datetime) -> str:
+    """Return ``at`` as ISO 8601 in Vietnam time, e.g. 2025-03-05T14:30:00+07:00."""
+    return vietnam_time(at).replace(microsecond=0).isoformat()
+
+
+def number_line(code: str) -> str:
+    """Return the number line of page 1 for a code such as ``12/QĐ-UBND``."""
+    return f"Số: {code}"
+
+
+def place_date_line(place: str, issued_on: date) -> str:
+    """Return the place-and-date line, e.g. ``Hà Nội, ngày 05 tháng 3 năm 2025``."""
+    # Days below 10 and the months January and February take a leading zero
+    # (Decree 30/2020, Appendix I).
+    day = f"{issued_on.day:02d}"
+    month = f"{issued_on.month:02d}" if issued_on.month < 3 else str(issued_on.month)
+    return f"{place}, ngày {day} tháng {month} năm {issued_on.year}"
+
+
+def personal_stamp_text(name: str, position: str, agency: str, at: datetime) -> str:
+    """Return the text of the competent person's visible signature."""
+    return "\n".join(
+        (
+            f"Người ký: {name}",
+            f"Chức vụ: {position}",
+            f"Cơ quan: {agency}",
+            f"Thời gian ký: {iso_vietnam(at)}",
+        )
+    )
+
+
+def seal_stamp_text(agency: str, at: datetime) -> str:
+    """Return the text of the agency's visible seal signature."""
+    return "\n".join(
+        (
+            f"Ký bởi: {agency}",
+            f"Thời gian ký: {iso_vietnam(at)}",
+        )
+    )

@@ -85,6 +85,15 @@ async def _recipients(db: Reader, doc_id: int) -> tuple[str, ...]:
     return tuple(row[0] for row in rows)
 
 
+async def recipient_agency_ids(db: Reader, doc_id: int) -> list[int]:
+    rows = await db.fetch_all(
+        "SELECT agency_id FROM document_recipients WHERE document_id = ?"
+        " ORDER BY position",
+        (doc_id,),
+    )
+    return [row[0] for row in rows]
+
+
 async def _document(db: Reader, row: Row) -> Document:
     fields = {key: row[key] for key in row.keys()}
     fields["state"] = DocumentState(fields["state"])

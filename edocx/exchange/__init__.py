@@ -1,0 +1,1 @@
+"""The exchange: drafts, signing, numbering and issue, routing and statuses."""

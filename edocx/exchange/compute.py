@@ -1,0 +1,133 @@
+"""The exchange's door to the worker pool: preparing, signing, verifying.
+
+Everything that parses a PDF or computes a signature runs in a worker
+process, never on the event loop, and never while this task holds the
+database's write transaction (a worker call can take seconds and the
+signing workers talk to the TSA and the OCSP responder).
+
+Verification at the door never fetches: an uploaded PDF names the OCSP, CRL
+and CA-issuer addresses it likes, and the hub must not be made to call them
+(server-side request forgery). Documents arrive as PAdES B-LT, with the
+revocation data inside, which is what the validation uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from edocx.config import Settings
+from edocx.exchange.errors import CredentialUnavailableError
+from edocx.exchange.numbering import vietnam_time
+from edocx.pki.credentials import CredentialRef
+from edocx.pki.devpki import PKILayout, tsa_url
+from edocx.pki.trust import trust_root_paths
+from edocx.signing import number_and_seal, prepare_draft, sign_personal
+from edocx.signing.jobs import PersonalSignJob, PreparedDraft, SealJob
+from edocx.store.db import assert_no_write_transaction
+from edocx.store.models import Agency, Document, User
+from edocx.verification import ValidationReport, VerifyOptions, verify_pdf
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """What the exchange needs of the worker pool."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+
+@dataclass(frozen=True)
+class SigningSetup:
+    """Where the keys, the TSA and the trust anchors are."""
+
+    pki_dir: Path
+    passphrase: bytes = field(repr=False)
+    tsa_url: str
+    trust_roots: tuple[Path, ...]
+    extra_certs: tuple[Path, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, passphrase: bytes) -> SigningSetup:
+        layout = PKILayout(settings.pki.dir)
+        extra = layout.chain_cert_paths if settings.demo else ()
+        return cls(
+            pki_dir=settings.pki.dir,
+            passphrase=passphrase,
+            tsa_url=tsa_url(settings),
+            trust_roots=trust_root_paths(settings),
+            extra_certs=extra,
+        )
+
+    def credential(self, label: str | None, *, whose: str) -> CredentialRef:
+        """Return the PKCS#12 credential ``label``, or refuse when it is absent."""
+        path = None if label is None else PKILayout(self.pki_dir).p12_path(label)
+        if path is None or not path.is_file():
+            raise CredentialUnavailableError(f"no signing credential for {whose}")
+        return CredentialRef(path, self.passphrase)
+
+
+class Compute:
+    """Run the CPU-bound steps of the exchange in the worker pool."""
+
+    def __init__(self, runner: Runner, setup: SigningSetup) -> None:
+        self._runner = runner
+        self.setup = setup
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        assert_no_write_transaction(f"worker call {fn.__name__}")
+        return await self._runner.run(fn, *args)
+
+    async def prepare(self, pdf: bytes, password: str | None) -> PreparedDraft:
+        return await self._run(prepare_draft, pdf, password)
+
+    async def verify(
+        self, pdf: bytes, *, password: str | None = None
+    ) -> ValidationReport:
+        options = VerifyOptions(
+            trust_root_paths=self.setup.trust_roots,
+            allow_fetching=False,
+            password=password,
+        )
+        return await self._run(verify_pdf, pdf, options)
+
+    async def sign_personal(
+        self, pdf: bytes, *, document: Document, signer: User, agency: Agency,
+        at: datetime,
+    ) -> bytes:  # fmt: skip
+        credential = self.setup.credential(
+            signer.credential_label, whose=f"signer {signer.id}"
+        )
+        job = PersonalSignJob(
+            document_id=document.uuid, agency_code=agency.organ_id,
+            credential=credential, tsa_url=self.setup.tsa_url,
+            trust_root_paths=self.setup.trust_roots, at=at,
+            extra_cert_paths=self.setup.extra_certs,
+            signer_name=signer.display_name,
+            position=signer.position or document.signer_position,
+            agency_name=agency.name,
+        )  # fmt: skip
+        return await self._run(sign_personal, pdf, job)
+
+    async def number_and_seal(
+        self, pdf: bytes, *, document: Document, agency: Agency, number: int,
+        code: str, at: datetime,
+    ) -> bytes:  # fmt: skip
+        credential = self.setup.credential(
+            agency.seal_credential, whose=f"agency {agency.organ_id}"
+        )
+        job = SealJob(
+            document_id=document.uuid, agency_code=agency.organ_id,
+            credential=credential, tsa_url=self.setup.tsa_url,
+            trust_root_paths=self.setup.trust_roots, at=at,
+            extra_cert_paths=self.setup.extra_certs,
+            agency_name=agency.name, number=number, notation=code,
+            place=agency.place, issued_on=vietnam_time(at).date(),
+        )  # fmt: skip
+        return await self._run(number_and_seal, pdf, job)

@@ -1,0 +1,189 @@
+"""Drafts: upload with a header, then the competent person's signature.
+
+Creating a draft, cheapest checks first:
+
+1. the header names a known document type and known recipients;
+2. the PDF is prepared in a worker (unusable, encrypted-without-password and
+   forbidden-by-permissions files are refused there);
+3. a PDF that already carries signatures is verified: one that fails is
+   refused; a foreign signature the hub cannot trust is reported and kept;
+4. the bytes are stored, then the document, its revisions, its report and
+   the audit event are committed in one transaction.
+
+Nothing is written before step 4, so a refused upload leaves no trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from edocx.audit.events import record_event
+from edocx.errors import PDFUnusableError, VerificationError
+from edocx.exchange.access import open_document, require_sender
+from edocx.exchange.doctypes import find_document_type
+from edocx.exchange.errors import (
+    ActionNotAllowedError,
+    DocumentNotFoundError,
+    DocumentStateError,
+    HeaderInvalidError,
+    RecipientUnknownError,
+)
+from edocx.exchange.header import DraftHeader
+from edocx.exchange.hub import Hub
+from edocx.exchange.verdicts import Verdict, verdict_of
+from edocx.store import documents, reports
+from edocx.store.agencies import find_agency, get_agency
+from edocx.store.db import Reader
+from edocx.store.models import Agency, Document, DocumentState, User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DraftOutcome:
+    document: Document
+    warnings: tuple[str, ...]
+    report: dict[str, Any] | None  # the report on signatures already present
+
+
+async def create_draft(
+    hub: Hub, user: User, header: DraftHeader, pdf: bytes, *,
+    password: str | None, at: datetime,
+) -> DraftOutcome:  # fmt: skip
+    """Check and store a draft of ``user``'s agency (steps in the module doc)."""
+    # 1. The header, against the directory.
+    doctype = find_document_type(header.type)
+    async with hub.db.read() as reader:
+        recipient_ids = await _recipient_ids(reader, user, header.recipients)
+
+    # 2. and 3. The file, in the worker pool.
+    prepared = await hub.compute.prepare(pdf, password)
+    report = None
+    if prepared.existing_signatures:
+        report = await _check_existing_signatures(hub, pdf, password)
+
+    # 4. Bytes first, then the rows that point to them.
+    upload_digest = await hub.blobs.put(pdf)
+    draft_digest = await hub.blobs.put(prepared.pdf)
+    new = documents.NewDocument(
+        uuid=str(uuidlib.uuid4()), agency_id=_agency_id(user),
+        type_name=doctype.name, type_abbreviation=doctype.abbreviation,
+        drafting_unit=header.drafting_unit, subject=header.subject,
+        signer_name=header.signer.name, signer_position=header.signer.position,
+        signer_competence=header.signer.competence, priority=header.priority,
+        recipient_agency_ids=recipient_ids, blob=draft_digest, created_by=user.id,
+    )  # fmt: skip
+    async with hub.db.write() as tx:
+        doc_id = await documents.insert_document(tx, new, at=at)
+        for kind, digest, size in (
+            ("upload", upload_digest, len(pdf)),
+            ("draft", draft_digest, len(prepared.pdf)),
+        ):
+            await documents.insert_revision(
+                tx, doc_id, kind=kind, blob=digest, size=size, actor_id=user.id, at=at
+            )
+        if report is not None:
+            await reports.insert_report(
+                tx, document_id=doc_id, blob=upload_digest, context="draft",
+                verdict=verdict_of(report).value, report=report, at=at,
+            )  # fmt: skip
+        await record_event(
+            tx, at=at, actor=user.id, agency=user.agency_id, action="document.draft",
+            object_type="document", object_id=new.uuid, content_sha256=draft_digest,
+            details={"upload_sha256": upload_digest, "type": doctype.name,
+                     "recipients": header.recipients},
+        )  # fmt: skip
+        document = await documents.get_document_by_id(tx, doc_id)
+
+    assert document is not None
+    logger.info(
+        "draft %s created by user %d of agency %s (%d bytes, %d signature(s))",
+        new.uuid, user.id, user.organ_id, len(pdf), prepared.existing_signatures,
+    )  # fmt: skip
+    return DraftOutcome(document, prepared.warnings, report)
+
+
+def _agency_id(user: User) -> int:
+    if user.agency_id is None:
+        raise ActionNotAllowedError("only an agency's users handle documents")
+    return user.agency_id
+
+
+async def _recipient_ids(
+    db: Reader, user: User, organ_ids: list[str]
+) -> tuple[int, ...]:
+    found: list[Agency] = []
+    unknown: list[str] = []
+    for organ_id in organ_ids:
+        agency = await find_agency(db, organ_id)
+        if agency is None:
+            unknown.append(organ_id)
+        else:
+            found.append(agency)
+    if unknown:
+        raise RecipientUnknownError(unknown)
+    if any(agency.id == user.agency_id for agency in found):
+        raise HeaderInvalidError("an agency cannot send a document to itself")
+    return tuple(agency.id for agency in found)
+
+
+async def _check_existing_signatures(
+    hub: Hub, pdf: bytes, password: str | None
+) -> dict[str, Any]:
+    report = await hub.compute.verify(pdf, password=password)
+    verdict = verdict_of(report)
+    if verdict is Verdict.UNUSABLE:
+        raise PDFUnusableError("the draft's signatures cannot be read")
+    if verdict is Verdict.FAILED:
+        raise VerificationError(
+            "a signature on the draft fails verification",
+            hint="upload the draft without the broken signature",
+        )
+    # PASSED or INDETERMINATE (a foreign signature the hub cannot trust):
+    # kept and reported, never trusted.
+    dumped: dict[str, Any] = report.model_dump(mode="json")
+    return dumped
+
+
+async def sign_draft(hub: Hub, user: User, uuid: str, *, at: datetime) -> Document:
+    """Apply ``user``'s personal signature to a draft of their agency."""
+    async with hub.db.read() as reader:
+        access = await open_document(reader, user, uuid)
+        require_sender(access, "sign")
+        document = access.document
+        if document.state is not DocumentState.DRAFT:
+            raise DocumentStateError(
+                f"document {uuid} is {document.state}, not a draft"
+            )
+        agency = await get_agency(reader, document.agency_id)
+    assert agency is not None
+
+    pdf = await hub.blobs.get(document.current_blob)
+    signed = await hub.compute.sign_personal(
+        pdf, document=document, signer=user, agency=agency, at=at
+    )
+    digest = await hub.blobs.put(signed)
+
+    async with hub.db.write() as tx:
+        if not await documents.mark_signed(tx, document.id, blob=digest, at=at):
+            raise DocumentStateError(f"document {uuid} was signed meanwhile")
+        await documents.insert_revision(
+            tx, document.id, kind="signed", blob=digest, size=len(signed),
+            actor_id=user.id, at=at,
+        )  # fmt: skip
+        await record_event(
+            tx, at=at, actor=user.id, agency=user.agency_id, action="document.sign",
+            object_type="document", object_id=uuid, content_sha256=digest,
+        )  # fmt: skip
+        updated = await documents.get_document_by_id(tx, document.id)
+
+    if updated is None:
+        raise DocumentNotFoundError(f"no document {uuid}")
+    logger.info(
+        "document %s signed by user %d of agency %s", uuid, user.id, user.organ_id
+    )
+    return updated

@@ -1,0 +1,118 @@
+"""Errors of the exchange, each with the stable code of its problem type.
+
+``extensions`` carries structured facts a client can act on (the missing
+header fields, the current status); never document bytes or secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edocx.errors import EdocxError, InputError
+
+
+class ExchangeError(EdocxError):
+    """Root of the exchange's errors."""
+
+    code = "exchange-error"
+    status = 409
+    title = "The exchange refused the request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        hint: str | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail, hint=hint)
+        self.extensions = extensions or {}
+
+
+class HeaderInvalidError(InputError):
+    code = "header-invalid"
+    status = 422
+    title = "The document header is not valid"
+
+    def __init__(
+        self, detail: str, *, hint: str | None = None, errors: list[str] | None = None
+    ) -> None:
+        super().__init__(detail, hint=hint)
+        self.extensions: dict[str, Any] = {"errors": errors or []}
+
+
+class HeaderFieldMissingError(HeaderInvalidError):
+    code = "header-field-missing"
+    title = "A required header field is missing"
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(
+            "missing header field(s): " + ", ".join(fields),
+            hint="send every required field of the header",
+        )
+        self.extensions = {"fields": fields}
+
+
+class DocumentTypeUnknownError(InputError):
+    code = "document-type-unknown"
+    status = 422
+    title = "Unknown document type"
+
+
+class RecipientUnknownError(InputError):
+    code = "recipient-unknown"
+    status = 422
+    title = "A recipient is not an agency known to the hub"
+
+    def __init__(self, organ_ids: list[str]) -> None:
+        super().__init__(
+            "unknown recipient(s): " + ", ".join(organ_ids),
+            hint="recipients are organ ids listed by GET /api/v1/agencies",
+        )
+        self.extensions: dict[str, Any] = {"recipients": organ_ids}
+
+
+class DocumentNotFoundError(ExchangeError):
+    # NOTE: another agency's document gets this same error, so that nobody
+    # learns whether a document id exists outside what they may see.
+    code = "document-not-found"
+    status = 404
+    title = "No such document"
+
+
+class DocumentStateError(ExchangeError):
+    code = "document-state-conflict"
+    status = 409
+    title = "The document is not in a state that allows this"
+
+
+class ActionNotAllowedError(ExchangeError):
+    code = "action-not-allowed"
+    status = 403
+    title = "This party may not do this to the document"
+
+
+class CredentialUnavailableError(ExchangeError):
+    code = "credential-unavailable"
+    status = 409
+    title = "No signing credential is available for this user or agency"
+
+
+class StatusRegressionError(ExchangeError):
+    code = "status-regression"
+    status = 409
+    title = "The status would move the delivery backwards"
+
+
+class StatusNotAllowedError(ExchangeError):
+    code = "status-not-allowed"
+    status = 409
+    title = "This status cannot follow the delivery's current status"
+
+
+class IssueVerificationError(ExchangeError):
+    # The hub's own verifier refused the sealed result: the number is voided
+    # and nothing is routed.
+    code = "issue-verification-failed"
+    status = 502
+    title = "The issued document did not pass verification"

@@ -1,0 +1,1 @@
+"""The HTTP API of the hub (the only package that imports aiohttp.web)."""

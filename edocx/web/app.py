@@ -1,0 +1,93 @@
+"""The hub's aiohttp application: state, lifecycles and routes.
+
+``create_app(settings)`` builds the application; its cleanup contexts open
+the database (applying migrations, voiding numbers a stopped process left
+reserved), start the worker pool, and close both on shutdown. When
+``settings.pki.serve`` is on, the development PKI's OCSP, CRL and RFC 3161
+services are mounted at ``/pki``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from edocx.config import Settings, read_key_passphrase
+from edocx.exchange.compute import Compute, SigningSetup
+from edocx.exchange.hub import Hub
+from edocx.exchange.numbering import void_stale_reservations
+from edocx.store.blobs import BlobStore
+from edocx.store.db import Database
+from edocx.store.idempotency import release_all_pending
+from edocx.web.dispatch import install
+from edocx.web.keys import BLOBS, DB, HUB, POOL, SETTINGS
+from edocx.web.problems import problem_middleware
+from edocx.web.table import ROUTES
+from edocx.workers.pool import WorkerPool
+
+logger = logging.getLogger(__name__)
+
+# Room for the multipart framing and the header around the largest PDF.
+_SLACK_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the hub's application for ``settings``."""
+    max_body = settings.http.max_upload_mb * 1024 * 1024 + _SLACK_BYTES
+    app = web.Application(middlewares=[problem_middleware], client_max_size=max_body)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_storage)
+    app.cleanup_ctx.append(_exchange)
+    install(app, ROUTES)
+
+    if settings.pki.serve:
+        app.add_subapp("/pki", _pki_app(settings))
+    return app
+
+
+def _pki_app(settings: Settings) -> web.Application:
+    from edocx.pki.devpki import load_architecture
+    from edocx.pki.services import build_pki_app
+
+    arch = load_architecture(settings, read_key_passphrase(settings))
+    return build_pki_app(arch)
+
+
+async def _storage(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    db = Database(settings.storage.db_path)
+    await db.open()
+    await _recover(db)
+    app[DB] = db
+    app[BLOBS] = BlobStore(settings.storage.blob_dir)
+    yield
+    await db.close()
+
+
+async def _recover(db: Database) -> None:
+    # A process that stopped during an issue left its number reserved, and
+    # during a creating request its idempotency key pending.
+    voided = await void_stale_reservations(db, at=datetime.now(UTC))
+    async with db.write() as tx:
+        released = await release_all_pending(tx)
+    if voided or released:
+        logger.warning(
+            "recovered after a stop: voided %d number(s), released %d key(s)",
+            voided, released,
+        )  # fmt: skip
+
+
+async def _exchange(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    setup = SigningSetup.from_settings(settings, read_key_passphrase(settings))
+    pool = WorkerPool(settings.workers)
+    await pool.start()
+    app[POOL] = pool
+    app[HUB] = Hub(app[DB], app[BLOBS], Compute(pool, setup))
+    try:
+        yield
+    finally:
+        await pool.close()

@@ -1,0 +1,143 @@
+"""Reading request bodies: JSON into models, multipart into parts, bounded.
+
+Malformed bodies are the caller's fault and get a 4xx problem, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, ValidationError
+
+from edocx.web.problems import (
+    MediaTypeUnsupportedError,
+    RequestInvalidError,
+    UploadTooLargeError,
+)
+
+_CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part a multipart operation accepts (also documents it in OpenAPI)."""
+
+    name: str
+    kind: Literal["json", "binary", "text"]
+    required: bool
+    description: str
+    model: type[BaseModel] | None = None
+
+
+async def read_json(
+    request: web.Request, model: type[BaseModel], limit: int
+) -> tuple[Any, bytes]:
+    """Read a JSON body (bounded); return it validated, and its raw bytes."""
+    if request.content_type != "application/json":
+        raise MediaTypeUnsupportedError("send the body as application/json")
+    raw = await _read_bounded(request, limit)
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RequestInvalidError("the body is not valid JSON") from e
+    try:
+        return model.model_validate(data), raw
+    except ValidationError as e:
+        raise validation_problem(e) from e
+
+
+def validation_problem(error: ValidationError) -> RequestInvalidError:
+    problems = [
+        f"{'.'.join(str(p) for p in item['loc']) or 'body'}: {item['msg']}"
+        for item in error.errors()
+    ]
+    return RequestInvalidError(
+        "invalid request: " + "; ".join(problems), errors=problems
+    )
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise UploadTooLargeError(f"the body exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLargeError(f"the body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_parts(
+    request: web.Request, parts: tuple[Part, ...], limit: int
+) -> dict[str, bytes]:
+    """Read a multipart/form-data body into ``{name: bytes}``, bounded."""
+    if request.content_type != "multipart/form-data":
+        raise MediaTypeUnsupportedError("send the body as multipart/form-data")
+    if request.content_length is not None and request.content_length > limit:
+        raise UploadTooLargeError(f"the upload exceeds {limit} bytes")
+
+    wanted = {part.name for part in parts}
+    found: dict[str, bytes] = {}
+    try:
+        reader = await request.multipart()
+        budget = limit
+        while (item := await reader.next()) is not None:
+            if not isinstance(item, BodyPartReader):
+                raise RequestInvalidError("nested multipart bodies are not accepted")
+            data = await _read_part(item, budget, limit)
+            budget -= len(data)
+            _keep(found, wanted, item.name, data)
+    except (ValueError, AssertionError, RuntimeError) as e:
+        # aiohttp's multipart reader raises these on a malformed body.
+        raise RequestInvalidError(f"malformed multipart body: {e}") from e
+
+    _check_required(found, parts)
+    return found
+
+
+async def _read_part(part: BodyPartReader, budget: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await part.read_chunk(_CHUNK):
+        size += len(chunk)
+        if size > budget:
+            raise UploadTooLargeError(f"the upload exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _keep(
+    found: dict[str, bytes], wanted: set[str], name: str | None, data: bytes
+) -> None:
+    if name not in wanted:
+        raise RequestInvalidError(
+            f"unexpected part {name!r}", hint="parts: " + ", ".join(sorted(wanted))
+        )
+    if name in found:
+        raise RequestInvalidError(f"part {name!r} was sent twice")
+    found[name] = data
+
+
+def _check_required(found: dict[str, bytes], parts: tuple[Part, ...]) -> None:
+    missing = [p.name for p in parts if p.required and p.name not in found]
+    if missing:
+        raise RequestInvalidError(
+            "missing part(s): " + ", ".join(missing),
+            hint="send a multipart/form-data body with these parts",
+        )
+
+
+def text_part(parts: dict[str, bytes], name: str) -> str | None:
+    """Return a text part decoded as UTF-8, or None when absent."""
+    raw = parts.get(name)
+    if raw is None:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RequestInvalidError(f"part {name!r} is not UTF-8 text") from e

@@ -1,0 +1,117 @@
+"""Turn a route of the table into an aiohttp handler.
+
+For every request, in order: authenticate and authorise against the route's
+roles; parse the query and the body; for a creating POST with an
+``Idempotency-Key``, claim the key or replay; run the handler; render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler as AiohttpHandler
+from pydantic import BaseModel, ValidationError
+
+from edocx.store.models import User
+from edocx.web import idempotency
+from edocx.web.auth import authenticate, authorize
+from edocx.web.bodies import read_json, read_parts, validation_problem
+from edocx.web.keys import HUB, SETTINGS
+from edocx.web.routing import Call, Reply, Route
+
+logger = logging.getLogger(__name__)
+
+# Room for the header and the multipart framing around the PDF itself.
+_FRAMING = 1024 * 1024
+
+
+def make_handler(route: Route) -> AiohttpHandler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        call, raw = await _prepare(route, request)
+        key = idempotency.request_key(request) if route.creates else None
+        if key is None or call.user is None:
+            return await _respond(route, call)
+        claim = idempotency.Claim(
+            call.user.id,
+            key,
+            idempotency.fingerprint(request.method, request.path, raw),
+        )
+        return await _idempotent(route, call, claim)
+
+    handle.__name__ = route.operation_id
+    return handle
+
+
+async def _prepare(route: Route, request: web.Request) -> tuple[Call, dict[str, bytes]]:
+    hub, settings = request.app[HUB], request.app[SETTINGS]
+    user: User | None = None
+    if route.roles is not None:
+        user = await authenticate(request, hub.db)
+        authorize(user, route.roles, route.summary.lower())
+
+    query = _query(route, request)
+    limit = settings.http.max_upload_mb * 1024 * 1024
+    body: Any = None
+    parts: dict[str, bytes] = {}
+    if route.body is not None:
+        body, raw = await read_json(request, route.body, _FRAMING)
+        parts_for_key = {"body": raw}
+    elif route.parts:
+        parts = await read_parts(request, route.parts, limit + _FRAMING)
+        parts_for_key = parts
+    else:
+        parts_for_key = {}
+    at = datetime.now(UTC)
+    call = Call(request, hub, settings, user, at, body=body, query=query, parts=parts)
+    return call, parts_for_key
+
+
+def _query(route: Route, request: web.Request) -> Any:
+    if route.query is None:
+        return None
+    try:
+        return route.query.model_validate(dict(request.query))
+    except ValidationError as e:
+        raise validation_problem(e) from e
+
+
+async def _respond(route: Route, call: Call) -> web.StreamResponse:
+    reply: Reply = await route.handler(call)
+    if isinstance(reply, BaseModel):
+        return web.Response(
+            status=route.status,
+            body=reply.model_dump_json().encode("utf-8"),
+            content_type="application/json",
+        )
+    return reply
+
+
+async def _idempotent(
+    route: Route, call: Call, claim: idempotency.Claim
+) -> web.StreamResponse:
+    db = call.hub.db
+    replay = await idempotency.claim(db, claim, at=call.at)
+    if replay is not None:
+        logger.info("replayed %s for user %d", route.operation_id, claim.user_id)
+        return replay
+
+    try:
+        response = await _respond(route, call)
+    except BaseException:
+        await asyncio.shield(idempotency.release(db, claim))
+        raise
+    if isinstance(response, web.Response) and 200 <= response.status < 300:
+        await idempotency.complete(db, claim, response)
+    else:
+        await idempotency.release(db, claim)
+    return response
+
+
+def install(app: web.Application, routes: tuple[Route, ...]) -> None:
+    """Add every route of the table to the application's router."""
+    for route in routes:
+        app.router.add_route(route.method, route.path, make_handler(route))

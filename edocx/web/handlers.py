@@ -1,0 +1,173 @@
+"""Handlers of the document operations: thin translations between HTTP and
+the exchange. Anything heavy happens in the exchange's worker pool.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from aiohttp import web
+
+from edocx.exchange import delivery, drafts, issue
+from edocx.exchange.access import open_document
+from edocx.exchange.errors import DocumentNotFoundError
+from edocx.exchange.header import parse_header
+from edocx.exchange.statuses import StatusCode
+from edocx.store.documents import list_documents
+from edocx.store.models import DocumentState
+from edocx.store.reports import list_reports
+from edocx.web.bodies import text_part
+from edocx.web.routing import Call
+from edocx.web.schemas import (
+    DeliveryHistoryOut,
+    DeliveryOut,
+    DocumentList,
+    DocumentOut,
+    DraftOut,
+    InboxItemOut,
+    InboxOut,
+    OutboxItemOut,
+    OutboxOut,
+    ReportOut,
+    ReportsOut,
+    StatusEntryOut,
+    StatusesOut,
+    legal_time,
+)
+
+
+def document_id(call: Call) -> str:
+    """Return the document id of the path; a malformed one is not found."""
+    raw = call.param("document_id")
+    try:
+        return str(uuidlib.UUID(raw))
+    except ValueError:
+        raise DocumentNotFoundError(f"no document {raw[:64]!r}") from None
+
+
+async def create_draft(call: Call) -> DraftOut:
+    header = parse_header(call.parts["header"])
+    outcome = await drafts.create_draft(
+        call.hub, call.me, header, call.parts["file"],
+        password=text_part(call.parts, "password"), at=call.at,
+    )  # fmt: skip
+    return DraftOut(
+        document=DocumentOut.of(outcome.document),
+        warnings=list(outcome.warnings),
+        existing_signatures=outcome.report,
+    )
+
+
+async def list_own_documents(call: Call) -> DocumentList:
+    me = call.me
+    state = None if call.query.state is None else DocumentState(call.query.state)
+    if me.agency_id is None:
+        return DocumentList(items=[])
+    async with call.hub.db.read() as reader:
+        found = await list_documents(reader, agency_id=me.agency_id, state=state)
+    return DocumentList(items=[DocumentOut.of(doc) for doc in found])
+
+
+async def get_document(call: Call) -> DocumentOut:
+    async with call.hub.db.read() as reader:
+        access = await open_document(reader, call.me, document_id(call))
+    return DocumentOut.of(access.document)
+
+
+async def get_document_pdf(call: Call) -> web.Response:
+    got = await delivery.download(call.hub, call.me, document_id(call), at=call.at)
+    name = (got.document.notation or got.document.uuid).replace("/", "-")
+    return web.Response(
+        body=got.pdf,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_ascii(name)}.pdf"',
+            "Digest": f"sha-256={got.document.current_blob}",
+            "X-Edocx-Arrival-Recorded": "true" if got.recorded_arrival else "false",
+        },
+    )
+
+
+def _ascii(name: str) -> str:
+    return name.encode("ascii", "replace").decode("ascii").replace("?", "_")
+
+
+async def get_document_reports(call: Call) -> ReportsOut:
+    async with call.hub.db.read() as reader:
+        access = await open_document(reader, call.me, document_id(call))
+        stored = await list_reports(reader, access.document.id)
+    return ReportsOut(
+        items=[
+            ReportOut(context=r.context, sha256=r.blob_sha256, verdict=r.verdict,
+                      report=r.report, created_at=legal_time(r.created_at) or "")
+            for r in stored
+        ]
+    )  # fmt: skip
+
+
+async def sign_document(call: Call) -> DocumentOut:
+    signed = await drafts.sign_draft(call.hub, call.me, document_id(call), at=call.at)
+    return DocumentOut.of(signed)
+
+
+async def issue_document(call: Call) -> DocumentOut:
+    issued = await issue.issue_document(
+        call.hub, call.me, document_id(call), at=call.at
+    )
+    return DocumentOut.of(issued)
+
+
+async def list_inbox(call: Call) -> InboxOut:
+    items = await delivery.inbox(call.hub, call.me)
+    return InboxOut(
+        items=[
+            InboxItemOut.model_validate({
+                "document": DocumentOut.of(item.document),
+                "sender": item.document.organ_id,
+                "status": item.delivery.last_status,
+                "status_at": legal_time(item.delivery.last_status_at),
+            })
+            for item in items
+        ]
+    )  # fmt: skip
+
+
+async def list_outbox(call: Call) -> OutboxOut:
+    items = await delivery.outbox(call.hub, call.me)
+    return OutboxOut(
+        items=[
+            OutboxItemOut(
+                document=DocumentOut.of(item.document),
+                deliveries=[DeliveryOut.of(d) for d in item.deliveries],
+            )
+            for item in items
+        ]
+    )
+
+
+async def post_status(call: Call) -> StatusesOut:
+    uuid = document_id(call)
+    await delivery.post_status(
+        call.hub, call.me, uuid, StatusCode(call.body.code),
+        description=call.body.description, recipient=call.body.recipient,
+        at=call.at,
+    )  # fmt: skip
+    return await _statuses(call, uuid)
+
+
+async def get_statuses(call: Call) -> StatusesOut:
+    return await _statuses(call, document_id(call))
+
+
+async def _statuses(call: Call, uuid: str) -> StatusesOut:
+    history = await delivery.status_history(call.hub, call.me, uuid)
+    return StatusesOut(
+        document=uuid,
+        deliveries=[
+            DeliveryHistoryOut(
+                delivery=DeliveryOut.of(d),
+                statuses=[StatusEntryOut.of(entry) for entry in entries],
+            )
+            for d, entries in history
+        ],
+    )

@@ -1,0 +1,158 @@
+"""The OpenAPI 3.1 document of the API, made from the route table."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from edocx import __version__
+from edocx.web.bodies import Part
+from edocx.web.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, known_problems
+from edocx.web.routing import Route
+from edocx.web.table import ROUTES
+
+_REF = "#/components/schemas/{model}"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "hint": {"type": "string"},
+    },
+}
+
+
+class _Schemas:
+    """Collects model schemas into ``components.schemas``."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+
+    def ref(self, model: type[BaseModel]) -> dict[str, str]:
+        schema = model.model_json_schema(ref_template=_REF)
+        self.found.update(schema.pop("$defs", {}))
+        self.found[model.__name__] = schema
+        return {"$ref": _REF.format(model=model.__name__)}
+
+
+def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(
+            route, schemas
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "edocx hub API",
+            "version": __version__,
+            "description": "Signing desk and exchange hub for official e-documents."
+            f" Errors are RFC 9457 problems; their types start with {PROBLEM_BASE}.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas.found,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "x-problem-types": _problem_types(),
+    }
+
+
+def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "responses": _responses(route, schemas),
+    }
+    if route.roles is None:
+        operation["security"] = []
+    else:
+        operation["security"] = [{"bearer": []}]
+        operation["x-roles"] = sorted(role.value for role in route.roles)
+
+    parameters = _parameters(route)
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schemas.ref(route.body)}},
+        }
+    elif route.parts:
+        operation["requestBody"] = _multipart(route.parts, schemas)
+    return operation
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if "{document_id}" in route.path:
+        found.append({"name": "document_id", "in": "path", "required": True,
+                      "schema": {"type": "string", "format": "uuid"}})  # fmt: skip
+    if route.creates:
+        found.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                      "schema": {"type": "string", "maxLength": 255}})  # fmt: skip
+    if route.query is not None:
+        schema = route.query.model_json_schema()
+        for name, prop in schema.get("properties", {}).items():
+            found.append({"name": name, "in": "query", "required": False,
+                          "schema": prop})  # fmt: skip
+    return found
+
+
+def _multipart(parts: tuple[Part, ...], schemas: _Schemas) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    encoding: dict[str, Any] = {}
+    for part in parts:
+        if part.kind == "json" and part.model is not None:
+            properties[part.name] = {**schemas.ref(part.model)}
+            encoding[part.name] = {"contentType": "application/json"}
+        elif part.kind == "binary":
+            properties[part.name] = {"type": "string", "format": "binary"}
+            encoding[part.name] = {"contentType": "application/pdf"}
+        else:
+            properties[part.name] = {"type": "string"}
+        properties[part.name]["description"] = part.description
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": [p.name for p in parts if p.required],
+    }
+    return {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": schema, "encoding": encoding}},
+    }
+
+
+def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": route.summary}
+    if route.response is not None:
+        ok["content"] = {route.media_type: {"schema": schemas.ref(route.response)}}
+    elif route.media_type != "application/json":
+        binary = {"type": "string", "format": "binary"}
+        ok["content"] = {route.media_type: {"schema": binary}}
+    problem_ref = {"$ref": _REF.format(model="Problem")}
+    problem = {
+        "description": "a problem: " + ", ".join(route.problems or ("see type",)),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+    }
+    return {str(route.status): ok, "default": problem}
+
+
+def _problem_types() -> dict[str, dict[str, Any]]:
+    return {
+        PROBLEM_BASE + cls.code: {"title": cls.title, "status": cls.status}
+        for cls in known_problems()
+    }
+
+
+@functools.cache
+def openapi_json() -> bytes:
+    return json.dumps(build_openapi(ROUTES), ensure_ascii=False, indent=1).encode()

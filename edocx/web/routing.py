@@ -1,0 +1,74 @@
+"""What a route is: the one description that drives dispatch and OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from edocx.config import Settings
+from edocx.exchange.hub import Hub
+from edocx.store.models import Role, User
+from edocx.web.bodies import Part
+
+Reply = BaseModel | web.StreamResponse
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authorised request, its parsed inputs and the time it arrived."""
+
+    request: web.Request
+    hub: Hub
+    settings: Settings
+    user: User | None
+    at: datetime
+    body: Any = None
+    query: Any = None
+    parts: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def me(self) -> User:
+        if self.user is None:
+            raise RuntimeError("this route is public: no user")
+        return self.user
+
+    def param(self, name: str) -> str:
+        return self.request.match_info[name]
+
+
+Handler = Callable[[Call], Awaitable[Reply]]
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the API.
+
+    ``roles`` None means public. ``creates`` marks the POSTs that honour
+    ``Idempotency-Key``. ``body`` is a JSON request model, ``parts`` the
+    parts of a multipart request, ``query`` the model of the query string.
+    """
+
+    method: str
+    path: str
+    handler: Handler
+    roles: frozenset[Role] | None
+    summary: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    parts: tuple[Part, ...] = ()
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    media_type: str = "application/json"
+    creates: bool = False
+    problems: tuple[str, ...] = ()
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__

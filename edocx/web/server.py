@@ -44,3 +44,13 @@ async def _prepare_database(settings: Settings) -> None:
             await ensure_demo_agencies(settings, db)
     finally:
         await db.close()
+
+
+def free_loopback_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

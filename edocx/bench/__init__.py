@@ -1,0 +1,1 @@
+"""Benchmarks: edocx against the bare libraries, measured in the same run."""

@@ -58,6 +58,11 @@ class SignJob:
     at: datetime
     extra_cert_paths: tuple[Path, ...] = ()
 
+    def __post_init__(self) -> None:
+        # A naive time would be read in the worker's local zone.
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValueError("the signing time `at` must be timezone-aware")
+
 
 @dataclass(frozen=True, kw_only=True)
 class PersonalSignJob(SignJob):

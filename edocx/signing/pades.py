@@ -29,6 +29,7 @@ from pyhanko.sign.signers.pdf_signer import (
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathError, RevokedError, ValidationError
 
 from edocx.errors import EdocxError, SigningError, TimestampError
 from edocx.pki.credentials import load_signer
@@ -209,15 +210,26 @@ def _translate(error: Exception, job: SignJob) -> SigningError:
             hint="retry later; the TSA at the configured address is unreachable",
         )
 
+    # The deepest certificate-validation error says why (revoked, expired,
+    # no path to a trusted root); pyHanko's own wrapper only says "failed".
+    reason = next(
+        (e for e in reversed(chain) if isinstance(e, (ValidationError, PathError))),
+        error,
+    )
     logger.error(
         "signing failed for document %s of %s: %s: %s",
         job.document_id,
         job.agency_code,
-        type(error).__name__,
-        error,
+        type(reason).__name__,
+        reason,
     )
+    if isinstance(reason, RevokedError):
+        return SigningError(
+            f"the signing certificate is revoked: {_short(reason)}",
+            hint="the certificate can no longer sign; ask the CA for a new one",
+        )
     return SigningError(
-        f"signing failed: {type(error).__name__}: {_short(error)}",
+        f"signing failed: {type(reason).__name__}: {_short(reason)}",
         hint="check the signer's certificate, its revocation status and the TSA",
     )
 
@@ -231,6 +243,6 @@ def _causes(error: BaseException) -> list[BaseException]:
     return chain
 
 
-def _short(error: Exception) -> str:
+def _short(error: BaseException) -> str:
     # pyHanko's messages describe certificates and structure, never keys.
     return (str(error).strip() or "no detail")[:300]

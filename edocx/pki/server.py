@@ -41,6 +41,9 @@ class PKIServerThread:
             fut.result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            # An unclosed loop leaks its self-pipe sockets (ResourceWarning).
+            self._loop.close()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ValidationError
 
+from edocx.errors import EdocxError
 from edocx.web.problems import (
     MediaTypeUnsupportedError,
     RequestInvalidError,
@@ -92,9 +93,14 @@ async def read_parts(
             data = await _read_part(item, budget, limit)
             budget -= len(data)
             _keep(found, wanted, item.name, data)
-    except (ValueError, AssertionError, RuntimeError) as e:
-        # aiohttp's multipart reader raises these on a malformed body.
-        raise RequestInvalidError(f"malformed multipart body: {e}") from e
+    except EdocxError:
+        raise
+    except Exception as e:
+        # aiohttp's multipart reader raises ValueError, AssertionError,
+        # InvalidHeader and others on a malformed body: all are the caller's.
+        raise RequestInvalidError(
+            f"malformed multipart body ({type(e).__name__})"
+        ) from e
 
     _check_required(found, parts)
     return found

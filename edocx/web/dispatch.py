@@ -25,8 +25,9 @@ from edocx.web.routing import Call, Reply, Route
 
 logger = logging.getLogger(__name__)
 
-# Room for the header and the multipart framing around the PDF itself.
-_FRAMING = 1024 * 1024
+# Room for the header and the multipart framing around the PDF itself; a
+# JSON body gets this much and no more.
+_FRAMING = 64 * 1024
 
 
 def make_handler(route: Route) -> AiohttpHandler:

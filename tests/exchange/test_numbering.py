@@ -11,7 +11,7 @@ import pytest
 
 from edocx.exchange import numbering
 from edocx.store.register import list_register
-from tests.exchange.conftest import AT, Registry
+from .conftest import AT, Registry
 
 
 def test_notation_and_document_id() -> None:

@@ -1,0 +1,201 @@
+"""The main job over HTTP: draft, sign, issue, receive, verify, answer.
+
+Real PDFs, the real worker pool, the real PKI services on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .hubkit import A, B, C, Hub, header, problem
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def _draft(hub: Hub, pdf: bytes, **head: Any) -> dict[str, Any]:
+    response = await hub.upload(("a", "signer"), pdf, header(**head))
+    assert response.status == 201, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+async def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def _issued(hub: Hub, pdf: bytes) -> dict[str, Any]:
+    doc_id = (await _draft(hub, pdf))["document"]["id"]
+    await _ok(await hub.post(("a", "signer"), f"/documents/{doc_id}/sign"))
+    issued: dict[str, Any] = await _ok(
+        await hub.post(("a", "clerk"), f"/documents/{doc_id}/issue")
+    )
+    return issued
+
+
+async def test_draft_sign_issue_receive_answer(hub: Hub, pdfs: Path) -> None:
+    # 1. A drafts, A's competent person signs.
+    draft = await _draft(hub, (pdfs / "sample.pdf").read_bytes())
+    doc = draft["document"]
+    doc_id = doc["id"]
+    assert (doc["state"], doc["agency"], doc["recipients"]) == ("draft", A, [B, C])
+    assert (doc["type_abbreviation"], doc["number"]) == ("QĐ", None)
+    assert draft["existing_signatures"] is None
+
+    signed = await _ok(await hub.post(("a", "signer"), f"/documents/{doc_id}/sign"))
+    assert signed["state"] == "signed" and signed["sha256"] != doc["sha256"]
+
+    # 2. A's clerk issues: number, notation, edXML DocumentId.
+    issued = await _ok(await hub.post(("a", "clerk"), f"/documents/{doc_id}/issue"))
+    assert issued["state"] == "issued"
+    assert re.fullmatch(r"\d{2,}", issued["number"])
+    assert issued["notation"] == f"{issued['number']}/QĐ-UBND"
+    day = datetime.fromisoformat(issued["issued_at"])
+    assert day.utcoffset() is not None and day.utcoffset().total_seconds() == 7 * 3600
+    assert issued["edxml_document_id"] == (f"{A},{day:%Y/%m/%d},{issued['notation']}")
+
+    # 3. B's system and C's clerk find it in their inboxes, not yet arrived.
+    for who in (("b", "system"), ("c", "clerk")):
+        inbox = await _ok(await hub.get(who, "/inbox"))
+        (item,) = [i for i in inbox["items"] if i["document"]["id"] == doc_id]
+        assert (item["sender"], item["status"]) == (A, None)
+
+    # 4. Downloading records 01 once; the bytes are the issued document.
+    pdf_b = await _download(hub, ("b", "system"), doc_id, recorded=True)
+    assert hashlib.sha256(pdf_b).hexdigest() == issued["sha256"]
+    await _download(hub, ("b", "system"), doc_id, recorded=False)
+    await _download(hub, ("c", "clerk"), doc_id, recorded=True)
+
+    # 5. The recipients verify it with the hub's verifier.
+    report = await _ok(await hub.verify(("b", "system"), pdf_b))
+    assert report["verdict"] == "PASSED", report
+
+    # 6. Both accept (03); A's outbox shows it per recipient.
+    for who in (("b", "clerk"), ("c", "system")):
+        answer = await _ok(
+            await hub.post(who, f"/documents/{doc_id}/statuses", json={"code": "03"}),
+            201,
+        )
+        (mine,) = answer["deliveries"]
+        assert [s["code"] for s in mine["statuses"]] == ["01", "03"]
+
+    outbox = await _ok(await hub.get(("a", "clerk"), "/outbox"))
+    (sent,) = [i for i in outbox["items"] if i["document"]["id"] == doc_id]
+    assert {(d["recipient"], d["status"]) for d in sent["deliveries"]} == {
+        (B, "03"),
+        (C, "03"),
+    }
+
+    # 7. Statuses only move forward.
+    for code in ("01", "02", "03"):
+        response = await hub.post(
+            ("b", "clerk"), f"/documents/{doc_id}/statuses", json={"code": code}
+        )
+        await problem(response, 409, "status-regression")
+
+    # 8. Every step is in the audit log.
+    actions = await _audit_actions(hub, doc_id)
+    for expected in ("document.draft", "document.sign", "number.reserve",
+                     "number.issue", "document.issue"):  # fmt: skip
+        assert expected in actions
+
+
+async def _download(
+    hub: Hub, who: tuple[str, str], doc_id: str, *, recorded: bool
+) -> bytes:
+    response = await hub.get(who, f"/documents/{doc_id}/pdf")
+    assert response.status == 200, await response.text()
+    assert response.content_type == "application/pdf"
+    flag = response.headers["X-Edocx-Arrival-Recorded"]
+    assert flag == ("true" if recorded else "false")
+    return await response.read()
+
+
+async def _audit_actions(hub: Hub, object_id: str) -> list[str]:
+    response = await hub.get(("hub", "auditor"), f"/audit/events?object_id={object_id}")
+    events = await _ok(response)
+    return [event["action"] for event in events["items"]]
+
+
+async def test_auditor_reading_content_is_recorded(hub: Hub, pdfs: Path) -> None:
+    doc_id = (await _draft(hub, (pdfs / "EmptyPage.pdf").read_bytes()))["document"][
+        "id"
+    ]
+    meta = await _ok(await hub.get(("hub", "auditor"), f"/documents/{doc_id}"))
+    assert meta["id"] == doc_id
+    assert "document.read" not in await _audit_actions(hub, doc_id)
+
+    response = await hub.get(("hub", "auditor"), f"/documents/{doc_id}/pdf")
+    assert response.status == 200
+    assert "document.read" in await _audit_actions(hub, doc_id)
+
+
+async def test_concurrent_issues_take_consecutive_numbers(hub: Hub, pdfs: Path) -> None:
+    files = ["EmptyPage.pdf", "empty-two-pages.pdf", "pdf-2.0.pdf"]
+    issued = await asyncio.gather(
+        *(_issued(hub, (pdfs / name).read_bytes()) for name in files)
+    )
+    numbers = sorted(int(doc["number"]) for doc in issued)
+    assert numbers == list(range(numbers[0], numbers[0] + len(files)))
+    assert len({doc["notation"] for doc in issued}) == len(files)
+
+
+async def test_idempotent_draft_upload(hub: Hub, pdfs: Path) -> None:
+    pdf = (pdfs / "EmptyPage.pdf").read_bytes()
+    before = await hub.count("documents")
+
+    first = await hub.upload(("a", "clerk"), pdf, header(), key="draft-key-1")
+    again = await hub.upload(("a", "clerk"), pdf, header(), key="draft-key-1")
+    assert (first.status, again.status) == (201, 201)
+    assert (await first.json()) == (await again.json())
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert await hub.count("documents") == before + 1
+
+    other = await hub.upload(
+        ("a", "clerk"), pdf, header(subject="Khác"), key="draft-key-1"
+    )
+    await problem(other, 409, "idempotency-key-conflict")
+    assert await hub.count("documents") == before + 1
+
+    # The key belongs to its user: another user may use the same string.
+    mine = await hub.upload(("a", "system"), pdf, header(), key="draft-key-1")
+    assert mine.status == 201
+
+
+async def test_foreign_signature_is_reported_not_trusted(hub: Hub, pdfs: Path) -> None:
+    draft = await _draft(hub, (pdfs / "pdfa2u-gray.pdf").read_bytes())
+    report = draft["existing_signatures"]
+    assert report is not None
+    assert report["verdict"] == "INDETERMINATE", report
+
+
+async def test_encrypted_draft_with_its_password(hub: Hub, pdfs: Path) -> None:
+    pdf = (pdfs / "protected_open_protected.pdf").read_bytes()
+    response = await hub.upload(("a", "signer"), pdf, header(), password=" ")
+    draft = await _ok(response, 201)
+    assert draft["warnings"], "the uploader is told the file was decrypted"
+
+
+async def test_tampered_signed_upload_is_refused(hub: Hub, pdfs: Path) -> None:
+    issued = await _issued(hub, (pdfs / "sample.pdf").read_bytes())
+    pdf = await _download(hub, ("a", "clerk"), issued["id"], recorded=False)
+
+    # Change one byte of a content stream of the first revision: the file
+    # still parses, but no signature covers what was signed any more.
+    start = pdf.index(b"stream", pdf.index(b"/Length")) + 40
+    tampered = pdf[:start] + bytes([pdf[start] ^ 0x01]) + pdf[start + 1 :]
+    before = (await hub.count("documents"), hub.blob_count())
+
+    response = await hub.upload(("a", "signer"), tampered, header())
+    await problem(response, 422, "signature-invalid")
+    assert (await hub.count("documents"), hub.blob_count()) == before
+
+    report = await _ok(await hub.verify(("c", "system"), tampered))
+    assert report["verdict"] == "FAILED"

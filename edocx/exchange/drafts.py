@@ -67,44 +67,55 @@ async def create_draft(
         report = await _check_existing_signatures(hub, pdf, password)
 
     # 4. Bytes first, then the rows that point to them.
-    upload_digest = await hub.blobs.put(pdf)
-    draft_digest = await hub.blobs.put(prepared.pdf)
+    upload = Stored(await hub.blobs.put(pdf), len(pdf))
+    draft = Stored(await hub.blobs.put(prepared.pdf), len(prepared.pdf))
     new = documents.NewDocument(
         uuid=str(uuidlib.uuid4()), agency_id=_agency_id(user),
         type_name=doctype.name, type_abbreviation=doctype.abbreviation,
         drafting_unit=header.drafting_unit, subject=header.subject,
         signer_name=header.signer.name, signer_position=header.signer.position,
         signer_competence=header.signer.competence, priority=header.priority,
-        recipient_agency_ids=recipient_ids, blob=draft_digest, created_by=user.id,
+        recipient_agency_ids=recipient_ids, blob=draft.digest, created_by=user.id,
     )  # fmt: skip
-    async with hub.db.write() as tx:
-        doc_id = await documents.insert_document(tx, new, at=at)
-        for kind, digest, size in (
-            ("upload", upload_digest, len(pdf)),
-            ("draft", draft_digest, len(prepared.pdf)),
-        ):
-            await documents.insert_revision(
-                tx, doc_id, kind=kind, blob=digest, size=size, actor_id=user.id, at=at
-            )
-        if report is not None:
-            await reports.insert_report(
-                tx, document_id=doc_id, blob=upload_digest, context="draft",
-                verdict=verdict_of(report).value, report=report, at=at,
-            )  # fmt: skip
-        await record_event(
-            tx, at=at, actor=user.id, agency=user.agency_id, action="document.draft",
-            object_type="document", object_id=new.uuid, content_sha256=draft_digest,
-            details={"upload_sha256": upload_digest, "type": doctype.name,
-                     "recipients": header.recipients},
-        )  # fmt: skip
-        document = await documents.get_document_by_id(tx, doc_id)
+    document = await _commit_draft(hub, user, new, upload, draft, report, at)
 
-    assert document is not None
     logger.info(
         "draft %s created by user %d of agency %s (%d bytes, %d signature(s))",
         new.uuid, user.id, user.organ_id, len(pdf), prepared.existing_signatures,
     )  # fmt: skip
     return DraftOutcome(document, prepared.warnings, report)
+
+
+@dataclass(frozen=True)
+class Stored:
+    digest: str
+    size: int
+
+
+async def _commit_draft(
+    hub: Hub, user: User, new: documents.NewDocument, upload: Stored,
+    draft: Stored, report: dict[str, Any] | None, at: datetime,
+) -> Document:  # fmt: skip
+    async with hub.db.write() as tx:
+        doc_id = await documents.insert_document(tx, new, at=at)
+        for kind, stored in (("upload", upload), ("draft", draft)):
+            await documents.insert_revision(
+                tx, doc_id, kind=kind, blob=stored.digest, size=stored.size,
+                actor_id=user.id, at=at,
+            )  # fmt: skip
+        if report is not None:
+            await reports.insert_report(
+                tx, document_id=doc_id, blob=upload.digest, context="draft",
+                verdict=str(report["verdict"]), report=report, at=at,
+            )  # fmt: skip
+        await record_event(
+            tx, at=at, actor=user.id, agency=user.agency_id, action="document.draft",
+            object_type="document", object_id=new.uuid, content_sha256=draft.digest,
+            details={"upload_sha256": upload.digest, "type": new.type_name},
+        )  # fmt: skip
+        document = await documents.get_document_by_id(tx, doc_id)
+    assert document is not None
+    return document
 
 
 def _agency_id(user: User) -> int:

@@ -27,7 +27,7 @@ from edocx.exchange import numbering
 from edocx.exchange.access import open_document, require_sender
 from edocx.exchange.errors import DocumentStateError, IssueVerificationError
 from edocx.exchange.hub import Hub
-from edocx.exchange.verdicts import Verdict, verdict_of
+from edocx.exchange.verdicts import issue_refusal
 from edocx.store import documents, reports
 from edocx.store.agencies import get_agency
 from edocx.store.db import Tx
@@ -91,13 +91,12 @@ async def _seal_and_route(
 
     # 3. The hub's verifier must pass what the hub is about to send.
     report = await hub.compute.verify(sealed)
-    dumped: dict[str, Any] = report.model_dump(mode="json")
-    verdict = verdict_of(report)
-    if verdict is not Verdict.PASSED:
+    refusal = issue_refusal(report)
+    if refusal is not None:
         raise IssueVerificationError(
-            f"the sealed document verifies as {verdict}",
-            extensions={"verdict": verdict.value},
+            refusal, extensions={"verdict": report.verdict.value}
         )
+    dumped: dict[str, Any] = report.model_dump(mode="json")
 
     # 4. Store, then commit number, document, report and deliveries together.
     digest = await hub.blobs.put(sealed)
@@ -121,7 +120,7 @@ async def _seal_and_route(
         )  # fmt: skip
         await reports.insert_report(
             tx, document_id=document.id, blob=digest, context="issue",
-            verdict=verdict.value, report=dumped, at=at,
+            verdict=report.verdict.value, report=dumped, at=at,
         )  # fmt: skip
         await record_event(
             tx, at=at, actor=user.id, agency=agency.id, action="document.issue",

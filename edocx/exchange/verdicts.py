@@ -1,21 +1,45 @@
-"""The verdicts of the hub's verifier, as the exchange acts on them."""
+"""How the exchange acts on the verifier's reports.
+
+A draft may carry signatures the hub cannot trust (a foreign PKI): they are
+reported, and the draft is refused only when one of them fails. An issued
+document must carry, last, the competent person's signature and the
+agency's seal, both passing (domain invariant 3); an earlier foreign
+signature may stay indeterminate, never failed.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Any
+from edocx.verification.report import (
+    Indication,
+    SignatureKind,
+    ValidationReport,
+    Verdict,
+)
 
-from edocx.verification import ValidationReport
+__all__ = ["Verdict", "issue_refusal", "verdict_of"]
 
-
-class Verdict(StrEnum):
-    PASSED = "PASSED"
-    FAILED = "FAILED"
-    INDETERMINATE = "INDETERMINATE"
-    UNUSABLE = "UNUSABLE"
+# The personal signature and the seal, applied by the hub in that order.
+HUB_SIGNATURES = 2
 
 
 def verdict_of(report: ValidationReport) -> Verdict:
     """Return the overall verdict of a report."""
-    value: Any = report.verdict
-    return Verdict(getattr(value, "value", value))
+    return report.verdict
+
+
+def issue_refusal(report: ValidationReport) -> str | None:
+    """Return why an issued document must not be sent, or None when it may."""
+    if report.verdict in (Verdict.FAILED, Verdict.UNUSABLE):
+        return f"the document verifies as {report.verdict.value}"
+
+    signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
+    if len(signatures) < HUB_SIGNATURES:
+        return "the personal signature or the seal is missing"
+    for signature in signatures[-HUB_SIGNATURES:]:
+        if signature.indication is not Indication.TOTAL_PASSED:
+            sub = signature.sub_indication
+            return (
+                f"signature {signature.field_name} is {signature.indication.value}"
+                + (f" ({sub.value})" if sub else "")
+            )
+    return None

@@ -36,11 +36,11 @@ def make_handler(route: Route) -> AiohttpHandler:
         key = idempotency.request_key(request) if route.creates else None
         if key is None or call.user is None:
             return await _respond(route, call)
-        claim = idempotency.Claim(
-            call.user.id,
-            key,
-            idempotency.fingerprint(request.method, request.path, raw),
+        # Hashing a large upload would stall the loop: a thread does it.
+        digest = await asyncio.to_thread(
+            idempotency.fingerprint, request.method, request.path, raw
         )
+        claim = idempotency.Claim(call.user.id, key, digest)
         return await _idempotent(route, call, claim)
 
     handle.__name__ = route.operation_id

@@ -16,6 +16,16 @@ from edocx.web.table import ROUTES
 
 _REF = "#/components/schemas/{model}"
 
+_DESCRIPTION = (
+    "Signing desk and exchange hub for official e-documents. Every call but"
+    " this document needs 'Authorization: Bearer <token>'; x-roles lists the"
+    " roles allowed on each operation. Errors are RFC 9457 problems whose"
+    f" type starts with {PROBLEM_BASE} (all listed under x-problem-types)."
+    " A document of another agency is answered exactly like a document that"
+    " does not exist (404 document-not-found), so ids reveal nothing. POSTs"
+    " that create something honour Idempotency-Key."
+)
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status", "detail"],
@@ -54,8 +64,7 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
         "info": {
             "title": "edocx hub API",
             "version": __version__,
-            "description": "Signing desk and exchange hub for official e-documents."
-            f" Errors are RFC 9457 problems; their types start with {PROBLEM_BASE}.",
+            "description": _DESCRIPTION,
         },
         "paths": paths,
         "components": {

@@ -9,9 +9,10 @@ Rules, in order:
    document and every recipient and verifier must be able to read what the
    hub issues, so an encrypted draft is decrypted and rewritten in full,
    without encryption; the uploader is told so in the warnings.
-3. A file that reads only in pyHanko's lenient mode, or that mixes classic
-   and stream cross-references, is rewritten in full so that every later
-   revision reads in strict mode.
+3. A file that reads only in pyHanko's lenient mode, that mixes classic and
+   stream cross-references, or that refers to objects it does not contain,
+   is rewritten in full from a lenient reading, so that every later revision
+   reads in strict mode and passes difference analysis (see ``normalise``).
 4. A draft that already carries a signature is never rewritten: that would
    break the signature; when rule 2 or 3 would need a rewrite, the draft is
    refused instead. It is not changed at all: a verifier classes new text
@@ -36,7 +37,7 @@ from pyhanko.pdf_utils.writer import copy_into_new_writer
 from edocx.errors import PDFPermissionError, PDFUnusableError
 from edocx.signing import fields
 from edocx.signing.jobs import PreparedDraft
-from edocx.signing.normalise import index_annotations
+from edocx.signing.normalise import count_dangling_references, index_annotations
 from edocx.signing.reading import (
     PARSER_FAILURES,
     OpenedPDF,
@@ -82,7 +83,7 @@ def prepare_draft(pdf: bytes, password: str | None) -> PreparedDraft:
         base = pdf
         if needs_rewrite:
             warnings.append(DECRYPTED_WARNING if opened.encrypted else REPAIRED_WARNING)
-            base = _rewrite(opened)
+            base = _rewrite(pdf, password)
         result, pages = _with_issue_fields(base)
 
     rewritten = needs_rewrite and not signatures
@@ -102,8 +103,11 @@ def prepare_draft(pdf: bytes, password: str | None) -> PreparedDraft:
 
 
 def _needs_rewrite(opened: OpenedPDF) -> bool:
-    hybrid = bool(opened.reader.xrefs.hybrid_xrefs_present)
-    return opened.encrypted or not opened.strict or hybrid
+    if opened.encrypted or not opened.strict:
+        return True
+    if opened.reader.xrefs.hybrid_xrefs_present:
+        return True
+    return count_dangling_references(opened.reader) > 0
 
 
 def _check_signed_draft(opened: OpenedPDF, needs_rewrite: bool) -> None:
@@ -127,10 +131,12 @@ def _check_signed_draft(opened: OpenedPDF, needs_rewrite: bool) -> None:
             )
 
 
-def _rewrite(opened: OpenedPDF) -> bytes:
+def _rewrite(pdf: bytes, password: str | None) -> bytes:
     """Write every object of the draft into a new, unencrypted file."""
+    # A lenient reading turns references to missing objects into nulls.
+    reader = open_pdf(pdf, password, strict=False).reader
     try:
-        writer = copy_into_new_writer(opened.reader)
+        writer = copy_into_new_writer(reader)
         out = io.BytesIO()
         writer.write(out)
     except PARSER_FAILURES as e:

@@ -1,11 +1,18 @@
-"""Structural fixes made to a draft before its first signature.
+"""Structural checks and fixes made to a draft before its first signature.
 
-pyHanko's difference analysis walks every page's annotation array whenever a
-signature field is added, and rejects an array that holds an annotation
-dictionary directly instead of by reference (ISO 32000-2, 12.5.2 allows
-both). The seal would then mark the personal signature as altered. Drafts
-are therefore normalised in the prepare revision: every directly embedded
-annotation becomes an indirect object.
+pyHanko's difference analysis, which every verifier of the hub's documents
+runs, is stricter than the PDF standard in two places:
+
+- it walks every page's annotation array whenever a signature field is
+  added, and rejects an array that holds an annotation dictionary directly
+  instead of by reference (ISO 32000-2, 12.5.2 allows both). The seal would
+  then mark the personal signature as altered. Drafts are therefore
+  normalised in the prepare revision: every directly embedded annotation
+  becomes an indirect object.
+- it follows the references of each new trailer and fails on one to an
+  object that does not exist (the standard reads it as null). Such drafts,
+  e.g. LibreOffice's hybrid PDFs naming an unwritten ODF stream, are found
+  here and rewritten in full.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import logging
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +62,29 @@ def _index_page_annotations(
         indirect = isinstance(annots_raw, generic.IndirectObject)
         writer.mark_update(annots_raw if indirect else page_ref)
     return len(direct)
+
+
+def count_dangling_references(reader: PdfFileReader) -> int:
+    """Count references to missing objects reachable from the trailer."""
+    dangling = 0
+    seen: set[generic.Reference] = set()
+    stack: list[generic.PdfObject] = [reader.trailer_view]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, generic.IndirectObject):
+            if obj.reference in seen:
+                continue
+            seen.add(obj.reference)
+            try:
+                obj = obj.get_object()
+            except PdfReadError:
+                dangling += 1
+                continue
+        if isinstance(obj, generic.DictionaryObject):
+            stack.extend(obj.values())
+        elif isinstance(obj, generic.ArrayObject):
+            stack.extend(obj)
+    return dangling
 
 
 def _page_refs(writer: IncrementalPdfFileWriter) -> list[generic.IndirectObject]:

@@ -65,14 +65,15 @@ class OpenedPDF:
     encrypted: bool
 
 
-def open_pdf(pdf: bytes, password: str | None) -> OpenedPDF:
+def open_pdf(pdf: bytes, password: str | None, *, strict: bool = True) -> OpenedPDF:
     """Parse ``pdf``, strictly if possible, and authenticate if encrypted.
 
-    Steps: 1. parse (strict, then lenient); 2. authenticate; 3. check the
-    permissions; 4. touch the page tree so that a broken one fails here.
+    Steps: 1. parse (strict unless told not to, then lenient); 2. authenticate;
+    3. check the permissions; 4. touch the page tree so that a broken one
+    fails here.
     """
     # 1. Parse.
-    reader, strict = _parse(pdf)
+    reader, strict = _parse(pdf, try_strict=strict)
 
     # 2. and 3. Authenticate and check permissions.
     if reader.encrypted:
@@ -102,11 +103,12 @@ def page_count(reader: PdfFileReader) -> int:
     return int(reader.root["/Pages"]["/Count"])
 
 
-def _parse(pdf: bytes) -> tuple[PdfFileReader, bool]:
-    try:
-        return PdfFileReader(io.BytesIO(pdf), strict=True), True
-    except PARSER_FAILURES as strict_error:
-        logger.info("strict parse failed (%s); trying lenient mode", strict_error)
+def _parse(pdf: bytes, *, try_strict: bool) -> tuple[PdfFileReader, bool]:
+    if try_strict:
+        try:
+            return PdfFileReader(io.BytesIO(pdf), strict=True), True
+        except PARSER_FAILURES as strict_error:
+            logger.info("strict parse failed (%s); trying lenient mode", strict_error)
 
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)

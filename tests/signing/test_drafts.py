@@ -10,6 +10,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -21,6 +22,7 @@ from edocx.errors import (
 )
 from edocx.signing import PreparedDraft, prepare_draft
 from edocx.signing.fields import DATE_FIELD, NUMBER_FIELD
+from edocx.signing.normalise import count_dangling_references
 from tests.signing import pdfcheck
 
 OWNER_OR_USER_PASSWORD = " "  # a single space, per the data README
@@ -203,3 +205,27 @@ def test_prepared_draft_crosses_process_boundaries(unsigned_dir: Path) -> None:
 
 def _field_names(reader: PdfFileReader) -> set[str]:
     return {str(ref.get_object()["/T"]) for ref in reader.root["/AcroForm"]["/Fields"]}
+
+
+def test_dangling_reference_is_rewritten_away(unsigned_dir: Path) -> None:
+    # LibreOffice names an ODF stream it never wrote (/AdditionalStreams in
+    # the trailer); pyHanko's difference analysis fails on such a reference.
+    data = load(unsigned_dir, "pdf-two-fields.pdf")
+    assert count_dangling_references(pdfcheck.read(data)) == 1
+
+    draft = prepare_draft(data, None)
+
+    assert draft.rewritten
+    assert count_dangling_references(pdfcheck.read(draft.pdf)) == 0
+
+
+def test_embedded_annotations_become_indirect(unsigned_dir: Path) -> None:
+    # PDF.pdf's first page holds a link annotation directly in /Annots, which
+    # pyHanko's difference analysis rejects once a signature field is added.
+    draft = prepare_draft(load(unsigned_dir, "PDF.pdf"), None)
+
+    reader = pdfcheck.read(draft.pdf)
+    for ix in range(draft.page_count):
+        page_ref, _ = reader.find_page_for_modification(ix)
+        annots = page_ref.get_object().get("/Annots", generic.ArrayObject())
+        assert all(isinstance(a, generic.IndirectObject) for a in annots.get_object())

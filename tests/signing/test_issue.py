@@ -237,3 +237,20 @@ def test_encrypted_draft_is_issued_with_its_password(
     for field_name in (PERSONAL_FIELD, SEAL_FIELD):
         sig = pdfcheck.signature(reader, field_name)
         pdfcheck.assert_passes(pdfcheck.validate(sig, jobs.pki.root_cert_path))
+
+
+@pytest.mark.parametrize("name", ["pdf-two-fields.pdf", "pdfa2a-rgb.pdf"])
+def test_awkward_drafts_issue_cleanly(
+    jobs: JobFactory, unsigned_dir: Path, name: str
+) -> None:
+    # A dangling reference and a clobbered xref stream: each would break the
+    # personal signature's difference analysis or the strict reading of the
+    # result. (PDF.pdf, above, holds an annotation embedded in its page.)
+    draft = prepare_draft((unsigned_dir / name).read_bytes(), None)
+    signed = sign_personal(draft.pdf, jobs.personal(f"doc-{name}"))
+    sealed = number_and_seal(signed, jobs.seal(f"doc-{name}", 40))
+
+    reader = pdfcheck.read(sealed)
+    for field_name in (PERSONAL_FIELD, SEAL_FIELD):
+        sig = pdfcheck.signature(reader, field_name)
+        pdfcheck.assert_passes(pdfcheck.validate(sig, jobs.pki.root_cert_path))

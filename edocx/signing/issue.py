@@ -47,6 +47,7 @@ def sign_personal(pdf: bytes, job: PersonalSignJob) -> bytes:
         job,
         field_name=free_field_name(pdf, PERSONAL_FIELD),
         appearance=Appearance(text=text, slot=PERSONAL_SLOT),
+        signer_name=job.signer_name,
     )
     logger.info(
         "document %s of %s signed by its competent person",
@@ -74,6 +75,7 @@ def number_and_seal(pdf: bytes, job: SealJob) -> bytes:
         field_name=free_field_name(pdf, SEAL_FIELD),
         appearance=appearance,
         update=update,
+        signer_name=job.agency_name,
     )
     logger.info(
         "document %s of %s issued as %s and sealed",

@@ -92,15 +92,17 @@ def sign_b_lt(
     field_name: str,
     appearance: Appearance | None,
     update: Update | None = None,
+    signer_name: str | None = None,
 ) -> bytes:
     """Append a B-LT approval signature to ``pdf`` and return the new file.
 
     ``update`` runs on the incremental writer before signing, so its changes
-    land in the signed revision. Raises ``TimestampError`` when the TSA does
-    not answer and ``SigningError`` for any other failure.
+    land in the signed revision; ``signer_name`` goes into the signature
+    dictionary's /Name. Raises ``TimestampError`` when the TSA does not
+    answer and ``SigningError`` for any other failure.
     """
     try:
-        return _sign(pdf, job, field_name, appearance, update)
+        return _sign(pdf, job, field_name, appearance, update, signer_name)
     except EdocxError:
         raise
     except Exception as e:
@@ -123,6 +125,7 @@ def _sign(
     field_name: str,
     appearance: Appearance | None,
     update: Update | None,
+    signer_name: str | None,
 ) -> bytes:
     # 1. Open the previous revision; it must read strictly.
     writer = IncrementalPdfFileWriter.from_reader(read_strict(pdf))
@@ -133,6 +136,7 @@ def _sign(
     at = texts.vietnam_time(job.at)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
+        name=signer_name,
         md_algorithm=DIGEST,
         subfilter=sig_fields.SigSeedSubFilter.PADES,
         embed_validation_info=True,

@@ -254,3 +254,13 @@ def test_awkward_drafts_issue_cleanly(
     for field_name in (PERSONAL_FIELD, SEAL_FIELD):
         sig = pdfcheck.signature(reader, field_name)
         pdfcheck.assert_passes(pdfcheck.validate(sig, jobs.pki.root_cert_path))
+
+
+def test_signature_dictionaries_name_the_signers(issued: dict[str, Issued]) -> None:
+    reader = pdfcheck.read(issued["sample.pdf"].sealed)
+
+    personal = pdfcheck.signature(reader, PERSONAL_FIELD)
+    seal = pdfcheck.signature(reader, SEAL_FIELD)
+    assert personal.sig_object["/Name"] == SIGNER_NAME
+    assert seal.sig_object["/Name"] == AGENCY_NAME
+    assert personal.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"

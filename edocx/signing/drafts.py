@@ -19,7 +19,7 @@ Rules, in order:
    fields after a signature as a modification the signer did not allow, so
    such a draft gets no number and date fields, and its seal signature shows
    the number and date at the head of page 1 instead (see ``issue``). A
-   certification signature would forbid the hub's signatures' fields, so such
+   certification signature forbids new visible signature fields, so such
    drafts are refused.
 5. Otherwise, in one incremental update, annotations embedded directly in
    pages become indirect objects (see ``normalise``) and the number and date
@@ -125,8 +125,8 @@ def _check_signed_draft(opened: OpenedPDF, needs_rewrite: bool) -> None:
     for sig in opened.reader.embedded_signatures:
         if sig.docmdp_level is not None:
             raise PDFPermissionError(
-                "the draft carries a certification signature, which does not "
-                "allow adding the number and date fields",
+                "the draft carries a certification signature, which forbids "
+                "the visible signatures the hub adds",
                 hint="upload the draft before it was certified",
             )
 
@@ -158,7 +158,7 @@ def _with_issue_fields(base: bytes) -> tuple[bytes, int]:
         writer.write(out)
     except PARSER_FAILURES as e:
         raise PDFUnusableError(
-            "the draft cannot be read in strict mode after repair",
+            "the draft's structure cannot be extended with the number fields",
             hint="export the document to PDF again and upload the new file",
         ) from e
     return out.getvalue(), page_count(reader)

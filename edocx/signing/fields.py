@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.form_tools import TextFieldContent
@@ -77,22 +78,32 @@ class PageBox:
 def page_box(handler: PdfHandler, page_ix: int) -> PageBox:
     """Return the crop box (or media box) of a page, following inheritance."""
     page_ref, _ = handler.find_page_for_modification(page_ix)
-    node = page_ref.get_object()
-    rotate = 0
-    box = None
-    while node is not None:
-        box = box or node.get("/CropBox") or node.get("/MediaBox")
-        rotate = rotate or int(node.get("/Rotate", 0))
-        parent = node.get("/Parent")
-        node = parent.get_object() if parent is not None else None
+    page = page_ref.get_object()
+    box = _inherited(page, "/CropBox") or _inherited(page, "/MediaBox")
     if box is None:
         raise InputError(f"page {page_ix + 1} has no media box")
+
+    rotate = int(_inherited(page, "/Rotate") or 0)
     if rotate % 360:
         # TODO(#4): place fields and stamps on rotated pages; needs an
         # appearance matrix that turns the text with the page.
         logger.warning("page %d is rotated by %d degrees", page_ix + 1, rotate)
     x1, y1, x2, y2 = (float(v) for v in box)
     return PageBox(min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+
+
+def _inherited(page: generic.DictionaryObject, key: str) -> Any:
+    # Page attributes may sit on any ancestor in the page tree (ISO 32000-2,
+    # 7.7.3.4); the nearest one wins.
+    node: generic.DictionaryObject | None = page
+    for _ in range(64):
+        if node is None:
+            return None
+        if key in node:
+            return node[key]
+        parent = node.get("/Parent")
+        node = parent.get_object() if parent is not None else None
+    return None
 
 
 def issue_field_rects(box: PageBox) -> dict[str, Rect]:

@@ -40,6 +40,7 @@ def read(pdf: bytes) -> PdfFileReader:
 def signature(reader: PdfFileReader, field_name: str) -> EmbeddedPdfSignature:
     for sig in reader.embedded_signatures:
         if sig.field_name == field_name:
+            assert isinstance(sig, EmbeddedPdfSignature)
             return sig
     raise AssertionError(f"no signature in field {field_name}")
 

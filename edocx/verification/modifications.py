@@ -1,0 +1,177 @@
+"""What happened to the file after a signature: coverage and later revisions.
+
+A PDF signature covers the bytes of the revision it was made in; anything
+appended later (ISO 32000-1 §7.5.6, incremental updates) is outside it. The
+signature still stands for the document only if those updates are harmless.
+pyHanko's difference analysis (``DEFAULT_DIFF_POLICY``) sorts them into
+levels; edocx then applies a stricter rule of its own:
+
+* the signature must cover its whole revision (``ENTIRE_REVISION``);
+* later revisions may add signatures, document timestamps and validation
+  data (PAdES B-LT/LTA), and nothing else, unless a certification signature
+  (DocMDP, ISO 32000-1 §12.8.2.2) explicitly allows form filling (P=2) or
+  annotations (P=3). Filling a text field after an approval signature is
+  the "replace" shadow attack: the page shows content nobody signed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    DiffResult,
+    ModificationLevel,
+    SuspiciousModification,
+)
+from pyhanko.sign.fields import MDPPerm
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+from edocx.verification.document import SignatureEntry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModificationFindings:
+    signed_revision: int | None = None
+    coverage: SignatureCoverageLevel | None = None
+    level: ModificationLevel | None = None
+    docmdp_ok: bool | None = None
+    # A change that makes the signature fail.
+    problem: str | None = None
+    # Why the analysis could not be completed, if it could not.
+    undetermined: str | None = None
+
+    @property
+    def allowed(self) -> bool | None:
+        """Whether what came after signing is acceptable; None if unknown."""
+        if self.problem is not None:
+            return False
+        if self.undetermined is not None or self.coverage is None:
+            return None
+        return True
+
+
+def analyse_modifications(
+    reader: PdfFileReader,
+    entry: SignatureEntry,
+    signature_field_names: set[str],
+) -> tuple[EmbeddedPdfSignature | None, ModificationFindings]:
+    """Place the signature in the file's history and judge what came after.
+
+    Steps: 1. find the signed revision; 2. coverage; 3. difference
+    analysis of every later revision; 4. the edocx rule on what may change.
+    """
+    # 1. The revision whose cross-reference section introduced the signature.
+    try:
+        embedded = EmbeddedPdfSignature(reader, entry.field, entry.field_name)
+    except Exception as e:
+        return None, ModificationFindings(
+            undetermined=f"the signature cannot be placed in the file: {_brief(e)}"
+        )
+
+    # 2. Coverage (cheap: offsets and the xref table of the revision).
+    try:
+        embedded.compute_integrity_info(skip_diff=True)
+        coverage: SignatureCoverageLevel = embedded.coverage  # type: ignore[assignment]
+    except Exception as e:
+        return embedded, ModificationFindings(
+            signed_revision=embedded.signed_revision,
+            undetermined=f"the signed byte ranges cannot be examined: {_brief(e)}",
+        )
+    if coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+        return embedded, ModificationFindings(
+            signed_revision=embedded.signed_revision,
+            coverage=coverage,
+            level=ModificationLevel.OTHER,
+            docmdp_ok=False,
+            problem="the signature does not cover the whole revision it belongs to",
+        )
+
+    # 3. Every later revision, compared with the signed one.
+    diff = _review(embedded, coverage)
+    if isinstance(diff, str):
+        return embedded, ModificationFindings(
+            signed_revision=embedded.signed_revision,
+            coverage=coverage,
+            undetermined=diff,
+        )
+    embedded.diff_result = diff  # type: ignore[assignment]
+    docmdp_ok = embedded.summarise_integrity_info()["docmdp_ok"]
+
+    # 4. The edocx rule.
+    level = (
+        diff.modification_level
+        if isinstance(diff, DiffResult)
+        else ModificationLevel.OTHER
+    )
+    return embedded, ModificationFindings(
+        signed_revision=embedded.signed_revision,
+        coverage=coverage,
+        level=level,
+        docmdp_ok=docmdp_ok,
+        problem=_judge(embedded, diff, docmdp_ok, signature_field_names),
+    )
+
+
+def _review(
+    embedded: EmbeddedPdfSignature, coverage: SignatureCoverageLevel
+) -> DiffResult | SuspiciousModification | str:
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return DiffResult(ModificationLevel.NONE, set())
+    try:
+        result: DiffResult | SuspiciousModification = embedded.evaluate_modifications(
+            DEFAULT_DIFF_POLICY
+        )
+    except Exception as e:
+        # A broken object in a later revision, a dangling reference...: the
+        # later revisions cannot be vouched for, but nothing proves a change.
+        logger.info("difference analysis failed: %s", _brief(e))
+        return f"the later revisions cannot be analysed: {_brief(e)}"
+    return result
+
+
+def _judge(
+    embedded: EmbeddedPdfSignature,
+    diff: DiffResult | SuspiciousModification,
+    docmdp_ok: bool | None,
+    signature_field_names: set[str],
+) -> str | None:
+    if isinstance(diff, SuspiciousModification):
+        return (
+            "the file was changed after this signature by more than signatures, "
+            f"form filling or validation data ({_first_line(diff)})"
+        )
+    if docmdp_ok is False:
+        return "the changes after signing exceed what the certification allows"
+
+    permission = embedded.docmdp_level
+    if diff.modification_level >= ModificationLevel.ANNOTATIONS:
+        if permission != MDPPerm.ANNOTATE:
+            return "annotations were added or changed after signing"
+
+    # pyHanko ranks appearance-only refreshes of a field as LTA updates.
+    filled = sorted(set(diff.changed_form_fields) - signature_field_names)
+    if diff.modification_level < ModificationLevel.FORM_FILLING:
+        filled = []
+    if filled and permission not in (MDPPerm.FILL_FORMS, MDPPerm.ANNOTATE):
+        names = ", ".join(repr(name) for name in filled[:5])
+        return (
+            f"form field(s) {names} were filled in after signing; the page may "
+            "show content that was not signed"
+        )
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else type(error).__name__
+
+
+def _brief(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text[:200]

@@ -1,0 +1,293 @@
+"""Trust: chain to the configured anchors, revocation and time.
+
+Signatures go through pyHanko's implementation of the ETSI EN 319 102-1
+validation for signatures with long-term validation material (§5.6.3,
+``ades_lta_validation``): validation at the current time, then past
+signature validation from the best proven signing time, using the document
+timestamps as evidence records. Document timestamps go through the
+timestamp validation of §5.4. Revocation is checked through OCSP or CRL:
+offline only with the evidence the document carries (PAdES B-LT), online
+also by asking the responders the certificates name.
+
+A signature passes only if its signer's certificate chains to a configured
+anchor and some OCSP response or CRL vouches for it: without revocation
+evidence it is INDETERMINATE (TRY_LATER), whatever the revocation mode says
+about certificates that name no responder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from asn1crypto import x509
+from pyhanko.sign.ades.report import AdESPassed, AdESSubIndic
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+from pyhanko.sign.validation.ades import (
+    ades_lta_validation,
+    ades_timestamp_validation,
+)
+from pyhanko.sign.validation.policy_decl import (
+    CertificateFetchingRule,
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.errors import InsufficientRevinfoError, StaleRevinfoError
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+from pyhanko_certvalidator.policy_decl import (
+    REQUIRE_REVINFO,
+    CertRevTrustPolicy,
+    RevocationCheckingPolicy,
+)
+from pyhanko_certvalidator.registry import SimpleTrustManager
+
+from edocx.verification.evidence import DocumentEvidence, leaf_revocation
+from edocx.verification.integrity import IntegrityFindings
+from edocx.verification.report import (
+    RevocationReport,
+    RevocationStatus,
+    SignatureKind,
+    SubIndication,
+)
+
+logger = logging.getLogger(__name__)
+
+REVOCATION_MODES = {
+    "hard-fail": RevocationCheckingPolicy.from_legacy("hard-fail"),
+    "require": REQUIRE_REVINFO,
+}
+# Sub-indications pyHanko gives when revocation evidence is simply missing.
+UNSPECIFIC = frozenset(
+    {SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, SubIndication.NO_POE}
+)
+REVOKED = frozenset(
+    {
+        SubIndication.REVOKED,
+        SubIndication.REVOKED_NO_POE,
+        SubIndication.REVOKED_CA_NO_POE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class TrustSetup:
+    roots: tuple[x509.Certificate, ...]
+    allow_fetching: bool
+    revocation_mode: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TrustFindings:
+    sub_indication: SubIndication | None
+    explanation: str | None = None
+    revocation: RevocationReport = field(default_factory=RevocationReport)
+    # Whether the signature timestamp (or the document timestamp token)
+    # chains to an anchor; None when there is none.
+    timestamp_trusted: bool | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.sub_indication is None
+
+
+async def assess_trust(
+    findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
+) -> TrustFindings:
+    """Validate one signature's chain, revocation and time against the anchors."""
+    if not setup.roots:
+        return TrustFindings(
+            SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+            "no trust anchors are configured",
+        )
+    try:
+        with _captured_errors() as errors:
+            if findings.entry.kind is SignatureKind.SIGNATURE:
+                result = await _validate_signature(findings, evidence, setup)
+            else:
+                result = await _validate_timestamp(findings, evidence, setup)
+    except Exception as e:
+        logger.warning("trust validation could not complete: %s", e)
+        return TrustFindings(
+            SubIndication.GENERIC, f"trust validation could not complete: {e}"
+        )
+    return _interpret(findings, result, evidence, errors)
+
+
+async def _validate_signature(
+    findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
+) -> object:
+    embedded = findings.embedded
+    if embedded is None or findings.modifications.coverage is None:
+        raise ValueError("the signature could not be placed in the file")
+    spec = PdfSignatureValidationSpec(
+        _spec(setup, evidence), diff_policy=DEFAULT_DIFF_POLICY
+    )
+    return await ades_lta_validation(embedded, spec, timing_info=_timing(setup))
+
+
+async def _validate_timestamp(
+    findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
+) -> object:
+    if findings.parts is None or findings.imprint is None:
+        raise ValueError("the timestamp token could not be read")
+    return await ades_timestamp_validation(
+        findings.parts.signed_data,
+        _spec(setup, evidence),
+        findings.imprint,
+        timing_info=_timing(setup),
+    )
+
+
+def _spec(setup: TrustSetup, evidence: DocumentEvidence) -> SignatureValidationSpec:
+    # Certificates named by the file (AIA caIssuers) are never fetched: those
+    # addresses are chosen by whoever made the file.
+    fetching = RevocationInfoGatheringSpec(
+        online_fetching_rule=(
+            RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH
+            if setup.allow_fetching
+            else RevinfoOnlineFetchingRule.LOCAL_ONLY
+        ),
+        certificate_fetching_rule=CertificateFetchingRule.NEVER_FETCH,
+    )
+    policy = CertValidationPolicySpec(
+        trust_manager=SimpleTrustManager.build(trust_roots=list(setup.roots)),
+        revinfo_policy=CertRevTrustPolicy(REVOCATION_MODES[setup.revocation_mode]),
+    )
+    return SignatureValidationSpec(
+        cert_validation_policy=policy,
+        revinfo_gathering_policy=fetching,
+        local_knowledge=evidence.knowledge(setup.at),
+    )
+
+
+def _timing(setup: TrustSetup) -> ValidationTimingInfo:
+    return ValidationTimingInfo(
+        validation_time=setup.at,
+        best_signature_time=setup.at,
+        point_in_time_validation=False,
+    )
+
+
+def _interpret(
+    findings: IntegrityFindings,
+    result: object,
+    evidence: DocumentEvidence,
+    errors: list[BaseException],
+) -> TrustFindings:
+    ades: AdESSubIndic = result.ades_subindic  # type: ignore[attr-defined]
+    status = result.api_status  # type: ignore[attr-defined]
+    sub = None if isinstance(ades, AdESPassed) else _sub_indication(ades)
+    explanation = _explain(errors) or result.failure_msg  # type: ignore[attr-defined]
+
+    # Revocation: the validator's verdict first, then the evidence itself.
+    revocation = _revocation(findings, result, evidence, status, sub)
+    if sub is None and revocation.status is RevocationStatus.UNKNOWN:
+        sub = SubIndication.TRY_LATER
+        explanation = "no OCSP response or CRL vouches for the signer's certificate"
+    elif sub in UNSPECIFIC and _missing_revinfo(errors):
+        sub = SubIndication.TRY_LATER
+
+    return TrustFindings(
+        sub_indication=sub,
+        explanation=None if sub is None else explanation,
+        revocation=revocation,
+        timestamp_trusted=_timestamp_trusted(findings, status, sub),
+    )
+
+
+def _revocation(
+    findings: IntegrityFindings,
+    result: object,
+    evidence: DocumentEvidence,
+    status: object,
+    sub: SubIndication | None,
+) -> RevocationReport:
+    details = getattr(status, "revocation_details", None)
+    if details is not None:
+        return RevocationReport(
+            status=RevocationStatus.REVOKED,
+            revoked_at=details.revocation_date,
+            reason=str(details.revocation_reason.native),
+        )
+    cert = findings.parts.signer_cert if findings.parts else None
+    if cert is None:
+        return RevocationReport()
+    objects = list(result.validation_objects)  # type: ignore[attr-defined]
+    report = leaf_revocation(cert, objects, evidence.digests)
+    if sub in REVOKED and report.status is not RevocationStatus.REVOKED:
+        return RevocationReport(status=RevocationStatus.REVOKED)
+    return report
+
+
+def _timestamp_trusted(
+    findings: IntegrityFindings, status: object, sub: SubIndication | None
+) -> bool | None:
+    if findings.entry.kind is SignatureKind.DOCUMENT_TIMESTAMP:
+        return sub is None
+    tst = getattr(status, "timestamp_validity", None)
+    if tst is None:
+        return None if findings.token is None else False
+    return bool(tst.trusted)
+
+
+def _sub_indication(ades: AdESSubIndic) -> SubIndication:
+    try:
+        return SubIndication(ades.standard_name)
+    except ValueError:
+        return SubIndication.GENERIC
+
+
+def _missing_revinfo(errors: list[BaseException]) -> bool:
+    return any(
+        isinstance(e, (InsufficientRevinfoError, StaleRevinfoError))
+        for error in errors
+        for e in _chain(error)
+    )
+
+
+def _explain(errors: list[BaseException]) -> str | None:
+    for error in errors:
+        for e in _chain(error):
+            message = getattr(e, "failure_msg", None)
+            if message:
+                return str(message)
+    return None
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+class _ErrorCapture(logging.Handler):
+    """Keep the exceptions pyHanko logs while it validates (it returns none)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.errors.append(record.exc_info[1])
+
+
+@contextmanager
+def _captured_errors() -> Iterator[list[BaseException]]:
+    handler = _ErrorCapture()
+    library_logger = logging.getLogger("pyhanko")
+    library_logger.addHandler(handler)
+    try:
+        yield handler.errors
+    finally:
+        library_logger.removeHandler(handler)

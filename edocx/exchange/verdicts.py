@@ -12,6 +12,7 @@ from __future__ import annotations
 from edocx.verification.report import (
     Indication,
     SignatureKind,
+    SignatureReport,
     ValidationReport,
     Verdict,
 )
@@ -29,17 +30,27 @@ def verdict_of(report: ValidationReport) -> Verdict:
 
 def issue_refusal(report: ValidationReport) -> str | None:
     """Return why an issued document must not be sent, or None when it may."""
-    if report.verdict in (Verdict.FAILED, Verdict.UNUSABLE):
-        return f"the document verifies as {report.verdict.value}"
-
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
+    failed = [s for s in signatures if s.indication is Indication.TOTAL_FAILED]
+    if failed:
+        return _describe(failed[0])
+    if report.verdict in (Verdict.FAILED, Verdict.UNUSABLE):
+        first = report.problems[0].message if report.problems else "no details"
+        return f"the document verifies as {report.verdict.value}: {first}"
+
     if len(signatures) < HUB_SIGNATURES:
         return "the personal signature or the seal is missing"
     for signature in signatures[-HUB_SIGNATURES:]:
         if signature.indication is not Indication.TOTAL_PASSED:
-            sub = signature.sub_indication
-            return (
-                f"signature {signature.field_name} is {signature.indication.value}"
-                + (f" ({sub.value})" if sub else "")
-            )
+            return _describe(signature)
     return None
+
+
+def _describe(signature: SignatureReport) -> str:
+    sub = signature.sub_indication
+    text = f"signature {signature.field_name} is {signature.indication.value}"
+    if sub is not None:
+        text += f"/{sub.value}"
+    if signature.reasons:
+        text += f": {signature.reasons[0]}"
+    return text

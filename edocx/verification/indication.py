@@ -158,7 +158,9 @@ def _notes(trust: TrustFindings) -> list[str]:
 def _pass_notes(findings: IntegrityFindings, trust: TrustFindings) -> list[str]:
     notes = ["the signed bytes are unchanged and the signature value verifies"]
     level = findings.modifications.level
-    if level is not None and level.name != "NONE":
+    if findings.modifications.note is not None:
+        notes.append(findings.modifications.note)
+    elif level is not None and level.name != "NONE":
         notes.append(
             "later revisions only add signatures, timestamps or validation data"
         )

@@ -40,7 +40,11 @@ from edocx.verification.document import (
     SignatureEntry,
     pdf_get,
 )
-from edocx.verification.modifications import ModificationFindings, analyse_modifications
+from edocx.verification.modifications import (
+    ModificationFindings,
+    analyse_modifications,
+    settle_form_filling,
+)
 from edocx.verification.report import SignatureKind, SubIndication
 
 logger = logging.getLogger(__name__)
@@ -87,6 +91,25 @@ def check_integrity(doc: OpenedDocument, entry: SignatureEntry) -> IntegrityFind
     findings.embedded = embedded
     findings.modifications = modifications
     return findings
+
+
+def settle_later_changes(all_findings: list[IntegrityFindings]) -> None:
+    """Let a later signature attest fields filled in after an earlier one."""
+    signed = sorted(
+        (f.modifications.signed_revision, f.entry.field_name)
+        for f in all_findings
+        if f.entry.kind is SignatureKind.SIGNATURE
+        and f.crypto_ok
+        and f.modifications.signed_revision is not None
+    )
+    for findings in all_findings:
+        revision = findings.modifications.signed_revision
+        later = [
+            name for rev, name in signed if revision is not None and rev > revision
+        ]
+        findings.modifications = settle_form_filling(
+            findings.modifications, later[0] if later else None
+        )
 
 
 def _check_signature(

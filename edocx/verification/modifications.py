@@ -17,7 +17,7 @@ levels; edocx then applies a stricter rule of its own:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import (
@@ -45,11 +45,15 @@ class ModificationFindings:
     problem: str | None = None
     # Why the analysis could not be completed, if it could not.
     undetermined: str | None = None
+    # Non-signature fields filled in after signing, not yet judged (see
+    # settle_form_filling).
+    filled_fields: tuple[str, ...] = ()
+    note: str | None = None
 
     @property
     def allowed(self) -> bool | None:
         """Whether what came after signing is acceptable; None if unknown."""
-        if self.problem is not None:
+        if self.problem is not None or self.filled_fields:
             return False
         if self.undetermined is not None or self.coverage is None:
             return None
@@ -114,7 +118,8 @@ def analyse_modifications(
         coverage=coverage,
         level=level,
         docmdp_ok=docmdp_ok,
-        problem=_judge(embedded, diff, docmdp_ok, signature_field_names),
+        problem=_judge(embedded, diff, docmdp_ok),
+        filled_fields=_unpermitted_filling(embedded, diff, signature_field_names),
     )
 
 
@@ -139,7 +144,6 @@ def _judge(
     embedded: EmbeddedPdfSignature,
     diff: DiffResult | SuspiciousModification,
     docmdp_ok: bool | None,
-    signature_field_names: set[str],
 ) -> str | None:
     if isinstance(diff, SuspiciousModification):
         return (
@@ -148,23 +152,54 @@ def _judge(
         )
     if docmdp_ok is False:
         return "the changes after signing exceed what the certification allows"
-
-    permission = embedded.docmdp_level
     if diff.modification_level >= ModificationLevel.ANNOTATIONS:
-        if permission != MDPPerm.ANNOTATE:
+        if embedded.docmdp_level != MDPPerm.ANNOTATE:
             return "annotations were added or changed after signing"
-
-    # pyHanko ranks appearance-only refreshes of a field as LTA updates.
-    filled = sorted(set(diff.changed_form_fields) - signature_field_names)
-    if diff.modification_level < ModificationLevel.FORM_FILLING:
-        filled = []
-    if filled and permission not in (MDPPerm.FILL_FORMS, MDPPerm.ANNOTATE):
-        names = ", ".join(repr(name) for name in filled[:5])
-        return (
-            f"form field(s) {names} were filled in after signing; the page may "
-            "show content that was not signed"
-        )
     return None
+
+
+def _unpermitted_filling(
+    embedded: EmbeddedPdfSignature,
+    diff: DiffResult | SuspiciousModification,
+    signature_field_names: set[str],
+) -> tuple[str, ...]:
+    """Fields other than signatures filled in after signing, unless allowed."""
+    if not isinstance(diff, DiffResult):
+        return ()
+    # pyHanko ranks appearance-only refreshes of a field as LTA updates.
+    if diff.modification_level < ModificationLevel.FORM_FILLING:
+        return ()
+    if embedded.docmdp_level in (MDPPerm.FILL_FORMS, MDPPerm.ANNOTATE):
+        return ()
+    return tuple(sorted(set(diff.changed_form_fields) - signature_field_names))
+
+
+def settle_form_filling(
+    findings: ModificationFindings, later_signature: str | None
+) -> ModificationFindings:
+    """Judge the fields filled in after a signature.
+
+    Filling a field after an approval signature is how the "replace" shadow
+    attack shows unsigned content. It is acceptable only when a later
+    signature covers the filled-in values: its signer attests them (this is
+    how the hub prints the number after the competent person has signed,
+    Decree 30/2020 Art. 15), and anything changed after that signature is
+    judged on that signature in turn.
+    """
+    if not findings.filled_fields or findings.problem is not None:
+        return findings
+    names = ", ".join(repr(name) for name in findings.filled_fields[:5])
+    if later_signature is not None:
+        note = (
+            f"form field(s) {names} were filled in after this signature and "
+            f"signed over by the later signature {later_signature!r}"
+        )
+        return replace(findings, filled_fields=(), note=note)
+    problem = (
+        f"form field(s) {names} were filled in after signing and no later "
+        "signature covers them; the page may show content that was not signed"
+    )
+    return replace(findings, filled_fields=(), problem=problem)
 
 
 def _first_line(error: BaseException) -> str:

@@ -28,7 +28,11 @@ from edocx.verification.document import (
 )
 from edocx.verification.evidence import DocumentEvidence, read_dss, signer_evidence
 from edocx.verification.indication import conclude, overall_verdict
-from edocx.verification.integrity import IntegrityFindings, check_integrity
+from edocx.verification.integrity import (
+    IntegrityFindings,
+    check_integrity,
+    settle_later_changes,
+)
 from edocx.verification.report import (
     Problem,
     Severity,
@@ -117,6 +121,7 @@ def _verify(
 
     # 3. and 4. Integrity, then trust, per signature.
     findings = [check_integrity(doc, entry) for entry in doc.entries]
+    settle_later_changes(findings)
     dss = read_dss(doc.reader)
     trust = _run(_assess_all(findings, dss, setup))
 

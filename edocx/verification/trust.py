@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from asn1crypto import x509
-from pyhanko.sign.ades.report import AdESPassed, AdESSubIndic
+from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 from pyhanko.sign.validation.ades import (
     ades_lta_validation,
     ades_timestamp_validation,
+    ades_with_time_validation,
 )
 from pyhanko.sign.validation.policy_decl import (
     CertificateFetchingRule,
@@ -37,6 +38,7 @@ from pyhanko.sign.validation.policy_decl import (
     RevocationInfoGatheringSpec,
     SignatureValidationSpec,
 )
+from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.errors import InsufficientRevinfoError, StaleRevinfoError
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
@@ -62,6 +64,19 @@ REVOCATION_MODES = {
     "hard-fail": RevocationCheckingPolicy.from_legacy("hard-fail"),
     "require": REQUIRE_REVINFO,
 }
+# Current-time results that proof of existence in the past may improve
+# (EN 319 102-1 §5.6.2.4).
+PAST_VALIDATION_MAY_HELP = frozenset(
+    {
+        AdESIndeterminate.REVOKED_NO_POE,
+        AdESIndeterminate.REVOKED_CA_NO_POE,
+        AdESIndeterminate.OUT_OF_BOUNDS_NO_POE,
+        AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED,
+        AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE,
+        AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+        AdESIndeterminate.TRY_LATER,
+    }
+)
 # Sub-indications pyHanko gives when revocation evidence is simply missing.
 UNSPECIFIC = frozenset(
     {SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, SubIndication.NO_POE}
@@ -123,13 +138,30 @@ async def assess_trust(
 async def _validate_signature(
     findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
 ) -> object:
+    """EN 319 102-1 §5.5 first; past signature validation (§5.6) if needed.
+
+    NOTE: pyHanko's LTA process also runs past signature validation when the
+    current-time result already PASSED, and lets a failure there override
+    it (e.g. for revocation data fetched just now, which has no earlier
+    proof of existence). The standard keeps a PASSED current-time result,
+    so it is kept here.
+    """
     embedded = findings.embedded
     if embedded is None or findings.modifications.coverage is None:
         raise ValueError("the signature could not be placed in the file")
-    spec = PdfSignatureValidationSpec(
-        _spec(setup, evidence), diff_policy=DEFAULT_DIFF_POLICY
+    spec = _spec(setup, evidence)
+    with_time = await ades_with_time_validation(
+        embedded.signed_data,
+        spec,
+        timing_info=_timing(setup),
+        raw_digest=embedded.compute_digest(),
+        extra_status_kwargs=embedded.summarise_integrity_info(),
+        status_cls=PdfSignatureStatus,
     )
-    return await ades_lta_validation(embedded, spec, timing_info=_timing(setup))
+    if with_time.ades_subindic not in PAST_VALIDATION_MAY_HELP:
+        return with_time
+    pdf_spec = PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY)
+    return await ades_lta_validation(embedded, pdf_spec, timing_info=_timing(setup))
 
 
 async def _validate_timestamp(
@@ -209,21 +241,29 @@ def _revocation(
     status: object,
     sub: SubIndication | None,
 ) -> RevocationReport:
+    cert = findings.parts.signer_cert if findings.parts else None
+    objects = list(result.validation_objects)  # type: ignore[attr-defined]
+    found = (
+        leaf_revocation(cert, objects, evidence.digests)
+        if cert is not None
+        else RevocationReport()
+    )
+
+    # The validator's word on a revocation comes first...
     details = getattr(status, "revocation_details", None)
     if details is not None:
         return RevocationReport(
             status=RevocationStatus.REVOKED,
+            source=found.source,
             revoked_at=details.revocation_date,
             reason=str(details.revocation_reason.native),
         )
-    cert = findings.parts.signer_cert if findings.parts else None
-    if cert is None:
-        return RevocationReport()
-    objects = list(result.validation_objects)  # type: ignore[attr-defined]
-    report = leaf_revocation(cert, objects, evidence.digests)
-    if sub in REVOKED and report.status is not RevocationStatus.REVOKED:
-        return RevocationReport(status=RevocationStatus.REVOKED)
-    return report
+    if sub in REVOKED:
+        return RevocationReport(status=RevocationStatus.REVOKED, source=found.source)
+
+    # ... and evidence it did not accept proves nothing either way: a forged
+    # response can say anything.
+    return found if sub is None else RevocationReport()
 
 
 def _timestamp_trusted(
@@ -284,10 +324,20 @@ class _ErrorCapture(logging.Handler):
 
 @contextmanager
 def _captured_errors() -> Iterator[list[BaseException]]:
+    # NOTE: pyHanko reports each validation failure as a WARNING with a
+    # traceback and returns only a summary. The report already says what
+    # failed, so the records are kept here, not passed on to the log; the
+    # level is forced so that a quieter logging configuration cannot hide
+    # them from us.
     handler = _ErrorCapture()
     library_logger = logging.getLogger("pyhanko")
+    saved = (library_logger.level, library_logger.propagate)
     library_logger.addHandler(handler)
+    library_logger.setLevel(logging.WARNING)
+    library_logger.propagate = False
     try:
         yield handler.errors
     finally:
         library_logger.removeHandler(handler)
+        library_logger.setLevel(saved[0])
+        library_logger.propagate = saved[1]

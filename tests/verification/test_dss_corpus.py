@@ -1,0 +1,307 @@
+"""The verifier against the DSS corpus: 77 signed PDFs nobody here wrote.
+
+Without a trust store a correct verifier still reproduces how many
+signatures and document timestamps each file holds, whether each one is
+intact and cryptographically valid, and whether what changed after it is
+harmless; and it lets nothing pass. Every known divergence from the DSS
+answer is listed below with its reason and runs as a strict xfail, so that
+fixing one is noticed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from edocx.verification import Indication, SignatureKind, Verdict
+from edocx.verification.report import SignatureReport, ValidationReport
+from tests.verification.corpus import (
+    CorpusFile,
+    SignatureFacts,
+    cases,
+    load_corpus,
+    report_for,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+CORPUS = load_corpus()
+
+UNREADABLE_BY_PYHANKO = (
+    "pyHanko cannot parse the file's cross-reference data ({}); the verifier "
+    "reports UNUSABLE, DSS reads it"
+)
+DIFF_STRICTER = (
+    "pyHanko's difference analysis rejects a later revision DSS classes as "
+    "harmless ({}); the signature is reported FAILED"
+)
+DIFF_CRASH = (
+    "pyHanko's difference analysis cannot process a later revision ({}); the "
+    "changes are reported undetermined (INDETERMINATE), not judged"
+)
+
+NO_CERTIFICATE = (
+    "without the signer's certificate ETSI EN 319 102-1 gives "
+    "INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND, not a failure"
+)
+
+# (case id, check) -> why the verifier's answer differs from DSS's.
+DIVERGENCES: dict[tuple[str, str], str] = {
+    ("pades-5-signatures-and-1-document-timestamp.pdf", "count"): (
+        UNREADABLE_BY_PYHANKO.format("a startxref offset pyHanko cannot correct")
+    ),
+    ("pdf-spoofing-attack.pdf", "count"): UNREADABLE_BY_PYHANKO.format(
+        "the trailer's /Encrypt entry is not a dictionary"
+    ),
+    ("BadEncodedCMS.pdf", "count"): (
+        "pyHanko decodes this CMS (a SignedData followed by zero padding) and "
+        "reports one signature; DSS cannot decode it and reports none"
+    ),
+    ("pdf-double-signer-info.pdf/Signature1", "intact"): (
+        "two SignerInfos in one CMS: the verifier does not guess which one is "
+        "the signer's and refuses the container (FORMAT_FAILURE); DSS takes "
+        "the first"
+    ),
+    ("pdf-double-signer-info.pdf/Signature1", "crypto"): (
+        "two SignerInfos in one CMS, refused as FORMAT_FAILURE (see intact)"
+    ),
+    ("pdf-double-signer-info.pdf/Signature1", "changes"): (
+        "two SignerInfos in one CMS: pyHanko cannot place the signature in "
+        "the file's revisions"
+    ),
+    ("TeleSec_PKS_eIDAS_QES_CA_1-baseline-b.pdf/Signature3", "crypto"): (
+        "plain-ECDSA signature (BSI TR-03111, OID 0.4.0.127.0.7.1.1.4.1.3) "
+        "is not supported by pyHanko; reported invalid"
+    ),
+    ("hide.pdf/Signature1", "changes"): DIFF_CRASH.format(
+        "a stream without 'endstream'"
+    ),
+    ("pades-enveloping-empty-bytes-cms.pdf/signature1", "changes"): DIFF_CRASH.format(
+        "a reference with generation 65535"
+    ),
+    ("pades-multiple-pages-annots-overlap.pdf/Sign1868207534", "changes"): (
+        "DSS flags annotations overlapping on several pages from rendering "
+        "the pages; the verifier does not render, and the later revisions "
+        "only add signatures and validation data"
+    ),
+    ("pades-multiple-pages-annots-overlap.pdf/Sign1345267312", "changes"): (
+        "DSS's annotation-overlap check renders pages; the verifier does not"
+    ),
+    ("AD-RB.pdf/SignHere_827f69f3-6da4-46a7-b473-9ba175a32d41", "changes"): (
+        DIFF_STRICTER.format("a later revision frees an object")
+    ),
+    ("adbe_crl_signed.pdf/Signature2", "changes"): DIFF_STRICTER.format(
+        "a /Type key inside the /VRI dictionary"
+    ),
+    ("adbe_crl_signed.pdf/Sig 2", "changes"): DIFF_STRICTER.format(
+        "a /Type key inside the /VRI dictionary"
+    ),
+    ("annotation-and-visible-change.pdf/ES_CERTIFYING_SIGNATURE", "changes"): (
+        DIFF_STRICTER.format("an object the policy cannot explain")
+    ),
+    ("pades-lt-extended-abde.pdf/Signature2", "changes"): DIFF_STRICTER.format(
+        "an object reused across revisions"
+    ),
+    ("pades-lt-extended-dss.pdf/Signature1", "changes"): DIFF_CRASH.format(
+        "a dangling reference"
+    ),
+    ("pades-lt-extended-dss.pdf/Signature2", "changes"): DIFF_STRICTER.format(
+        "an object reused across revisions"
+    ),
+    ("PAdES-LT.pdf/Signature4", "changes"): DIFF_STRICTER.format(
+        "a /VRI entry rewritten by a later revision"
+    ),
+    ("pades-ltv-from-epes.pdf/Signature1", "changes"): DIFF_CRASH.format(
+        "a dangling reference"
+    ),
+    ("pades-ltv-from-epes.pdf/Signature2", "changes"): DIFF_STRICTER.format(
+        "an object reused across revisions"
+    ),
+    ("pades-ltv-with-reason.pdf/Signature1", "changes"): DIFF_CRASH.format(
+        "a dangling reference"
+    ),
+    ("pades-ltv-with-reason.pdf/Signature2", "changes"): DIFF_STRICTER.format(
+        "an object reused across revisions"
+    ),
+    ("pades-ocsp-archiveCutOff-invalid.pdf/Signature2", "changes"): (
+        "the first signature's byte range does not end where its revision's "
+        "cross-reference section ends (pyHanko: CONTIGUOUS_BLOCK_FROM_START); "
+        "reported FAILED"
+    ),
+    ("pades-same-border-annotations.pdf/El.Podpis - PAdES [0]", "changes"): (
+        DIFF_CRASH.format("a field name containing a period")
+    ),
+    ("pades-t-duplicated-doctst.pdf/Signature1", "changes"): DIFF_CRASH.format(
+        "a dangling reference"
+    ),
+    ("pades-t-duplicated-doctst.pdf/Signature2", "changes"): DIFF_STRICTER.format(
+        "an object reused across revisions"
+    ),
+    ("pades-tst-with-sig-type.pdf/Signature1", "changes"): DIFF_STRICTER.format(
+        "the RFC 3161 token written into a /Sig dictionary"
+    ),
+    ("pdf-structtreeroot-changes.pdf/sign3", "changes"): DIFF_STRICTER.format(
+        "/StructTreeRoot objects rewritten"
+    ),
+    ("Signature-P-FR_CS-5.pdf/SigCS-1460553902201", "changes"): (
+        DIFF_STRICTER.format("a /VRI entry rewritten by a later revision")
+    ),
+    ("Signature-P-HU_POL-7.pdf/DocumentTimeStamp-20191101-155421", "changes"): (
+        DIFF_STRICTER.format("the /DSS dictionary overwritten")
+    ),
+    ("Signature-P-HU_POL-7.pdf/Signature-20191101-155926", "changes"): (
+        DIFF_STRICTER.format("the /DSS dictionary overwritten")
+    ),
+    ("timestamped-fields.pdf/signature1", "changes"): DIFF_STRICTER.format(
+        "an AcroForm object replaced"
+    ),
+    ("wrong-digest-algo.pdf/Sig_12004651", "changes"): (
+        "the adbe.pkcs7.sha1 signature is refused as unsupported before the "
+        "later revisions are judged"
+    ),
+    ("wrong-digest-algo.pdf/Sig_25021452", "changes"): DIFF_STRICTER.format(
+        "a /Type key inside the /VRI dictionary"
+    ),
+    ("wrong-digest-algo.pdf/Sig_530649210", "changes"): DIFF_STRICTER.format(
+        "objects the policy cannot explain"
+    ),
+    ("BadEncodedCMS.pdf", "malformed"): (
+        "pyHanko decodes the CMS that DSS rejects (see count); the signature is "
+        "reported INDETERMINATE (its timestamp token does not verify)"
+    ),
+    ("pades-bes-no-certificates.pdf", "malformed"): NO_CERTIFICATE,
+    ("pades-bes-no-certificates.pdf", "crypto-invalid"): NO_CERTIFICATE,
+    ("BadEncodedCMS.pdf", "no-signature-found"): (
+        "pyHanko decodes the CMS that DSS rejects (see count)"
+    ),
+}
+
+
+def _file_cases(check: str, files: list[CorpusFile]) -> list[object]:
+    return cases(CORPUS, DIVERGENCES, check, [(f.name, f) for f in files])
+
+
+def _signature_cases(check: str, keep: object) -> list[object]:
+    items = [
+        (f"{f.name}/{s.field}", (f, s))
+        for f in CORPUS
+        for s in f.signatures
+        if keep(f, s)  # type: ignore[operator]
+    ]
+    return cases(CORPUS, DIVERGENCES, check, items)
+
+
+def _signature(report: ValidationReport, facts: SignatureFacts) -> SignatureReport:
+    found = [s for s in report.signatures if s.field_name == facts.field]
+    assert found, f"no report for field {facts.field!r}: {report.problems}"
+    return found[0]
+
+
+@pytest.mark.parametrize("corpus_file", _file_cases("count", CORPUS))
+def test_signature_and_timestamp_counts(corpus_file: CorpusFile) -> None:
+    report = report_for(corpus_file.name)
+
+    if corpus_file.signature_count is not None:
+        assert report.signature_count == corpus_file.signature_count
+    if corpus_file.timestamp_count is not None:
+        assert report.document_timestamp_count == corpus_file.timestamp_count
+
+
+@pytest.mark.parametrize("corpus_file", _file_cases("no-pass", CORPUS))
+def test_nothing_passes_without_trust_anchors(corpus_file: CorpusFile) -> None:
+    report = report_for(corpus_file.name)
+
+    assert report.verdict is not Verdict.PASSED
+    assert not any(s.indication is Indication.TOTAL_PASSED for s in report.signatures)
+    assert not any(s.trusted for s in report.signatures)
+
+
+@pytest.mark.parametrize(
+    "facts", _signature_cases("intact", lambda f, s: s.intact is not None)
+)
+def test_intact(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+    report = report_for(corpus_file.name)
+
+    assert _signature(report, signature).intact is signature.intact
+
+
+@pytest.mark.parametrize(
+    "facts", _signature_cases("crypto", lambda f, s: s.crypto_ok is not None)
+)
+def test_cryptographically_valid(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+    report = report_for(corpus_file.name)
+    found = _signature(report, signature)
+
+    assert found.crypto_ok is signature.crypto_ok
+    if not signature.crypto_ok:
+        assert found.indication is not Indication.TOTAL_PASSED
+
+
+@pytest.mark.parametrize(
+    "facts",
+    _signature_cases(
+        "changes",
+        lambda f, s: s.modification_class in ("none", "harmless", "suspicious"),
+    ),
+)
+def test_changes_after_signing(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+    report = report_for(corpus_file.name)
+    found = _signature(report, signature)
+
+    if signature.modification_class == "suspicious":
+        assert found.changes_allowed is False
+        assert found.indication is Indication.TOTAL_FAILED
+    else:
+        assert found.changes_allowed is True
+
+
+@pytest.mark.parametrize(
+    "corpus_file",
+    _file_cases("crypto-invalid", [f for f in CORPUS if f.all_crypto_ok is False]),
+)
+def test_files_with_invalid_signatures_never_pass(corpus_file: CorpusFile) -> None:
+    report = report_for(corpus_file.name)
+
+    assert report.verdict in (Verdict.FAILED, Verdict.UNUSABLE)
+
+
+@pytest.mark.parametrize(
+    "corpus_file",
+    _file_cases(
+        "malformed", [f for f in CORPUS if f.malformed and not f.all_crypto_ok]
+    ),
+)
+def test_malformed_files_are_refused(corpus_file: CorpusFile) -> None:
+    report = report_for(corpus_file.name)
+
+    assert report.verdict in (Verdict.FAILED, Verdict.UNUSABLE)
+    if not corpus_file.accepted:
+        assert report.verdict is Verdict.UNUSABLE
+        assert report.has_problem("not-a-pdf")
+
+
+@pytest.mark.parametrize(
+    "corpus_file",
+    _file_cases("unsigned", [f for f in CORPUS if "unsigned" in f.kinds]),
+)
+def test_unsigned_files_have_nothing_to_verify(corpus_file: CorpusFile) -> None:
+    report = report_for(corpus_file.name)
+
+    assert report.verdict is Verdict.UNUSABLE
+    assert report.has_problem("no-signature")
+    assert report.has_problem("empty-signature")
+
+
+@pytest.mark.parametrize(
+    "corpus_file",
+    _file_cases("no-signature-found", [f for f in CORPUS if f.signature_count == 0]),
+)
+def test_document_timestamps_alone_are_not_signatures(
+    corpus_file: CorpusFile,
+) -> None:
+    report = report_for(corpus_file.name)
+
+    assert report.verdict in (Verdict.UNUSABLE, Verdict.FAILED)
+    assert all(s.kind is SignatureKind.DOCUMENT_TIMESTAMP for s in report.signatures)

@@ -210,3 +210,25 @@ def flip_signed_byte(signed: bytes) -> bytes:
     """Change one byte of the page content, inside the signed byte range."""
     index = signed.index(b"100 600 200 200 re f")
     return signed[:index] + b"9" + signed[index + 1 :]
+
+
+def pdf_with_field_loop() -> bytes:
+    """A form whose field tree loops back on itself through /Kids."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
+    parent = generic.DictionaryObject({pdf_name("/T"): generic.TextStringObject("a")})
+    parent_ref = writer.add_object(parent)
+    child = generic.DictionaryObject(
+        {
+            pdf_name("/T"): generic.TextStringObject("b"),
+            pdf_name("/FT"): pdf_name("/Sig"),
+            pdf_name("/Kids"): generic.ArrayObject([parent_ref]),
+        }
+    )
+    parent[pdf_name("/Kids")] = generic.ArrayObject([writer.add_object(child)])
+    writer.root[pdf_name("/AcroForm")] = generic.DictionaryObject(
+        {pdf_name("/Fields"): generic.ArrayObject([parent_ref])}
+    )
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -232,3 +232,18 @@ def pdf_with_field_loop() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def add_document_timestamp(signed: bytes, layout: PKILayout, tsa_url: str) -> bytes:
+    """PAdES B-LTA: a document timestamp, with the TSA's validation data."""
+    context = ValidationContext(
+        trust_roots=[load_cert(layout.root_cert_path)],
+        other_certs=[load_cert(p) for p in layout.chain_cert_paths],
+        allow_fetching=True,
+    )
+    stamper = signers.PdfTimeStamper(
+        timestamps.HTTPTimeStamper(tsa_url), field_name="DocTimeStamp1"
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    out = stamper.timestamp_pdf(writer, "sha256", validation_context=context)
+    return bytes(out.getvalue())

@@ -14,9 +14,11 @@ import pytest
 from edocx.errors import VerificationError
 from edocx.verification import (
     Indication,
+    SignatureKind,
     SubIndication,
     Verdict,
     VerifyOptions,
+    render_text,
     require_passing,
     verify_pdf,
 )
@@ -28,6 +30,7 @@ from edocx.verification.report import (
 )
 from tests.verification.pdfs import (
     PKISigner,
+    add_document_timestamp,
     append_page_content,
     blank_pdf,
     fill_text_field,
@@ -224,3 +227,18 @@ def _with_password(options: VerifyOptions, password: str) -> VerifyOptions:
     return VerifyOptions(
         options.trust_root_paths, options.allow_fetching, password=password
     )
+
+
+def test_document_timestamp_after_signature_passes(
+    signed_blt: bytes, test_signer: PKISigner, offline: VerifyOptions
+) -> None:
+    lta = add_document_timestamp(signed_blt, test_signer.layout, test_signer.tsa_url)
+
+    report = verify_pdf(lta, offline)
+
+    assert report.verdict is Verdict.PASSED, render_text(report)
+    assert (report.signature_count, report.document_timestamp_count) == (1, 1)
+    stamp = report.signatures[1]
+    assert stamp.kind is SignatureKind.DOCUMENT_TIMESTAMP
+    assert stamp.indication is Indication.TOTAL_PASSED
+    assert stamp.timestamp is not None and stamp.timestamp.ok

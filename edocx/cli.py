@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure against the bare libraries")
     bench.add_argument("name", choices=["hub"])
-    bench.add_argument("--rounds", type=int, default=3)
+    bench.add_argument("--rounds", type=int, default=4)
     bench.set_defaults(run=_bench)
     return parser
 

@@ -35,6 +35,7 @@ from edocx.bootstrap import ensure_demo_agencies, ensure_pki
 from edocx.config import Settings
 from edocx.demo.client import HubClient
 from edocx.demo.run import DEMO_FILES, _default_data_dir
+from edocx.logsetup import configure_logging
 from edocx.pki.credentials import CredentialRef, load_signer
 from edocx.pki.devpki import PKILayout, tsa_url
 from edocx.pki.trust import load_certs
@@ -54,6 +55,7 @@ class Figure:
 
 def run_bench(settings: Settings, *, rounds: int) -> int:
     """Run the hub bench in a scratch directory; print the table and JSON."""
+    configure_logging("WARNING")
     data = _default_data_dir()
     files = [(name, (data / name).read_bytes()) for name in DEMO_FILES]
     with tempfile.TemporaryDirectory(prefix="edocx-bench-") as scratch:

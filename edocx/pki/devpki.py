@@ -234,7 +234,7 @@ def _build_arch(
     config = copy.deepcopy(rendered)
     password = passphrase.decode("utf-8")
     config["keysets"][arch]["keys"] = {
-        label: {"path": str(layout.key_path(label)), "password": password}
+        label: {"path": str(layout.key_path(label).resolve()), "password": password}
         for label in _key_labels(config, arch)
     }
     cfg = CertomancerConfig(config, key_search_dir=str(layout.dir))

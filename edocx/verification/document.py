@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 HEADER_WINDOW = 1024
 MAX_FIELD_NODES = 10_000
 MAX_FIELD_DEPTH = 32
+# Each signature costs a difference analysis over the later revisions.
+MAX_SIGNATURES = 100
 
 SIGNATURE_SUBFILTERS = frozenset(
     {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"}
@@ -175,8 +177,12 @@ def _collect_entries(doc: OpenedDocument) -> None:
             doc.problems.append(_unreadable_value(name, e))
             continue
         entry = _classify(doc, name, node, sig_dict)
-        if entry is not None:
-            doc.entries.append(entry)
+        if entry is None:
+            continue
+        if len(doc.entries) >= MAX_SIGNATURES:
+            doc.problems.append(_too_many_signatures())
+            return
+        doc.entries.append(entry)
 
 
 def _classify(
@@ -322,6 +328,13 @@ def _unreadable_value(name: str, error: Exception) -> Problem:
         code="malformed-signature-field",
         message=f"the signature dictionary cannot be read: {_brief(error)}",
         field_name=name,
+    )
+
+
+def _too_many_signatures() -> Problem:
+    return Problem(
+        code="too-many-signatures",
+        message=f"only the first {MAX_SIGNATURES} signatures were examined",
     )
 
 

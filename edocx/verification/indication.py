@@ -43,6 +43,49 @@ FAILED_SUB_INDICATIONS = frozenset(
 )
 
 
+PLAIN_TRUST_REASONS = {
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: (
+        "the signer's certificate does not chain to a trusted anchor"
+    ),
+    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE: (
+        "the signer's certificate chain could not be validated"
+    ),
+    SubIndication.CHAIN_CONSTRAINTS_FAILURE: (
+        "a certificate in the chain is not allowed for this use"
+    ),
+    SubIndication.TRY_LATER: (
+        "the revocation status of a certificate in the chain is not established"
+    ),
+    SubIndication.REVOKED: "the signer's certificate was revoked before signing",
+    SubIndication.REVOKED_NO_POE: (
+        "the signer's certificate is revoked and nothing proves the signature "
+        "was made before that"
+    ),
+    SubIndication.REVOKED_CA_NO_POE: "a CA certificate in the chain is revoked",
+    SubIndication.OUT_OF_BOUNDS_NO_POE: (
+        "the signer's certificate is outside its validity period and nothing "
+        "proves the signature was made within it"
+    ),
+    SubIndication.NOT_YET_VALID: (
+        "the signature was made before the signer's certificate became valid"
+    ),
+    SubIndication.EXPIRED: "the signer's certificate has expired",
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE: (
+        "an algorithm used by the signature or its chain is no longer accepted"
+    ),
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: (
+        "an algorithm used is no longer accepted and nothing proves the "
+        "signature predates that"
+    ),
+    SubIndication.NO_POE: (
+        "nothing proves the signature existed when its certificates were valid"
+    ),
+    SubIndication.NO_SIGNING_CERTIFICATE_FOUND: (
+        "the signer's certificate is not in the signature"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Conclusion:
     indication: Indication
@@ -146,7 +189,13 @@ def _hash_reason(findings: IntegrityFindings) -> str:
 
 
 def _trust_reason(trust: TrustFindings) -> str:
-    return trust.explanation or f"trust validation ended in {trust.sub_indication}"
+    plain = PLAIN_TRUST_REASONS.get(trust.sub_indication)  # type: ignore[arg-type]
+    detail = trust.explanation
+    if plain is None:
+        return detail or f"trust validation ended in {trust.sub_indication}"
+    if detail is None or detail == plain:
+        return plain
+    return f"{plain} ({detail})"
 
 
 def _notes(trust: TrustFindings) -> list[str]:

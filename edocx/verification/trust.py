@@ -113,20 +113,26 @@ class TrustFindings:
 
 
 async def assess_trust(
-    findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
+    findings: IntegrityFindings,
+    evidence: DocumentEvidence,
+    setup: TrustSetup,
+    errors: list[BaseException],
 ) -> TrustFindings:
-    """Validate one signature's chain, revocation and time against the anchors."""
+    """Validate one signature's chain, revocation and time against the anchors.
+
+    ``errors`` is the list :func:`captured_library_errors` fills.
+    """
     if not setup.roots:
         return TrustFindings(
             SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
             "no trust anchors are configured",
         )
+    errors.clear()
     try:
-        with _captured_errors() as errors:
-            if findings.entry.kind is SignatureKind.SIGNATURE:
-                result = await _validate_signature(findings, evidence, setup)
-            else:
-                result = await _validate_timestamp(findings, evidence, setup)
+        if findings.entry.kind is SignatureKind.SIGNATURE:
+            result = await _validate_signature(findings, evidence, setup)
+        else:
+            result = await _validate_timestamp(findings, evidence, setup)
     except Exception as e:
         logger.warning("trust validation could not complete: %s", e)
         return TrustFindings(
@@ -318,17 +324,20 @@ class _ErrorCapture(logging.Handler):
         self.errors: list[BaseException] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        logger.debug("pyHanko: %s", record.getMessage())
         if record.exc_info and record.exc_info[1] is not None:
             self.errors.append(record.exc_info[1])
 
 
 @contextmanager
-def _captured_errors() -> Iterator[list[BaseException]]:
-    # NOTE: pyHanko reports each validation failure as a WARNING with a
-    # traceback and returns only a summary. The report already says what
-    # failed, so the records are kept here, not passed on to the log; the
-    # level is forced so that a quieter logging configuration cannot hide
-    # them from us.
+def captured_library_errors() -> Iterator[list[BaseException]]:
+    """Keep pyHanko's warnings for the report instead of the log.
+
+    NOTE: pyHanko reports each validation failure as a WARNING with a
+    traceback and returns only a summary; the report says what failed, so
+    the records are kept here (their text goes to DEBUG). The level is forced
+    so that a quieter logging configuration cannot hide them from us.
+    """
     handler = _ErrorCapture()
     library_logger = logging.getLogger("pyhanko")
     saved = (library_logger.level, library_logger.propagate)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from edocx.verification.integrity import (
 from edocx.verification.report import (
     Problem,
     Severity,
+    SignatureKind,
     SignatureReport,
     SubIndication,
     ValidationPolicy,
@@ -48,6 +49,7 @@ from edocx.verification.trust import (
     TrustFindings,
     TrustSetup,
     assess_trust,
+    captured_library_errors,
 )
 
 logger = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ class VerifyOptions:
 
     trust_root_paths: tuple[Path, ...]
     allow_fetching: bool
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     # "hard-fail": revocation is checked wherever a certificate names a
     # responder, and missing evidence is never accepted; "require": every
     # certificate in the chain needs evidence.
@@ -71,15 +73,6 @@ class VerifyOptions:
                 f"revocation_mode must be one of {sorted(REVOCATION_MODES)}, "
                 f"not {self.revocation_mode!r}"
             )
-
-    def __repr__(self) -> str:
-        # The password stays out of logs and tracebacks.
-        return (
-            f"VerifyOptions(trust_root_paths={self.trust_root_paths!r}, "
-            f"allow_fetching={self.allow_fetching!r}, "
-            f"password={'***' if self.password else None}, "
-            f"revocation_mode={self.revocation_mode!r})"
-        )
 
 
 def verify_pdf(
@@ -120,10 +113,11 @@ def _verify(
         return _unusable(pdf, policy, setup.at, e.code, e.message)
 
     # 3. and 4. Integrity, then trust, per signature.
-    findings = [check_integrity(doc, entry) for entry in doc.entries]
-    settle_later_changes(findings)
-    dss = read_dss(doc.reader)
-    trust = _run(_assess_all(findings, dss, setup))
+    with captured_library_errors() as errors:
+        findings = [check_integrity(doc, entry) for entry in doc.entries]
+        settle_later_changes(findings)
+        dss = read_dss(doc.reader)
+        trust = _run(_assess_all(findings, dss, setup, errors))
 
     # 5. Conclude.
     reports = [
@@ -140,7 +134,10 @@ def _verify(
 
 
 async def _assess_all(
-    findings: list[IntegrityFindings], dss: DocumentEvidence, setup: TrustSetup
+    findings: list[IntegrityFindings],
+    dss: DocumentEvidence,
+    setup: TrustSetup,
+    errors: list[BaseException],
 ) -> list[TrustFindings]:
     results = []
     for item in findings:
@@ -151,7 +148,7 @@ async def _assess_all(
         own = signer_evidence(
             parts.signer_info, (parts.signer_cert, *parts.other_certs)
         )
-        results.append(await assess_trust(item, dss.merged(own), setup))
+        results.append(await assess_trust(item, dss.merged(own), setup, errors))
     return results
 
 
@@ -179,7 +176,7 @@ def _report(
     policy: ValidationPolicy,
     at: datetime,
 ) -> ValidationReport:
-    if not any(s.kind == "signature" for s in signatures):
+    if not any(s.kind is SignatureKind.SIGNATURE for s in signatures):
         problems.append(
             Problem(code="no-signature", message="the document carries no signature")
         )

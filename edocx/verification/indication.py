@@ -116,11 +116,11 @@ def conclude(findings: IntegrityFindings, trust: TrustFindings) -> Conclusion:
 def _integrity_failure(
     findings: IntegrityFindings,
 ) -> tuple[SubIndication, str] | None:
-    if findings.failure is not None:
-        sub = findings.failure.sub_indication
-        if sub in FAILED_SUB_INDICATIONS:
-            return sub, findings.failure.message
-        return None
+    # A structure that cannot be checked may still have a digest that
+    # provably does not match: that fact wins over "cannot tell".
+    failure = findings.failure
+    if failure is not None and failure.sub_indication in FAILED_SUB_INDICATIONS:
+        return failure.sub_indication, failure.message
     if findings.intact is False:
         return SubIndication.HASH_FAILURE, _hash_reason(findings)
     if findings.valid is False:

@@ -109,6 +109,7 @@ class Database:
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
+        self._readers = asyncio.Queue()
         if self._writer is not None:
             await self._writer.close()
             self._writer = None

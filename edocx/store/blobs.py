@@ -8,6 +8,9 @@ a crash could lose. A crash between the two leaves an unreferenced blob,
 which is harmless.
 """
 
+# TODO(#2): unreferenced blobs (a crash or a failed commit after the bytes
+# were stored) are never collected.
+
 from __future__ import annotations
 
 import asyncio

@@ -121,6 +121,7 @@ async def list_documents(
     if state is not None:
         sql += " AND d.state = ?"
         params.append(state.value)
+    # TODO(#2): lists stop at the newest 500 documents; no paging yet.
     rows = await db.fetch_all(sql + " ORDER BY d.id DESC LIMIT 500", params)
     return [await _document(db, row) for row in rows]
 

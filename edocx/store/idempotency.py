@@ -3,6 +3,8 @@
 A key belongs to one user. It is recorded as ``pending`` while the request
 runs, then ``done`` with the response; a request that fails drops its key so
 that the client may try again.
+
+TODO(#2): keys never expire; drop them after a day.
 """
 
 from __future__ import annotations

@@ -106,6 +106,8 @@ async def _idempotent(
         await asyncio.shield(idempotency.release(db, claim))
         raise
     if isinstance(response, web.Response) and 200 <= response.status < 300:
+        # TODO(#2): the response is kept in its own transaction, after the
+        # change committed; a crash in between lets a retry run again.
         await idempotency.complete(db, claim, response)
     else:
         await idempotency.release(db, claim)

@@ -199,3 +199,39 @@ async def test_tampered_signed_upload_is_refused(hub: Hub, pdfs: Path) -> None:
 
     report = await _ok(await hub.verify(("c", "system"), tampered))
     assert report["verdict"] == "FAILED"
+
+
+async def test_take_back_request_and_answers(hub: Hub, pdfs: Path) -> None:
+    doc_id = (await _issued(hub, (pdfs / "EmptyPage.pdf").read_bytes()))["id"]
+    path = f"/documents/{doc_id}/statuses"
+    for who in (("b", "system"), ("c", "system")):
+        await _download(hub, who, doc_id, recorded=True)
+
+    # Only the sender asks to take back, and says why.
+    silent = await hub.post(("a", "clerk"), path, json={"code": "13"})
+    await problem(silent, 422, "status-reason-required")
+    by_recipient = await hub.post(
+        ("b", "clerk"), path, json={"code": "13", "description": "không"}
+    )
+    await problem(by_recipient, 409, "status-not-allowed")
+    asked = await _ok(
+        await hub.post(
+            ("a", "clerk"), path, json={"code": "13", "description": "Sai số liệu"}
+        ),
+        201,
+    )
+    assert {d["delivery"]["change"] for d in asked["deliveries"]} == {"13"}
+
+    # B refuses and carries on; C agrees, which ends its delivery.
+    await _ok(await hub.post(("b", "clerk"), path, json={"code": "16"}), 201)
+    await _ok(await hub.post(("b", "clerk"), path, json={"code": "03"}), 201)
+    await _ok(await hub.post(("c", "clerk"), path, json={"code": "15"}), 201)
+    ended = await hub.post(("c", "clerk"), path, json={"code": "03"})
+    await problem(ended, 409, "status-not-allowed")
+
+    history = await _ok(await hub.get(("a", "clerk"), path))
+    codes = {
+        d["delivery"]["recipient"]: [s["code"] for s in d["statuses"]]
+        for d in history["deliveries"]
+    }
+    assert codes == {B: ["01", "13", "16", "03"], C: ["01", "13", "15"]}

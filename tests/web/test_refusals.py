@@ -139,6 +139,13 @@ async def test_tokens_and_roles(small_hub: Hub, pdfs: Path) -> None:
     audit = await small_hub.get(("a", "clerk"), "/audit/events")
     await problem(audit, 403, "role-not-allowed")
 
+    # The role is checked before the document is looked up.
+    somewhere = f"/documents/{uuid.uuid4()}"
+    issue = await small_hub.post(("a", "signer"), somewhere + "/issue")
+    await problem(issue, 403, "role-not-allowed")
+    sign = await small_hub.post(("a", "clerk"), somewhere + "/sign")
+    await problem(sign, 403, "role-not-allowed")
+
 
 async def test_another_agencys_document(small_hub: Hub, pdfs: Path) -> None:
     response = await small_hub.upload(

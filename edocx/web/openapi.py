@@ -10,7 +10,12 @@ from pydantic import BaseModel
 
 from edocx import __version__
 from edocx.web.bodies import Part
-from edocx.web.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, known_problems
+from edocx.web.problems import (
+    HTTP_PROBLEMS,
+    PROBLEM_BASE,
+    PROBLEM_MEDIA_TYPE,
+    known_problems,
+)
 from edocx.web.routing import Route
 from edocx.web.table import ROUTES
 
@@ -156,10 +161,13 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
 
 
 def _problem_types() -> dict[str, dict[str, Any]]:
-    return {
+    found = {
         PROBLEM_BASE + cls.code: {"title": cls.title, "status": cls.status}
         for cls in known_problems()
     }
+    for status, (code, title) in HTTP_PROBLEMS.items():
+        found.setdefault(PROBLEM_BASE + code, {"title": title, "status": status})
+    return found
 
 
 @functools.cache

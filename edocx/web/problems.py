@@ -74,7 +74,7 @@ class IdempotencyKeyInUseError(EdocxError):
 
 
 # Problems aiohttp raises itself, before a handler runs.
-_HTTP_CODES = {
+HTTP_PROBLEMS = {
     404: ("not-found", "No such resource"),
     405: ("method-not-allowed", "Method not allowed on this resource"),
     413: (UploadTooLargeError.code, UploadTooLargeError.title),
@@ -139,7 +139,7 @@ async def problem_middleware(
     except web.HTTPException as http:
         if http.status < 400:
             raise
-        code, title = _HTTP_CODES.get(http.status, ("http-error", http.reason))
+        code, title = HTTP_PROBLEMS.get(http.status, ("http-error", http.reason))
         return problem_response(
             code=code, status=http.status, title=title, detail=http.reason
         )

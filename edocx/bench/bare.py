@@ -41,7 +41,8 @@ def sign_b_lt(
     out = signers.sign_pdf(
         writer, meta, signer=signer, timestamper=HTTPTimeStamper(tsa_url)
     )
-    return out.getvalue()
+    signed: bytes = out.getvalue()
+    return signed
 
 
 def validate_offline(pdf: bytes, roots: Sequence[x509.Certificate]) -> bool:

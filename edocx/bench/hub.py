@@ -32,7 +32,13 @@ from aiohttp import web
 
 from edocx.bench import bare
 from edocx.bootstrap import ensure_demo_agencies, ensure_pki
-from edocx.config import Settings
+from edocx.config import (
+    HTTPSettings,
+    KeySettings,
+    PKISettings,
+    Settings,
+    StorageSettings,
+)
 from edocx.demo.client import HubClient
 from edocx.demo.run import DEMO_FILES, _default_data_dir
 from edocx.logsetup import configure_logging
@@ -73,14 +79,15 @@ def _scratch_settings(settings: Settings, scratch: Path) -> Settings:
     secret = scratch / "secrets" / "key-passphrase"
     return Settings(
         demo=True,
-        http={"host": "127.0.0.1", "port": port,
-              "public_url": f"http://127.0.0.1:{port}/"},
-        storage={"var_dir": scratch},
-        pki={"dir": scratch / "pki", "template": settings.pki.template},
-        keys={"passphrase_file": secret},
-        workers=settings.workers.model_dump(),
+        http=HTTPSettings(
+            host="127.0.0.1", port=port, public_url=f"http://127.0.0.1:{port}/"
+        ),
+        storage=StorageSettings(var_dir=scratch),
+        pki=PKISettings(dir=scratch / "pki", template=settings.pki.template),
+        keys=KeySettings(passphrase_file=secret),
+        workers=settings.workers,
         log_level="WARNING",
-    )  # fmt: skip
+    )
 
 
 async def _measure(

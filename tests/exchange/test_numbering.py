@@ -11,6 +11,7 @@ import pytest
 
 from edocx.exchange import numbering
 from edocx.store.register import list_register
+
 from .conftest import AT, Registry
 
 

@@ -85,7 +85,7 @@ def page_box(handler: PdfHandler, page_ix: int) -> PageBox:
 
     rotate = int(_inherited(page, "/Rotate") or 0)
     if rotate % 360:
-        # TODO(#4): place fields and stamps on rotated pages; needs an
+        # TODO(#2): place fields and stamps on rotated pages; needs an
         # appearance matrix that turns the text with the page.
         logger.warning("page %d is rotated by %d degrees", page_ix + 1, rotate)
     x1, y1, x2, y2 = (float(v) for v in box)

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 # fontTools warns on every subset about a FontForge timestamp table it drops.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
-# TODO(#3): make the font a setting once agencies ask for Times New Roman.
+# TODO(#2): make the font a setting once agencies ask for Times New Roman.
 FONT_CANDIDATES: tuple[Path, ...] = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"),
     Path("/usr/share/fonts/dejavu/DejaVuSerif.ttf"),

@@ -123,7 +123,7 @@ def analyse_modifications(
     )
 
 
-# TODO(#13): accept the /VRI rewrites and typed /VRI dictionaries real LTV
+# TODO(#2): accept the /VRI rewrites and typed /VRI dictionaries real LTV
 # tools write; pyHanko's DSS rule refuses them and the signature fails.
 def _review(
     embedded: EmbeddedPdfSignature, coverage: SignatureCoverageLevel

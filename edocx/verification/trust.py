@@ -173,7 +173,7 @@ async def _validate_signature(
 async def _validate_timestamp(
     findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
 ) -> object:
-    # TODO(#12): validate older document timestamps in the past (EN 319 102-1
+    # TODO(#2): validate older document timestamps in the past (EN 319 102-1
     # §5.6.2) so that an LTA chain stays valid after a TSA certificate
     # expires; today they are validated at the current time only.
     if findings.parts is None or findings.imprint is None:

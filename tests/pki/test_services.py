@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+import certomancer.crypto_utils as certomancer_crypto
 import pytest
 from aiohttp import web
 from asn1crypto import crl, ocsp, tsp, x509
@@ -14,7 +15,7 @@ from asn1crypto import crl, ocsp, tsp, x509
 from edocx.config import Settings
 from edocx.pki.devpki import PKILayout, load_architecture, tsa_url
 from edocx.pki.server import PKIServerThread
-from edocx.pki.services import build_pki_app
+from edocx.pki.services import KeyCachingBackend, build_pki_app
 from edocx.pki.trust import load_certs
 
 
@@ -138,3 +139,35 @@ async def test_web_ui_routes_are_absent(
     assert pfx.status == 404
     assert bundle.status == 404
     assert index.status == 404
+
+
+async def test_ocsp_ignores_fake_time_header(
+    dev_pki: PKILayout, pki_server: PKIServerThread, test_settings: Settings
+) -> None:
+    body = _ocsp_request(_cert(dev_pki, "person-a-signer"), _cert(dev_pki, "issuing"))
+
+    raw = await _post(
+        _ocsp_url(test_settings),
+        body,
+        **{"X-Certomancer-Fake-Time": "2001-01-01T00:00:00+00:00"},
+    )
+
+    data = ocsp.OCSPResponse.load(raw).basic_ocsp_response["tbs_response_data"]
+    produced = data["produced_at"].native
+    assert abs(produced - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+async def test_responder_keys_stay_loaded(
+    dev_pki: PKILayout, pki_server: PKIServerThread, test_settings: Settings
+) -> None:
+    # certomancer would otherwise parse and check the RSA key on every call.
+    body = _ocsp_request(_cert(dev_pki, "seal-a"), _cert(dev_pki, "issuing"))
+    await _post(_ocsp_url(test_settings), body)
+    backend = certomancer_crypto.CRYPTO_BACKEND
+    assert isinstance(backend, KeyCachingBackend)
+    loaded = dict(backend._keys)
+
+    await _post(_ocsp_url(test_settings), body)
+
+    assert loaded
+    assert all(backend._keys[k] is v for k, v in loaded.items())

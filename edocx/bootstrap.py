@@ -54,14 +54,14 @@ def ensure_passphrase(settings: Settings) -> bytes:
     return read_key_passphrase(settings)
 
 
-def ensure_pki(settings: Settings) -> PKILayout:
-    """Return the development PKI, creating it in demo mode if missing."""
+def ensure_pki(settings: Settings, *, create: bool = False) -> PKILayout:
+    """Return the development PKI; create it if missing in demo mode or if asked."""
     layout = PKILayout(settings.pki.dir)
     if layout.exists():
         return layout
-    if not settings.demo:
+    if not (settings.demo or create):
         raise ConfigurationError(
-            f"no PKI in {layout.dir}", hint="demo mode creates one; see README"
+            f"no PKI in {layout.dir}", hint="run `edocx pki init` or use demo mode"
         )
     passphrase = ensure_passphrase(settings)
     return init_pki(settings, passphrase, demo_subscribers(), at=datetime.now(UTC))

@@ -71,8 +71,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _pki_init(args: argparse.Namespace, settings: Settings) -> int:
     from edocx.bootstrap import ensure_pki
 
-    layout = ensure_pki(settings)
-    print(f"development PKI in {layout.dir}")
+    layout = ensure_pki(settings, create=True)
+    print(f"development PKI in {layout.dir} (root: {layout.root_cert_path})")
     return 0
 
 

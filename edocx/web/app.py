@@ -22,6 +22,7 @@ from edocx.exchange.numbering import void_stale_reservations
 from edocx.store.blobs import BlobStore
 from edocx.store.db import Database
 from edocx.store.idempotency import release_all_pending
+from edocx.store.lock import state_dir_lock
 from edocx.web.dispatch import install
 from edocx.web.keys import BLOBS, DB, HUB, POOL, SETTINGS
 from edocx.web.problems import problem_middleware
@@ -58,13 +59,17 @@ def _pki_app(settings: Settings) -> web.Application:
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    db = Database(settings.storage.db_path)
-    await db.open()
-    await _recover(db)
-    app[DB] = db
-    app[BLOBS] = BlobStore(settings.storage.blob_dir)
-    yield
-    await db.close()
+    # The lock comes first: recovery must never touch a live hub's state.
+    with state_dir_lock(settings.storage.var_dir):
+        db = Database(settings.storage.db_path)
+        await db.open()
+        try:
+            await _recover(db)
+            app[DB] = db
+            app[BLOBS] = BlobStore(settings.storage.blob_dir)
+            yield
+        finally:
+            await db.close()
 
 
 async def _recover(db: Database) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 from aiohttp import web
 
 from edocx.bootstrap import demo_tokens_path, ensure_demo_agencies, ensure_pki
 from edocx.config import Settings
+from edocx.errors import ConfigurationError
 from edocx.store.db import Database
+from edocx.store.lock import state_dir_lock
 
 logger = logging.getLogger(__name__)
 
@@ -18,22 +21,34 @@ def run_server(settings: Settings) -> int:
     """Serve the hub on the configured address; return the exit status."""
     from edocx.web.app import create_app
 
-    ensure_pki(settings)
-    asyncio.run(_prepare_database(settings))
+    # Held for the life of the process, before anything touches var/.
+    with state_dir_lock(settings.storage.var_dir):
+        ensure_pki(settings)
+        asyncio.run(_prepare_database(settings))
+        try:
+            web.run_app(
+                create_app(settings),
+                host=settings.http.host,
+                port=settings.http.port,
+                print=lambda _: _announce(settings),
+                access_log=logging.getLogger("aiohttp.access"),
+            )
+        except OSError as e:
+            where = f"{settings.http.host}:{settings.http.port}"
+            raise ConfigurationError(
+                f"cannot listen on {where}: {e.strerror or e}",
+                hint="another service holds the port; set EDOCX_HTTP__PORT",
+            ) from e
+    return 0
 
+
+def _announce(settings: Settings) -> None:
+    # aiohttp calls this once the listening socket is bound.
     where = f"http://{settings.http.host}:{settings.http.port}/"
     print(f"edocx: listening on {where} (API under {where}api/v1/)", flush=True)
     if settings.demo:
         print(f"edocx: demo tokens in {demo_tokens_path(settings)}", flush=True)
-
-    web.run_app(
-        create_app(settings),
-        host=settings.http.host,
-        port=settings.http.port,
-        print=None,
-        access_log=logging.getLogger("aiohttp.access"),
-    )
-    return 0
+    print("edocx: stop with Ctrl-C", flush=True)
 
 
 async def _prepare_database(settings: Settings) -> None:
@@ -48,8 +63,6 @@ async def _prepare_database(settings: Settings) -> None:
 
 def free_loopback_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

@@ -20,6 +20,7 @@ from typing import Any
 
 import certomancer.crypto_utils as certomancer_crypto
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from asn1crypto import algos, keys
 from certomancer.integrations.aiohttp_animator import build_animator_app
 from certomancer.registry import PKIArchitecture
@@ -87,8 +88,26 @@ def build_pki_app(arch: PKIArchitecture) -> web.Application:
     label, so the OCSP responder answers at ``/pki/{arch}/ocsp/{label}``.
     """
     install_key_cache()
-    return build_animator_app(
+    app = build_animator_app(
         {arch.arch_label: arch},
         with_web_ui=False,
         allow_time_override=False,
     )
+    app.middlewares.insert(0, _refuse_malformed)
+    return app
+
+
+@web.middleware
+async def _refuse_malformed(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    # These routes need no login: a malformed request must cost a 400 and a
+    # short log line, not a 500 with a traceback anyone can make us write.
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:
+        logger.info("refused a malformed %s %s: %s", request.method, request.path,
+                    type(e).__name__)  # fmt: skip
+        raise web.HTTPBadRequest(text="malformed request") from None

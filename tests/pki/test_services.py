@@ -171,3 +171,32 @@ async def test_responder_keys_stay_loaded(
 
     assert loaded
     assert all(backend._keys[k] is v for k, v in loaded.items())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/ocsp/issuing", b"not DER at all"),
+        ("POST", "/ocsp/issuing", b""),
+        ("POST", "/tsa/tsa", b"\x30\x03\x02\x01"),
+        ("GET", "/crls/issuing/archive-99999999999999999999.crl", b""),
+    ],
+)
+async def test_malformed_requests_are_refused(
+    aiohttp_client,
+    dev_pki: PKILayout,
+    test_settings: Settings,
+    passphrase: bytes,
+    method: str,
+    path: str,
+    body: bytes,
+) -> None:
+    app = web.Application()
+    app.add_subapp("/pki", build_pki_app(load_architecture(test_settings, passphrase)))
+    client = await aiohttp_client(app)
+
+    response = await client.request(
+        method, f"/pki/{test_settings.pki.arch}{path}", data=body
+    )
+
+    assert response.status == 400

@@ -52,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="play the main job against the hub")
     demo.add_argument("--url", default=None, help="hub address (default: config)")
     demo.add_argument("--tokens", type=Path, default=None)
-    demo.add_argument("--data", type=Path, default=None, help="PDF folder")
+    demo.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="the shared data folder or its pdf-unsigned/ (default: $EDOCX_TEST_DATA)",
+    )
     demo.set_defaults(run=_demo)
 
     bench = commands.add_parser("bench", help="measure against the bare libraries")
@@ -79,6 +84,8 @@ def _pki_init(args: argparse.Namespace, settings: Settings) -> int:
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
     from edocx.verification.cli import run_verify_cli
 
+    # The verdict is the output; progress lines would only clutter it.
+    configure_logging("WARNING")
     return run_verify_cli(args.file, settings, json_output=args.json)
 
 

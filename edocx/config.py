@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,7 +21,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_CONFIG_FILE = Path("config/edocx.toml")
+# The checkout edocx runs from: relative paths in the configuration are
+# taken from here, so that commands work from any current directory.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "edocx.toml"
 
 
 class HTTPSettings(BaseModel):
@@ -52,8 +55,9 @@ class StorageSettings(BaseModel):
 class PKISettings(BaseModel):
     # The certomancer template of the development PKI, rendered into var/pki.
     template: Path = Path("certs/edocx-dev-pki.yml")
-    # Where generated keys, certificates and PKCS#12 files go.
-    dir: Path = Path("var/pki")
+    # Where generated keys, certificates and PKCS#12 files go; a relative
+    # path is taken inside storage.var_dir.
+    dir: Path = Path("pki")
     # Serve OCSP, CRL and RFC 3161 for the development PKI under /pki/.
     serve: bool = True
     # Base address of those services as written into certificates; empty
@@ -64,9 +68,10 @@ class PKISettings(BaseModel):
 
 
 class KeySettings(BaseModel):
-    # File holding the passphrase of the agencies' PKCS#12 files. The
-    # environment variable EDOCX_KEY_PASSPHRASE wins over it.
-    passphrase_file: Path | None = Path("var/secrets/key-passphrase")
+    # File holding the passphrase of the agencies' PKCS#12 files, relative
+    # to storage.var_dir. The environment variable EDOCX_KEY_PASSPHRASE wins
+    # over it.
+    passphrase_file: Path | None = Path("secrets/key-passphrase")
 
 
 class TrustSettings(BaseModel):
@@ -115,10 +120,27 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return init_settings, env_settings, toml
 
+    @model_validator(mode="after")
+    def _anchor_paths(self) -> Settings:
+        # var_dir, the template and trust anchors hang off the project root;
+        # the PKI and the passphrase file off var_dir.
+        var = _under(PROJECT_ROOT, self.storage.var_dir)
+        self.storage.var_dir = var
+        self.pki.template = _under(PROJECT_ROOT, self.pki.template)
+        self.pki.dir = _under(var, self.pki.dir)
+        if self.keys.passphrase_file is not None:
+            self.keys.passphrase_file = _under(var, self.keys.passphrase_file)
+        self.trust.anchors = [_under(PROJECT_ROOT, p) for p in self.trust.anchors]
+        return self
+
     @property
     def pki_url(self) -> str:
         """Return the base address of the PKI services the hub serves."""
         return (self.pki.url or self.http.public_url + "pki").rstrip("/")
+
+
+def _under(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -24,6 +24,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSPHRASE = b"test passphrase, not a secret"
 
 
+def _data_dir() -> Path:
+    default = REPO_ROOT.parent / "shared" / "data"
+    return Path(os.environ.get("EDOCX_TEST_DATA", default))
+
+
+def pytest_report_header() -> str:
+    data = _data_dir()
+    if data.is_dir():
+        return f"edocx test data: {data}"
+    return (
+        f"edocx test data: NOT FOUND at {data}; the tests on real PDFs will be "
+        "skipped (set EDOCX_TEST_DATA)"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -34,8 +49,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def test_data_dir() -> Path:
     """The shared real-world inputs (EDOCX_TEST_DATA, default ../shared/data)."""
-    default = REPO_ROOT.parent / "shared" / "data"
-    path = Path(os.environ.get("EDOCX_TEST_DATA", default))
+    path = _data_dir()
     if not path.is_dir():
         pytest.skip(f"test data not found at {path} (set EDOCX_TEST_DATA)")
     return path

@@ -40,7 +40,7 @@ from edocx.config import (
     StorageSettings,
 )
 from edocx.demo.client import HubClient
-from edocx.demo.run import DEMO_FILES, _default_data_dir
+from edocx.demo.run import find_demo_pdfs
 from edocx.logsetup import configure_logging
 from edocx.pki.credentials import CredentialRef, load_signer
 from edocx.pki.devpki import PKILayout, tsa_url
@@ -62,8 +62,7 @@ class Figure:
 def run_bench(settings: Settings, *, rounds: int) -> int:
     """Run the hub bench in a scratch directory; print the table and JSON."""
     configure_logging("WARNING")
-    data = _default_data_dir()
-    files = [(name, (data / name).read_bytes()) for name in DEMO_FILES]
+    files = [(path.name, path.read_bytes()) for path in find_demo_pdfs()]
     with tempfile.TemporaryDirectory(prefix="edocx-bench-") as scratch:
         bench_settings = _scratch_settings(settings, Path(scratch))
         ensure_pki(bench_settings)

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from edocx.bootstrap import demo_tokens_path
-from edocx.config import Settings
+from edocx.config import PROJECT_ROOT, Settings
 from edocx.demo.client import APIError, HubClient
 from edocx.errors import ConfigurationError
 
@@ -23,10 +23,26 @@ DEMO_FILES = ("sample.pdf", "PDF.pdf", "pdf-2.0.pdf", "pdf-xref-streams.pdf")
 DEMO_TYPES = ("Quyết định", "Công văn", "Báo cáo", "Thông báo")
 
 
-def _default_data_dir() -> Path:
-    env = os.environ.get("EDOCX_TEST_DATA")
-    base = Path(env) if env else Path("..") / "shared" / "data"
-    return base / "pdf-unsigned"
+def find_demo_pdfs(data_dir: Path | None = None) -> list[Path]:
+    """Return the demo PDFs from the shared data folder or its pdf-unsigned/.
+
+    The folder comes from ``data_dir``, else ``$EDOCX_TEST_DATA``, else
+    ``../shared/data`` beside the checkout.
+    """
+    if data_dir is None:
+        env = os.environ.get("EDOCX_TEST_DATA")
+        data_dir = Path(env) if env else PROJECT_ROOT.parent / "shared" / "data"
+    folder = data_dir / "pdf-unsigned"
+    if not folder.is_dir():
+        folder = data_dir
+    pdfs = [folder / name for name in DEMO_FILES]
+    missing = [p.name for p in pdfs if not p.is_file()]
+    if missing:
+        raise ConfigurationError(
+            f"demo PDFs {', '.join(missing)} not found in {folder}",
+            hint="pass --data DIR or set EDOCX_TEST_DATA to the shared data folder",
+        )
+    return pdfs
 
 
 def _say(who: str, what: str, **facts: Any) -> None:
@@ -44,18 +60,11 @@ async def run_demo(
     """Run the demo against a running hub; return the exit status."""
     base_url = url or settings.http.public_url
     token_file = tokens or demo_tokens_path(settings)
-    folder = data_dir or _default_data_dir()
     if not token_file.is_file():
         raise ConfigurationError(
             f"no demo tokens at {token_file}", hint="start the hub: scripts/serve"
         )
-    pdfs = [folder / name for name in DEMO_FILES]
-    missing = [str(p) for p in pdfs if not p.is_file()]
-    if missing:
-        raise ConfigurationError(
-            f"demo PDFs not found: {', '.join(missing)}",
-            hint="pass --data DIR or set EDOCX_TEST_DATA",
-        )
+    pdfs = find_demo_pdfs(data_dir)
     known = json.loads(token_file.read_text("utf-8"))
     documents = [(p.name, p.read_bytes()) for p in pdfs]
 

@@ -57,7 +57,7 @@ async def test_demo_reports_a_missing_hub(
         settings,
         url="http://127.0.0.1:9/",
         tokens=tokens,
-        data_dir=test_data_dir / "pdf-unsigned",
+        data_dir=test_data_dir,
     )
 
     assert status == 1

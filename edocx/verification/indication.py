@@ -28,6 +28,7 @@ from edocx.verification.report import (
     SignatureReport,
     SubIndication,
     Verdict,
+    to_vietnam_time,
 )
 from edocx.verification.trust import TrustFindings
 
@@ -217,6 +218,13 @@ def _pass_notes(findings: IntegrityFindings, trust: TrustFindings) -> list[str]:
         "the certificate chains to a trusted anchor; revocation status "
         f"{trust.revocation.status} ({trust.revocation.source} evidence)"
     )
+    if trust.validated_at is not None:
+        notes.append(
+            "validated at "
+            f"{to_vietnam_time(trust.validated_at)}, the time its signature "
+            "timestamp proves: the revocation evidence in the document was "
+            "current then and has since expired"
+        )
     return notes
 
 

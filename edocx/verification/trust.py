@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from asn1crypto import x509
@@ -106,6 +106,9 @@ class TrustFindings:
     # Whether the signature timestamp (or the document timestamp token)
     # chains to an anchor; None when there is none.
     timestamp_trusted: bool | None = None
+    # Set when the signature was validated at the time its signature
+    # timestamp proves rather than now (see _validate_at_signature_timestamp).
+    validated_at: datetime | None = None
 
     @property
     def passed(self) -> bool:
@@ -129,8 +132,9 @@ async def assess_trust(
         )
     errors.clear()
     try:
+        moment: datetime | None = None
         if findings.entry.kind is SignatureKind.SIGNATURE:
-            result = await _validate_signature(findings, evidence, setup)
+            result, moment = await _validate_signature(findings, evidence, setup)
         else:
             result = await _validate_timestamp(findings, evidence, setup)
     except Exception as e:
@@ -138,12 +142,12 @@ async def assess_trust(
         return TrustFindings(
             SubIndication.GENERIC, f"trust validation could not complete: {e}"
         )
-    return _interpret(findings, result, evidence, errors)
+    return replace(_interpret(findings, result, evidence, errors), validated_at=moment)
 
 
 async def _validate_signature(
     findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
-) -> object:
+) -> tuple[object, datetime | None]:
     """EN 319 102-1 §5.5 first; past signature validation (§5.6) if needed.
 
     NOTE: pyHanko's LTA process also runs past signature validation when the
@@ -164,10 +168,65 @@ async def _validate_signature(
         extra_status_kwargs=embedded.summarise_integrity_info(),
         status_cls=PdfSignatureStatus,
     )
-    if with_time.ades_subindic not in PAST_VALIDATION_MAY_HELP:
-        return with_time
-    pdf_spec = PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY)
-    return await ades_lta_validation(embedded, pdf_spec, timing_info=_timing(setup))
+    if not isinstance(with_time.ades_subindic, AdESIndeterminate):
+        return with_time, None
+    best: object = with_time
+    if with_time.ades_subindic in PAST_VALIDATION_MAY_HELP:
+        pdf_spec = PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY)
+        best = await ades_lta_validation(embedded, pdf_spec, timing_info=_timing(setup))
+        if isinstance(best.ades_subindic, AdESPassed):  # type: ignore[attr-defined]
+            return best, None
+    at_timestamp = await _validate_at_signature_timestamp(findings, evidence, setup)
+    if at_timestamp is None:
+        return best, None
+    assert findings.token is not None
+    return at_timestamp, findings.token.time
+
+
+async def _validate_at_signature_timestamp(
+    findings: IntegrityFindings, evidence: DocumentEvidence, setup: TrustSetup
+) -> object | None:
+    """Validate at the time the signature timestamp proves; None if it fails.
+
+    A PAdES B-LT document carries the OCSP responses and CRLs that were
+    current when it was signed. Once they expire (an OCSP response lives
+    minutes to days), validation at the current time can only say
+    TRY_LATER, and pyHanko's past signature validation does not yet take
+    the signature timestamp as proof that this evidence existed then. The
+    signature timestamp, itself validated at its own time against the same
+    anchors, proves the signature existed at ``gen_time``: the chain and the
+    revocation status are then judged at that moment with the evidence the
+    document carries, which is what EN 319 102-1 past signature validation
+    concludes for a B-LT signature whose evidence was fresh at signing time.
+    A certificate revoked before that moment still fails.
+    """
+    token = findings.token
+    embedded = findings.embedded
+    if token is None or embedded is None or not (token.intact and token.valid):
+        return None
+    moment = token.time
+    spec = _spec(replace(setup, at=moment), evidence)
+    result = await ades_with_time_validation(
+        embedded.signed_data,
+        spec,
+        timing_info=ValidationTimingInfo(
+            validation_time=moment,
+            best_signature_time=moment,
+            point_in_time_validation=True,
+        ),
+        raw_digest=embedded.compute_digest(),
+        extra_status_kwargs=embedded.summarise_integrity_info(),
+        status_cls=PdfSignatureStatus,
+    )
+    timestamp = getattr(result.api_status, "timestamp_validity", None)
+    if not isinstance(result.ades_subindic, AdESPassed):
+        return None
+    if timestamp is None or not (timestamp.intact and timestamp.valid):
+        return None
+    if not timestamp.trusted:
+        return None
+    logger.info("validated at the signature timestamp's time %s", moment)
+    return result
 
 
 async def _validate_timestamp(

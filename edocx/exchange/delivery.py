@@ -3,7 +3,13 @@
 A recipient's document system (or clerk) fetching the PDF for the first
 time records status 01 (arrived) at once, as Decree 30/2020 Art. 21 wants
 receipt acknowledged the same day. An auditor reading a document's content
-is itself recorded in the audit log.
+is itself recorded in the audit log. Both are recorded by
+:func:`acknowledge`, once the answer carrying the PDF is ready to be sent,
+so that a download that fails before that records nothing.
+
+A status is refused unless it records something: a document without
+deliveries (a draft, a signed document) has no status to change, and a
+recipient answers for its own delivery only.
 """
 
 from __future__ import annotations
@@ -15,7 +21,11 @@ from datetime import datetime
 from edocx.audit.events import record_event
 from edocx.errors import InputError
 from edocx.exchange.access import Access, Party, open_document
-from edocx.exchange.errors import ActionNotAllowedError, RecipientUnknownError
+from edocx.exchange.errors import (
+    ActionNotAllowedError,
+    DocumentStateError,
+    RecipientUnknownError,
+)
 from edocx.exchange.hub import Hub
 from edocx.exchange.statuses import Position, StatusCode, next_position
 from edocx.store import deliveries
@@ -57,9 +67,15 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class Download:
-    document: Document
+    """A document's current PDF as handed to one user, not yet acknowledged."""
+
+    user: User
+    access: Access
     pdf: bytes
-    recorded_arrival: bool
+
+    @property
+    def document(self) -> Document:
+        return self.access.document
 
 
 async def inbox(hub: Hub, user: User) -> list[InboxItem]:
@@ -89,28 +105,38 @@ async def outbox(hub: Hub, user: User) -> list[OutboxItem]:
         ]
 
 
-async def download(hub: Hub, user: User, uuid: str, *, at: datetime) -> Download:
-    """Return the document's current PDF, recording arrival or an audit read."""
+async def download(hub: Hub, user: User, uuid: str) -> Download:
+    """Return the document's current PDF; nothing is recorded yet."""
     async with hub.db.read() as reader:
         access = await open_document(reader, user, uuid)
     pdf = await hub.blobs.get(access.document.current_blob)
+    return Download(user, access, pdf)
 
-    arrived = False
+
+async def acknowledge(hub: Hub, got: Download, *, at: datetime) -> bool:
+    """Record what handing out ``got`` means; return True when 01 was recorded.
+
+    Call it once the answer is ready to be sent. A recipient's first
+    download records 01 (arrived); later ones record nothing. An auditor's
+    download is recorded in the audit log.
+    """
+    user, access = got.user, got.access
     if access.party is Party.RECIPIENT and user.role in _RECEIVING_ROLES:
-        arrived = await _record_arrival(hub, user, access, at)
-    elif access.party is Party.AUDITOR:
+        return await _record_arrival(hub, user, access, at)
+    if access.party is Party.AUDITOR:
         async with hub.db.write() as tx:
             await record_event(
                 tx, at=at, actor=user.id, agency=None, action="document.read",
-                object_type="document", object_id=uuid,
+                object_type="document", object_id=access.document.uuid,
                 content_sha256=access.document.current_blob,
             )  # fmt: skip
-    return Download(access.document, pdf, arrived)
+    return False
 
 
 async def _record_arrival(hub: Hub, user: User, access: Access, at: datetime) -> bool:
     assert access.delivery is not None
     async with hub.db.write() as tx:
+        # Under the write lock: of two first downloads, one records 01.
         delivery = await _fresh(tx, access.delivery)
         if delivery.progress_status is not None:
             return False
@@ -142,11 +168,24 @@ async def post_status(
 async def _targets(db: Reader, access: Access, recipient: str | None) -> list[Delivery]:
     if access.party is Party.RECIPIENT:
         assert access.delivery is not None
+        own = access.delivery.recipient_organ_id
+        if recipient is not None and recipient != own:
+            # Said without telling whether ``recipient`` was sent the document.
+            raise ActionNotAllowedError(
+                f"a recipient posts statuses for its own delivery only ({own})",
+                hint="leave out 'recipient', which only the sender uses",
+            )
         return [access.delivery]
     if access.party is not Party.SENDER:
         raise ActionNotAllowedError("only the sender and the recipients post statuses")
 
     sent = await deliveries.list_for_document(db, access.document.id)
+    if not sent:
+        raise DocumentStateError(
+            f"document {access.document.uuid} is not issued (it is"
+            f" {access.document.state}): it has no delivery to post a status on",
+            hint="statuses follow the issue of the document",
+        )
     if recipient is None:
         return sent
     chosen = [d for d in sent if d.recipient_organ_id == recipient]

@@ -3,22 +3,94 @@
 The header names the document type, the subject, the competent signer, the
 urgency (edXML Priority 0-4) and the recipients by organ id. Number,
 notation and date are not part of it: the hub assigns them at issue.
+
+Header texts are printed on the document, stored, and some of them reach
+the notation, the edXML DocumentId and HTTP headers, so every text refuses
+control characters and invisible format characters (among them the
+bidirectional overrides such as U+202E, which make a text read otherwise
+than it is stored). The drafting unit is held to what a notation allows.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+)
 
 from edocx.exchange.errors import HeaderFieldMissingError, HeaderInvalidError
+
+# Cc: C0 and C1 controls (CR, LF, NUL, ESC...); Cf: format characters (the
+# bidirectional marks, embeddings, overrides and isolates, BOM, soft
+# hyphen); Cs: lone surrogates; Zl, Zp: line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+# Groups of letters and digits joined by single hyphens (``TTĐT``,
+# ``KHĐT-TC``), as after the slash of ``7816/VPCP-TTĐT``.
+_NOTATION_PART = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+NOTATION_PART_MAX = 30
+
+
+def refuse_invisible(text: str) -> str:
+    """Return ``text``, or raise when it carries a control or format character."""
+    for char in text:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise ValueError(
+                f"control or format character U+{ord(char):04X} is not allowed"
+            )
+    return text
+
+
+def check_notation_part(text: str) -> str:
+    """Return ``text`` in NFC if it may stand in a notation, else raise."""
+    # NOTE: NFC first, so that a decomposed Ộ counts as one letter.
+    text = unicodedata.normalize("NFC", text)
+    if len(text) > NOTATION_PART_MAX or not _NOTATION_PART.fullmatch(text):
+        raise ValueError(
+            "use letters and digits, groups joined by single hyphens, no spaces,"
+            f" at most {NOTATION_PART_MAX} characters (e.g. TTĐT or KHĐT-TC)"
+        )
+    # Latin letters only: a Cyrillic or Greek look-alike would make a
+    # notation that reads like another agency's.
+    for char in text.replace("-", ""):
+        if not _is_latin_letter_or_digit(char):
+            raise ValueError(f"{char!r} is not a Latin letter or a digit 0-9")
+    return text
+
+
+def _is_latin_letter_or_digit(char: str) -> bool:
+    if char.isascii():
+        return char.isalnum()
+    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")
+
 
 OrganId = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z.]{1,13}$"),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(refuse_invisible),
+]
+NotationPart = Annotated[
+    str,
+    AfterValidator(check_notation_part),
+    Field(
+        description="letters and digits, groups joined by single hyphens,"
+        f" at most {NOTATION_PART_MAX} characters"
+    ),
+]
 
 
 class SignerInfo(BaseModel):
@@ -29,7 +101,7 @@ class SignerInfo(BaseModel):
     name: Annotated[Text, Field(max_length=200)]
     position: Annotated[Text, Field(max_length=200)]
     # KT., TM., TL., TUQ., Q. followed by the head's title.
-    competence: Annotated[str | None, Field(max_length=200)] = None
+    competence: Annotated[Text | None, Field(max_length=200)] = None
 
 
 class DraftHeader(BaseModel):
@@ -41,18 +113,21 @@ class DraftHeader(BaseModel):
     subject: Annotated[Text, Field(max_length=1000)]
     signer: SignerInfo
     recipients: Annotated[list[OrganId], Field(min_length=1, max_length=200)]
-    priority: Annotated[int, Field(ge=0, le=4)] = 0
+    # Strict: "1", 1.0 and true are not priorities (edXML Priority 0-4).
+    priority: Annotated[StrictInt, Field(ge=0, le=4)] = 0
     # The drafting unit's abbreviation, for a Công văn (7816/VPCP-TTĐT).
-    drafting_unit: Annotated[str | None, Field(max_length=30)] = None
+    drafting_unit: NotationPart | None = None
 
 
 def parse_header(raw: bytes | str | dict[str, Any]) -> DraftHeader:
     """Parse and check a header; raise with the fields that are wrong."""
     try:
         data = raw if isinstance(raw, dict) else json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        # RecursionError: arrays or objects nested thousands deep.
         raise HeaderInvalidError(
-            "the header is not valid JSON", hint="send the header part as JSON"
+            "the header is not valid JSON (or is nested too deeply)",
+            hint="send the header part as a JSON object",
         ) from e
     if not isinstance(data, dict):
         raise HeaderInvalidError("the header must be a JSON object")

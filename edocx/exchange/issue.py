@@ -45,8 +45,7 @@ async def issue_document(hub: Hub, user: User, uuid: str, *, at: datetime) -> Do
     # 1. Reserve the number; the state is checked again under the write lock.
     async with hub.db.write() as tx:
         access = await open_document(tx, user, uuid)
-        if access.document.state is not DocumentState.SIGNED:
-            raise DocumentStateError(f"document {uuid} is {access.document.state}")
+        _require_signed(access.document)
         if await reservation_for(tx, document.id) is not None:
             raise DocumentStateError(f"document {uuid} is being issued")
         reserved = await numbering.reserve_number(
@@ -65,13 +64,23 @@ async def _load_signed(hub: Hub, user: User, uuid: str) -> tuple[Document, Agenc
     async with hub.db.read() as reader:
         access = await open_document(reader, user, uuid)
         require_sender(access, "issue")
-        if access.document.state is not DocumentState.SIGNED:
-            raise DocumentStateError(
-                f"document {uuid} is {access.document.state}; sign it first",
-            )
+        _require_signed(access.document)
         agency = await get_agency(reader, access.document.agency_id)
     assert agency is not None
     return access.document, agency
+
+
+def _require_signed(document: Document) -> None:
+    """Refuse to issue a draft, or a document issued already."""
+    if document.state is DocumentState.ISSUED:
+        raise DocumentStateError(
+            f"document {document.uuid} is already issued as {document.notation}",
+            hint="a document is issued once; read it with GET .../pdf",
+        )
+    if document.state is not DocumentState.SIGNED:
+        raise DocumentStateError(
+            f"document {document.uuid} is a {document.state}; sign it first"
+        )
 
 
 async def _seal_and_route(

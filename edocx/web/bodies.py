@@ -42,8 +42,11 @@ async def read_json(
     raw = await _read_bounded(request, limit)
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise RequestInvalidError("the body is not valid JSON") from e
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        # RecursionError: arrays or objects nested thousands deep.
+        raise RequestInvalidError(
+            "the body is not valid JSON (or is nested too deeply)"
+        ) from e
     try:
         return model.model_validate(data), raw
     except ValidationError as e:

@@ -38,8 +38,9 @@ def make_handler(route: Route) -> AiohttpHandler:
             return await _respond(route, call)
         # Hashing a large upload would stall the loop: a thread does it.
         digest = await asyncio.to_thread(
-            idempotency.fingerprint, request.method, request.path, raw
-        )
+            idempotency.fingerprint, request.method, request.path, raw,
+            _json_parts(route),
+        )  # fmt: skip
         claim = idempotency.Claim(call.user.id, key, digest)
         return await _idempotent(route, call, claim)
 
@@ -69,6 +70,12 @@ async def _prepare(route: Route, request: web.Request) -> tuple[Call, dict[str, 
     at = datetime.now(UTC)
     call = Call(request, hub, settings, user, at, body=body, query=query, parts=parts)
     return call, parts_for_key
+
+
+def _json_parts(route: Route) -> frozenset[str]:
+    if route.body is not None:
+        return frozenset({"body"})
+    return frozenset(part.name for part in route.parts if part.kind == "json")
 
 
 def _query(route: Route, request: web.Request) -> Any:

@@ -17,6 +17,7 @@ from edocx.store.documents import list_documents
 from edocx.store.models import DocumentState
 from edocx.store.reports import list_reports
 from edocx.web.bodies import text_part
+from edocx.web.disposition import attachment
 from edocx.web.routing import Call
 from edocx.web.schemas import (
     DeliveryHistoryOut,
@@ -75,21 +76,22 @@ async def get_document(call: Call) -> DocumentOut:
 
 
 async def get_document_pdf(call: Call) -> web.Response:
-    got = await delivery.download(call.hub, call.me, document_id(call), at=call.at)
-    name = (got.document.notation or got.document.uuid).replace("/", "-")
-    return web.Response(
+    got = await delivery.download(call.hub, call.me, document_id(call))
+    response = web.Response(
         body=got.pdf,
         content_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{_ascii(name)}.pdf"',
+            "Content-Disposition": attachment(
+                got.document.notation or got.document.uuid, ".pdf"
+            ),
             "Digest": f"sha-256={got.document.current_blob}",
-            "X-Edocx-Arrival-Recorded": "true" if got.recorded_arrival else "false",
         },
     )
 
-
-def _ascii(name: str) -> str:
-    return name.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    # The answer is complete: only now does the download count as a receipt.
+    arrived = await delivery.acknowledge(call.hub, got, at=call.at)
+    response.headers["X-Edocx-Arrival-Recorded"] = "true" if arrived else "false"
+    return response
 
 
 async def get_document_reports(call: Call) -> ReportsOut:

@@ -2,9 +2,11 @@
 
 The same key with the same request replays the first response; the same key
 with a different request is refused (409 ``idempotency-key-conflict``). The
-request is identified by method, path and the digests of its parsed body
-(JSON, or each multipart part): a client that retries a multipart upload
-with a new boundary is still sending the same request.
+request is identified by method, path and the digests of its parsed body: a
+JSON body, or each JSON part, is hashed in a canonical form (keys sorted, no
+whitespace), the other parts as they are. A client that retries with its
+JSON laid out differently, or a multipart upload with a new boundary, is
+still sending the same request.
 """
 
 from __future__ import annotations
@@ -46,10 +48,32 @@ def request_key(request: web.Request) -> str | None:
     return key
 
 
-def fingerprint(method: str, path: str, body: dict[str, bytes]) -> str:
-    described = {name: hashlib.sha256(data).hexdigest() for name, data in body.items()}
+def fingerprint(
+    method: str,
+    path: str,
+    body: dict[str, bytes],
+    json_parts: frozenset[str] = frozenset(),
+) -> str:
+    """Digest a request; the parts named in ``json_parts`` as parsed JSON."""
+    described = {
+        name: hashlib.sha256(
+            canonical_json(data) if name in json_parts else data
+        ).hexdigest()
+        for name, data in body.items()
+    }
     text = json.dumps([method, path, described], sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_json(raw: bytes) -> bytes:
+    """Return ``raw`` parsed and written back canonically; as is if not JSON."""
+    try:
+        data = json.loads(raw)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # The request is refused further on; its bytes identify it.
+        return raw
+    return text.encode("ascii")
 
 
 async def claim(db: Database, claim: Claim, *, at: datetime) -> web.Response | None:

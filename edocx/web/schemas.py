@@ -217,10 +217,14 @@ class AuditEventsOut(BaseModel):
     next_after: int = Field(description="pass as 'after' to read on")
 
 
+# SQLite integers are signed 64-bit: a larger one overflows in the query.
+SQL_INT_MAX = 2**63 - 1
+
+
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    after: int = Field(default=0, ge=0)
+    after: int = Field(default=0, ge=0, le=SQL_INT_MAX)
     limit: int = Field(default=100, ge=1, le=1000)
     object_id: str | None = None
 

@@ -107,6 +107,16 @@ class Hub:
         finally:
             await db.close()
 
+    async def execute(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Change the hub's database directly, as an older version might have."""
+        db = Database(self.settings.storage.db_path)
+        await db.open()
+        try:
+            async with db.write() as tx:
+                await tx.execute(sql, params)
+        finally:
+            await db.close()
+
     def blob_count(self) -> int:
         return BlobStore(self.settings.storage.blob_dir).count()
 

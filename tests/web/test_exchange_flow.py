@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from .hubkit import A, B, C, Hub, header, problem
 
@@ -235,3 +237,115 @@ async def test_take_back_request_and_answers(hub: Hub, pdfs: Path) -> None:
         for d in history["deliveries"]
     }
     assert codes == {B: ["01", "13", "16", "03"], C: ["01", "13", "15"]}
+
+
+async def test_download_is_named_after_the_notation(hub: Hub, pdfs: Path) -> None:
+    issued = await _issued(hub, (pdfs / "EmptyPage.pdf").read_bytes())
+    response = await hub.get(("b", "system"), f"/documents/{issued['id']}/pdf")
+    assert response.status == 200, await response.text()
+
+    # 05/QĐ-UBND: an ASCII fallback, and the UTF-8 name that keeps the Đ.
+    stem = issued["notation"].replace("/", "-")
+    kind, params = parse_content_disposition(response.headers["Content-Disposition"])
+    assert kind == "attachment"
+    assert params["filename"] == stem.replace("Đ", "D") + ".pdf"
+    assert content_disposition_filename(params) == stem + ".pdf"
+    assert "Q%C4%90-UBND" in response.headers["Content-Disposition"]
+
+
+async def test_download_of_a_notation_stored_before_checks(
+    hub: Hub, pdfs: Path
+) -> None:
+    issued = await _issued(hub, (pdfs / "EmptyPage.pdf").read_bytes())
+    # A row written when drafting units were not yet checked.
+    bad = f'{issued["number"]}/UBND-VP\r\nX-Evil: 1"; x="y\x00'
+    await hub.execute(
+        "UPDATE documents SET notation = ? WHERE uuid = ?", (bad, issued["id"])
+    )
+
+    await _download(hub, ("b", "system"), issued["id"], recorded=True)
+    response = await hub.get(("b", "system"), f"/documents/{issued['id']}/pdf")
+    assert "X-Evil" not in response.headers
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.isascii() and disposition.isprintable(), disposition
+    _, params = parse_content_disposition(disposition)
+    assert set(params) == {"filename", "filename*"}
+    assert "/" not in content_disposition_filename(params)
+
+    history = await _ok(
+        await hub.get(("b", "system"), f"/documents/{issued['id']}/statuses")
+    )
+    (mine,) = history["deliveries"]
+    assert [s["code"] for s in mine["statuses"]] == ["01"]
+
+
+async def test_issuing_twice_says_it_is_issued(hub: Hub, pdfs: Path) -> None:
+    issued = await _issued(hub, (pdfs / "EmptyPage.pdf").read_bytes())
+    numbers = await hub.count("number_register")
+
+    again = await hub.post(("a", "clerk"), f"/documents/{issued['id']}/issue")
+    body = await problem(again, 409, "document-state-conflict")
+    assert "already issued" in body["detail"], body
+    assert issued["notation"] in body["detail"]
+    assert "sign it first" not in body["detail"]
+    assert await hub.count("number_register") == numbers
+
+
+async def test_recipient_answers_for_itself_only(hub: Hub, pdfs: Path) -> None:
+    doc_id = (await _issued(hub, (pdfs / "EmptyPage.pdf").read_bytes()))["id"]
+    path = f"/documents/{doc_id}/statuses"
+    for who in (("b", "system"), ("c", "system")):
+        await _download(hub, who, doc_id, recorded=True)
+    await _ok(
+        await hub.post(
+            ("a", "clerk"), path, json={"code": "13", "description": "Sai số liệu"}
+        ),
+        201,
+    )
+    before = await hub.count("delivery_statuses")
+
+    for other in (C, "000.00.00.Z99"):
+        naming = await hub.post(
+            ("b", "clerk"), path, json={"code": "16", "recipient": other}
+        )
+        await problem(naming, 403, "action-not-allowed")
+    assert await hub.count("delivery_statuses") == before
+
+    # Naming itself is what leaving the field out means.
+    own = await _ok(
+        await hub.post(("b", "clerk"), path, json={"code": "16", "recipient": B}), 201
+    )
+    (mine,) = own["deliveries"]
+    assert [s["code"] for s in mine["statuses"]] == ["01", "13", "16"]
+    history = await _ok(await hub.get(("a", "clerk"), path))
+    changes = {d["delivery"]["recipient"]: d["delivery"]["change"]
+               for d in history["deliveries"]}  # fmt: skip
+    assert changes == {B: "16", C: "13"}
+
+
+async def test_idempotency_key_sees_json_not_its_layout(hub: Hub, pdfs: Path) -> None:
+    doc_id = (await _issued(hub, (pdfs / "EmptyPage.pdf").read_bytes()))["id"]
+    await _download(hub, ("b", "system"), doc_id, recorded=True)
+    path = f"/documents/{doc_id}/statuses"
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "accept-1"}
+
+    first = await hub.post(
+        ("b", "clerk"), path, data=b'{"code": "03" }', headers=headers
+    )
+    assert first.status == 201, await first.text()
+    again = await hub.post(("b", "clerk"), path, data=b'{"code":"03"}', headers=headers)
+    assert again.status == 201, await again.text()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = await hub.post(("b", "clerk"), path, data=b'{"code":"04"}', headers=headers)
+    await problem(other, 409, "idempotency-key-conflict")
+
+    # The header part of an upload likewise.
+    pdf = (pdfs / "EmptyPage.pdf").read_bytes()
+    head = header()
+    spaced = json.dumps(dict(reversed(list(head.items()))), indent=2)
+    before = await hub.count("documents")
+    one = await hub.upload(("a", "clerk"), pdf, json.dumps(head), key="layout-1")
+    two = await hub.upload(("a", "clerk"), pdf, spaced, key="layout-1")
+    assert (one.status, two.status) == (201, 201), await two.text()
+    assert two.headers.get("Idempotent-Replayed") == "true"
+    assert await hub.count("documents") == before + 1

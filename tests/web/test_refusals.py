@@ -80,7 +80,15 @@ async def test_header_problems(small_hub: Hub, pdfs: Path) -> None:
         (header(priority=7), 422, "header-invalid"),
         (header(recipients=[]), 422, "header-invalid"),
         ("{not json", 422, "header-invalid"),
+        ('{"type":' + "[" * 100_000 + "]" * 100_000 + "}", 422, "header-invalid"),
+        (header(priority="1"), 422, "header-invalid"),
+        (header(priority=True), 422, "header-invalid"),
+        (header(subject="V/v \u202egnitset"), 422, "header-invalid"),
+        (header(signer={"name": "A\x00", "position": "B"}), 422, "header-invalid"),
     ]
+    for unit in ("VP\r\nX-Evil: 1", "VP\x00", 'VP"; x="y', "A/B/../C", "   "):
+        cases.append((header(type="Công văn", drafting_unit=unit), 422,
+                      "header-invalid"))  # fmt: skip
     for head, status, code in cases:
         response = await small_hub.upload(("a", "clerk"), pdf, head)
         body = await _refused(small_hub, response, status, code, before)
@@ -88,6 +96,57 @@ async def test_header_problems(small_hub: Hub, pdfs: Path) -> None:
             assert body["fields"] in (["subject"], ["signer.name"])
         if code == "recipient-unknown":
             assert body["recipients"] == ["000.00.00.Z99"]
+
+
+async def test_deeply_nested_json_is_refused(small_hub: Hub, pdfs: Path) -> None:
+    before = await _footprint(small_hub)
+    deep = "[" * 20_000 + "]" * 20_000
+    somewhere = f"/documents/{uuid.uuid4()}/statuses"
+    for body in (deep, '{"code":' + deep + "}"):
+        response = await small_hub.post(
+            ("b", "clerk"), somewhere, data=body,
+            headers={"Content-Type": "application/json", "Idempotency-Key": "deep"},
+        )  # fmt: skip
+        await _refused(small_hub, response, 400, "request-invalid", before)
+
+    pdf = (pdfs / "EmptyPage.pdf").read_bytes()
+    head = '{"type":' + "[" * 100_000 + "]" * 100_000 + "}"
+    upload = await small_hub.upload(("a", "clerk"), pdf, head, key="deep-header")
+    await _refused(small_hub, upload, 422, "header-invalid", before)
+
+
+async def test_query_integers_are_bounded(small_hub: Hub) -> None:
+    auditor = ("hub", "auditor")
+    for after in ("99999999999999999999999", "9" * 5000, "-1", "1e3"):
+        response = await small_hub.get(auditor, f"/audit/events?after={after}")
+        await problem(response, 400, "request-invalid")
+
+    largest = await small_hub.get(auditor, f"/audit/events?after={2**63 - 1}")
+    assert largest.status == 200, await largest.text()
+    assert (await largest.json())["items"] == []
+
+
+async def test_status_on_a_document_without_deliveries(
+    small_hub: Hub, pdfs: Path
+) -> None:
+    response = await small_hub.upload(
+        ("a", "clerk"), (pdfs / "EmptyPage.pdf").read_bytes(), header()
+    )
+    assert response.status == 201, await response.text()
+    path = f"/documents/{(await response.json())['document']['id']}/statuses"
+    before = (await small_hub.count("delivery_statuses"),
+              await small_hub.count("audit_events"))  # fmt: skip
+
+    for who, body in [
+        (("a", "clerk"), {"code": "13", "description": "Sai số liệu"}),
+        (("a", "system"), {"code": "01"}),
+        (("a", "clerk"), {"code": "03"}),
+    ]:
+        posted = await small_hub.post(who, path, json=body)
+        await problem(posted, 409, "document-state-conflict")
+    after = (await small_hub.count("delivery_statuses"),
+             await small_hub.count("audit_events"))  # fmt: skip
+    assert after == before
 
 
 async def test_malformed_requests(small_hub: Hub, pdfs: Path) -> None:

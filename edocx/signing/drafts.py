@@ -20,7 +20,10 @@ Rules, in order:
    such a draft gets no number and date fields, and its seal signature shows
    the number and date at the head of page 1 instead (see ``issue``). A
    certification signature forbids new visible signature fields, so such
-   drafts are refused.
+   drafts are refused. An empty signature field, even one holding a reserved
+   placeholder, is not a signature; a signature whose container cannot be
+   decoded makes the draft invalid (``VerificationError``, see
+   ``existing``).
 5. Otherwise, in one incremental update, annotations embedded directly in
    pages become indirect objects (see ``normalise``) and the number and date
    fields are added to page 1.
@@ -32,12 +35,14 @@ import io
 import logging
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 
-from edocx.errors import PDFPermissionError, PDFUnusableError
+from edocx.errors import EdocxError, PDFPermissionError, PDFUnusableError
 from edocx.signing import fields
+from edocx.signing.existing import carried_signatures, decode_signatures
 from edocx.signing.jobs import PreparedDraft
-from edocx.signing.normalise import count_dangling_references, index_annotations
+from edocx.signing.normalise import count_unreadable_references, index_annotations
 from edocx.signing.reading import (
     PARSER_FAILURES,
     OpenedPDF,
@@ -62,28 +67,52 @@ SIGNED_WARNING = (
     "appends to the file, and shows the number and date in the agency's seal "
     "at the head of page 1."
 )
+UNANALYSABLE = "the draft could not be analysed"
+REEXPORT_HINT = "export the document to PDF again and upload the new file"
 
 
 def prepare_draft(pdf: bytes, password: str | None) -> PreparedDraft:
     """Check, repair or decrypt a draft and add the number and date fields.
 
-    Raises ``PDFUnusableError``, ``PDFPasswordRequiredError`` or
-    ``PDFPermissionError`` for drafts the hub cannot take (module docstring).
+    Raises ``PDFUnusableError``, ``PDFPasswordRequiredError``,
+    ``PDFPermissionError`` or ``VerificationError`` for drafts the hub cannot
+    take (module docstring); never anything else.
     """
+    try:
+        return _prepare(pdf, password)
+    except (EdocxError, MemoryError):
+        raise
+    except Exception as e:
+        # Last line of defence: an uploaded file must get a refusal the
+        # uploader can act on, not a crash of the worker (HTTP 500).
+        logger.exception("draft analysis failed unexpectedly")
+        raise PDFUnusableError(UNANALYSABLE, hint=REEXPORT_HINT) from e
+
+
+def _prepare(pdf: bytes, password: str | None) -> PreparedDraft:
+    # 1. Open, and decide whether the file must be rewritten (rules 1-3).
     opened = open_pdf(pdf, password)
-    signatures = len(opened.reader.embedded_signatures)
     needs_rewrite = _needs_rewrite(opened)
+    lenient = _lenient_reader(opened, pdf, password) if needs_rewrite else None
+
+    # 2. The signatures it carries, read by a reader that takes the whole
+    # file; each must decode (rule 4).
+    reader = lenient if lenient is not None else opened.reader
+    entries = carried_signatures(reader)
+    signatures = len(entries)
     warnings: list[str] = []
 
+    # 3. Keep a signed draft as it is; extend (or rewrite) an unsigned one.
     if signatures:
-        _check_signed_draft(opened, needs_rewrite)
+        carried = decode_signatures(reader, entries)
+        _check_signed_draft(opened, needs_rewrite, carried.certified)
         warnings.append(SIGNED_WARNING.format(count=signatures))
         result, pages = pdf, page_count(opened.reader)
     else:
         base = pdf
-        if needs_rewrite:
+        if lenient is not None:
             warnings.append(DECRYPTED_WARNING if opened.encrypted else REPAIRED_WARNING)
-            base = _rewrite(pdf, password)
+            base = _rewrite(lenient)
         result, pages = _with_issue_fields(base)
 
     rewritten = needs_rewrite and not signatures
@@ -107,10 +136,22 @@ def _needs_rewrite(opened: OpenedPDF) -> bool:
         return True
     if opened.reader.xrefs.hybrid_xrefs_present:
         return True
-    return count_dangling_references(opened.reader) > 0
+    return count_unreadable_references(opened.reader) > 0
 
 
-def _check_signed_draft(opened: OpenedPDF, needs_rewrite: bool) -> None:
+def _lenient_reader(
+    opened: OpenedPDF, pdf: bytes, password: str | None
+) -> PdfFileReader:
+    # A lenient reading turns references to missing objects into nulls and
+    # takes objects a strict reader refuses.
+    if not opened.strict:
+        return opened.reader
+    return open_pdf(pdf, password, strict=False).reader
+
+
+def _check_signed_draft(
+    opened: OpenedPDF, needs_rewrite: bool, certified: bool
+) -> None:
     if needs_rewrite:
         reason = (
             "is encrypted"
@@ -122,27 +163,23 @@ def _check_signed_draft(opened: OpenedPDF, needs_rewrite: bool) -> None:
             "it would break that signature",
             hint="upload the draft before it was signed, unencrypted",
         )
-    for sig in opened.reader.embedded_signatures:
-        if sig.docmdp_level is not None:
-            raise PDFPermissionError(
-                "the draft carries a certification signature, which forbids "
-                "the visible signatures the hub adds",
-                hint="upload the draft before it was certified",
-            )
+    if certified:
+        raise PDFPermissionError(
+            "the draft carries a certification signature, which forbids "
+            "the visible signatures the hub adds",
+            hint="upload the draft before it was certified",
+        )
 
 
-def _rewrite(pdf: bytes, password: str | None) -> bytes:
+def _rewrite(reader: PdfFileReader) -> bytes:
     """Write every object of the draft into a new, unencrypted file."""
-    # A lenient reading turns references to missing objects into nulls.
-    reader = open_pdf(pdf, password, strict=False).reader
     try:
         writer = copy_into_new_writer(reader)
         out = io.BytesIO()
         writer.write(out)
     except PARSER_FAILURES as e:
         raise PDFUnusableError(
-            "the draft is too damaged to be rewritten",
-            hint="export the document to PDF again and upload the new file",
+            "the draft is too damaged to be rewritten", hint=REEXPORT_HINT
         ) from e
     return out.getvalue()
 
@@ -159,6 +196,6 @@ def _with_issue_fields(base: bytes) -> tuple[bytes, int]:
     except PARSER_FAILURES as e:
         raise PDFUnusableError(
             "the draft's structure cannot be extended with the number fields",
-            hint="export the document to PDF again and upload the new file",
+            hint=REEXPORT_HINT,
         ) from e
     return out.getvalue(), page_count(reader)

@@ -12,7 +12,9 @@ runs, is stricter than the PDF standard in two places:
 - it follows the references of each new trailer and fails on one to an
   object that does not exist (the standard reads it as null). Such drafts,
   e.g. LibreOffice's hybrid PDFs naming an unwritten ODF stream, are found
-  here and rewritten in full.
+  here and rewritten in full. So are drafts holding an object that only a
+  lenient reader takes (a dictionary defining a key twice, for one): every
+  later step reads the draft strictly.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
+
+from edocx.signing.reading import PARSER_FAILURES
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +68,13 @@ def _index_page_annotations(
     return len(direct)
 
 
-def count_dangling_references(reader: PdfFileReader) -> int:
-    """Count references to missing objects reachable from the trailer."""
-    dangling = 0
+def count_unreadable_references(reader: PdfFileReader) -> int:
+    """Count references reachable from the trailer that ``reader`` cannot read.
+
+    That is, references to missing objects, and, with a strict reader, to
+    objects that break the standard.
+    """
+    unreadable = 0
     seen: set[generic.Reference] = set()
     stack: list[generic.PdfObject] = [reader.trailer_view]
     while stack:
@@ -77,14 +85,14 @@ def count_dangling_references(reader: PdfFileReader) -> int:
             seen.add(obj.reference)
             try:
                 obj = obj.get_object()
-            except PdfReadError:
-                dangling += 1
+            except PARSER_FAILURES:
+                unreadable += 1
                 continue
         if isinstance(obj, generic.DictionaryObject):
             stack.extend(obj.values())
         elif isinstance(obj, generic.ArrayObject):
             stack.extend(obj)
-    return dangling
+    return unreadable
 
 
 def _page_refs(writer: IncrementalPdfFileWriter) -> list[generic.IndirectObject]:

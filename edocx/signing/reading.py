@@ -76,7 +76,7 @@ def open_pdf(pdf: bytes, password: str | None, *, strict: bool = True) -> Opened
     reader, strict = _parse(pdf, try_strict=strict)
 
     # 2. and 3. Authenticate and check permissions.
-    if reader.encrypted:
+    if _is_encrypted(reader):
         _authenticate(reader, password)
 
     # 4. The page tree is what every later step walks first.
@@ -90,7 +90,7 @@ def open_pdf(pdf: bytes, password: str | None, *, strict: bool = True) -> Opened
         ) from e
     if pages < 1:
         raise PDFUnusableError("the PDF has no pages")
-    return OpenedPDF(reader=reader, strict=strict, encrypted=reader.encrypted)
+    return OpenedPDF(reader=reader, strict=strict, encrypted=_is_encrypted(reader))
 
 
 def read_strict(pdf: bytes) -> PdfFileReader:
@@ -114,10 +114,22 @@ def _parse(pdf: bytes, *, try_strict: bool) -> tuple[PdfFileReader, bool]:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     except PARSER_FAILURES as e:
         raise PDFUnusableError(
-            f"not a usable PDF: {_reason(e)}",
+            f"not a usable PDF: {brief_reason(e)}",
             hint="the file looks truncated or damaged; export it to PDF again",
         ) from e
     return reader, False
+
+
+def _is_encrypted(reader: PdfFileReader) -> bool:
+    # The trailer's /Encrypt is only read here, and a forged one (a direct
+    # dictionary, a wrong type) fails in pyHanko's reader.
+    try:
+        return bool(reader.encrypted)
+    except PARSER_FAILURES as e:
+        raise PDFUnusableError(
+            f"the PDF's encryption dictionary is invalid: {brief_reason(e)}",
+            hint="export the document to PDF again and upload the new file",
+        ) from e
 
 
 def _authenticate(reader: PdfFileReader, password: str | None) -> None:
@@ -158,7 +170,8 @@ def _check_permissions(granted: object) -> None:
         )
 
 
-def _reason(error: Exception) -> str:
+def brief_reason(error: BaseException) -> str:
+    """Return a parser error's message, short, for a person to read."""
     # pyHanko's messages name the structural defect without quoting content.
     text = str(error).strip() or type(error).__name__
     return text[:200]

@@ -22,7 +22,7 @@ from edocx.errors import (
 )
 from edocx.signing import PreparedDraft, prepare_draft
 from edocx.signing.fields import DATE_FIELD, NUMBER_FIELD
-from edocx.signing.normalise import count_dangling_references
+from edocx.signing.normalise import count_unreadable_references
 from tests.signing import pdfcheck
 
 OWNER_OR_USER_PASSWORD = " "  # a single space, per the data README
@@ -211,12 +211,12 @@ def test_dangling_reference_is_rewritten_away(unsigned_dir: Path) -> None:
     # LibreOffice names an ODF stream it never wrote (/AdditionalStreams in
     # the trailer); pyHanko's difference analysis fails on such a reference.
     data = load(unsigned_dir, "pdf-two-fields.pdf")
-    assert count_dangling_references(pdfcheck.read(data)) == 1
+    assert count_unreadable_references(pdfcheck.read(data)) == 1
 
     draft = prepare_draft(data, None)
 
     assert draft.rewritten
-    assert count_dangling_references(pdfcheck.read(draft.pdf)) == 0
+    assert count_unreadable_references(pdfcheck.read(draft.pdf)) == 0
 
 
 def test_embedded_annotations_become_indirect(unsigned_dir: Path) -> None:

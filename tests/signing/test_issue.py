@@ -19,6 +19,7 @@ from edocx.signing import number_and_seal, prepare_draft, sign_personal
 from edocx.signing.fields import DATE_FIELD, NUMBER_FIELD
 from edocx.signing.issue import PERSONAL_FIELD, SEAL_FIELD
 from edocx.signing.texts import VIETNAM_TIME, iso_vietnam
+from edocx.verification import Verdict, VerifyOptions, render_text, verify_pdf
 from tests.signing import pdfcheck
 from tests.signing.conftest import AGENCY_NAME, SIGNER_NAME, JobFactory
 
@@ -264,3 +265,25 @@ def test_signature_dictionaries_name_the_signers(issued: dict[str, Issued]) -> N
     assert personal.sig_object["/Name"] == SIGNER_NAME
     assert seal.sig_object["/Name"] == AGENCY_NAME
     assert personal.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+
+
+def test_draft_with_an_empty_signature_placeholder_is_issued(
+    jobs: JobFactory, test_data_dir: Path
+) -> None:
+    # A field holding a reserved, all-zero /Contents: nothing was signed, so
+    # the draft is prepared, signed and sealed like any unsigned one.
+    path = test_data_dir / "dss-pdf" / "pdf-with-empty-sig.pdf"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+
+    draft = prepare_draft(path.read_bytes(), None)
+    signed = sign_personal(draft.pdf, jobs.personal("doc-placeholder"))
+    sealed = number_and_seal(signed, jobs.seal("doc-placeholder", 41))
+
+    options = VerifyOptions(
+        trust_root_paths=(jobs.pki.root_cert_path,), allow_fetching=False
+    )
+    report = verify_pdf(sealed, options)
+    assert report.verdict is Verdict.PASSED, render_text(report)
+    assert [s.field_name for s in report.signatures] == [PERSONAL_FIELD, SEAL_FIELD]
+    assert report.has_problem("empty-signature")

@@ -40,15 +40,21 @@ SIGNATURE_SUBFILTERS = frozenset(
     {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"}
 )
 TIMESTAMP_SUBFILTER = "/ETSI.RFC3161"
+PASSWORD_REQUIRED = "pdf-password-required"
 
 
 class UnusableDocumentError(Exception):
-    """The bytes cannot be verified at all; ``code`` says why."""
+    """The bytes cannot be verified at all; ``code`` says why.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``encrypted`` records whether the file was found to be encrypted before
+    it had to be given up (e.g. when its password is missing).
+    """
+
+    def __init__(self, code: str, message: str, *, encrypted: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.encrypted = encrypted
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,20 @@ class SignatureEntry:
     sig_dict: generic.DictionaryObject
     kind: SignatureKind
     subfilter: str | None
+
+
+@dataclass
+class FieldScan:
+    """The filled signature fields of a document, and what was wrong with them.
+
+    ``entries`` are the signatures and document timestamps, in field order;
+    reserved placeholders and RFC 3161 tokens in ``/Sig`` dictionaries are
+    not among them, only noted in ``problems``.
+    """
+
+    entries: list[SignatureEntry] = field(default_factory=list)
+    field_names: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -111,18 +131,35 @@ def open_document(pdf: bytes, password: str | None) -> OpenedDocument:
         encrypted=encrypted,
     )
     try:
-        _collect_entries(doc)
+        scan = scan_signature_fields(reader)
     except Exception as e:
         raise UnusableDocumentError(
-            "unreadable", f"the form fields cannot be read: {_brief(e)}"
+            "unreadable",
+            f"the form fields cannot be read: {_brief(e)}",
+            encrypted=encrypted,
         ) from e
+    doc.entries = scan.entries
+    doc.signature_field_names = scan.field_names
+    doc.problems = scan.problems
     return doc
+
+
+def scan_signature_fields(reader: PdfFileReader) -> FieldScan:
+    """Find the signatures and document timestamps in the form fields.
+
+    The reader must be decrypted already. A field that cannot be read is a
+    problem in the result; a parser error elsewhere propagates.
+    """
+    scan = FieldScan()
+    _collect_entries(reader, scan)
+    return scan
 
 
 def _decrypt(reader: PdfFileReader, password: str | None) -> bool:
     try:
         handler = reader.security_handler
     except Exception as e:
+        # Not known to be encrypted: forged files write "/Encrypt null".
         raise UnusableDocumentError(
             "unreadable", f"the encryption dictionary is invalid: {_brief(e)}"
         ) from e
@@ -132,6 +169,7 @@ def _decrypt(reader: PdfFileReader, password: str | None) -> bool:
         raise UnusableDocumentError(
             "pdf-encrypted-for-recipients",
             "the PDF is encrypted for certificate holders; edocx cannot open it",
+            encrypted=True,
         )
 
     # Many signed files are encrypted with an empty user password only to
@@ -140,23 +178,24 @@ def _decrypt(reader: PdfFileReader, password: str | None) -> bool:
         result = reader.decrypt(password if password is not None else "")
     except Exception as e:
         raise UnusableDocumentError(
-            "unreadable", f"the PDF cannot be decrypted: {_brief(e)}"
+            "unreadable", f"the PDF cannot be decrypted: {_brief(e)}", encrypted=True
         ) from e
     if result.status == AuthStatus.FAILED:
-        if password is None:
-            raise UnusableDocumentError(
-                "pdf-password-required", "the PDF is encrypted and needs its password"
-            )
-        raise UnusableDocumentError(
-            "pdf-password-wrong", "the password given does not open the PDF"
+        # One code for both cases, the problem type the hub answers with.
+        message = (
+            "the PDF is encrypted and needs its password"
+            if password is None
+            else "the PDF is encrypted and the password given does not open it; "
+            "its password is required"
         )
+        raise UnusableDocumentError(PASSWORD_REQUIRED, message, encrypted=True)
     return True
 
 
-def _collect_entries(doc: OpenedDocument) -> None:
+def _collect_entries(reader: PdfFileReader, scan: FieldScan) -> None:
     seen_sig_dicts: dict[tuple[int, int], str] = {}
-    for name, node in _signature_fields(doc):
-        doc.signature_field_names.add(name)
+    for name, node in _signature_fields(reader, scan):
+        scan.field_names.add(name)
         value = node.raw_get("/V") if "/V" in node else None
         if value is not None and not isinstance(value, generic.IndirectObject):
             value = pdf_get(node, "/V")
@@ -167,32 +206,32 @@ def _collect_entries(doc: OpenedDocument) -> None:
         if isinstance(value, generic.IndirectObject):
             key = (value.idnum, value.generation)
             if key in seen_sig_dicts:
-                doc.problems.append(_same_signature(name, seen_sig_dicts[key]))
+                scan.problems.append(_same_signature(name, seen_sig_dicts[key]))
                 continue
             seen_sig_dicts[key] = name
 
         try:
             sig_dict = value.get_object()
         except Exception as e:
-            doc.problems.append(_unreadable_value(name, e))
+            scan.problems.append(_unreadable_value(name, e))
             continue
-        entry = _classify(doc, name, node, sig_dict)
+        entry = _classify(scan, name, node, sig_dict)
         if entry is None:
             continue
-        if len(doc.entries) >= MAX_SIGNATURES:
-            doc.problems.append(_too_many_signatures())
+        if len(scan.entries) >= MAX_SIGNATURES:
+            scan.problems.append(_too_many_signatures())
             return
-        doc.entries.append(entry)
+        scan.entries.append(entry)
 
 
 def _classify(
-    doc: OpenedDocument,
+    scan: FieldScan,
     name: str,
     node: generic.DictionaryObject,
     sig_dict: generic.PdfObject,
 ) -> SignatureEntry | None:
     if not isinstance(sig_dict, generic.DictionaryObject):
-        doc.problems.append(
+        scan.problems.append(
             Problem(
                 code="malformed-signature-field",
                 message="the field's value is not a signature dictionary",
@@ -201,7 +240,7 @@ def _classify(
         )
         return None
     if _is_placeholder(sig_dict):
-        doc.problems.append(
+        scan.problems.append(
             Problem(
                 code="empty-signature",
                 message="the field holds a reserved, unsigned placeholder",
@@ -218,7 +257,7 @@ def _classify(
     elif subfilter == TIMESTAMP_SUBFILTER:
         # An RFC 3161 token in a /Sig dictionary is neither a signature nor
         # a document timestamp (ETSI EN 319 142-1 §5.4); it proves nothing.
-        doc.problems.append(
+        scan.problems.append(
             Problem(
                 code="ignored-timestamp",
                 message="an RFC 3161 token sits in a /Sig dictionary; it is ignored",
@@ -243,10 +282,10 @@ def _is_placeholder(sig_dict: generic.DictionaryObject) -> bool:
 
 
 def _signature_fields(
-    doc: OpenedDocument,
+    reader: PdfFileReader, scan: FieldScan
 ) -> Iterator[tuple[str, generic.DictionaryObject]]:
     """Yield (fully qualified name, field dictionary) for each /Sig field."""
-    fields = pdf_get(pdf_get(doc.reader.root, "/AcroForm"), "/Fields")
+    fields = pdf_get(pdf_get(reader.root, "/AcroForm"), "/Fields")
     if not isinstance(fields, generic.ArrayObject):
         return
 
@@ -259,7 +298,7 @@ def _signature_fields(
         item, parent, inherited_type, depth = stack.pop()
         budget -= 1
         if budget < 0 or depth > MAX_FIELD_DEPTH:
-            doc.problems.append(_too_many_fields())
+            scan.problems.append(_too_many_fields())
             return
         node = _resolve_once(item, visited)
         if node is None:

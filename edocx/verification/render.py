@@ -30,7 +30,7 @@ def render_text(report: ValidationReport) -> str:
     """Return the report as plain text, one block per signature."""
     lines = [*_header(report), ""]
     for number, signature in enumerate(report.signatures, start=1):
-        lines.extend(_signature_block(number, signature))
+        lines.extend(_signature_block(number, signature, report.revision_count))
         lines.append("")
     if report.problems:
         lines.append("Problems:")
@@ -72,7 +72,9 @@ def _verdict_text(report: ValidationReport) -> str:
     return VERDICT_TEXT[report.verdict]
 
 
-def _signature_block(number: int, sig: SignatureReport) -> list[str]:
+def _signature_block(
+    number: int, sig: SignatureReport, revisions: int | None
+) -> list[str]:
     kind = "Signature" if sig.kind is SignatureKind.SIGNATURE else "Document timestamp"
     outcome = sig.indication + (
         f" / {sig.sub_indication}" if sig.sub_indication else ""
@@ -84,7 +86,7 @@ def _signature_block(number: int, sig: SignatureReport) -> list[str]:
         ("Claimed time", _claimed(sig)),
         ("Timestamp", _timestamp(sig.timestamp)),
         ("Integrity", _integrity(sig)),
-        ("Coverage", _coverage(sig)),
+        ("Coverage", _coverage(sig, revisions)),
         ("Trust", _trust(sig)),
     ]
     lines.extend(f"    {label + ':':<14}{value}" for label, value in rows if value)
@@ -136,17 +138,24 @@ def _integrity(sig: SignatureReport) -> str:
     return f"{intact[sig.intact]}, {valid[sig.valid]}"
 
 
-def _coverage(sig: SignatureReport) -> str | None:
+def _coverage(sig: SignatureReport, revisions: int | None) -> str | None:
     if sig.coverage is None:
         return "not determined"
     text = f"{sig.coverage}"
     if sig.signed_revision is not None:
-        text += f" (revision {sig.signed_revision + 1})"
+        text += f" ({_revision(sig.signed_revision, revisions)})"
     if sig.modification_level is not None:
         text += f"; changes after signing: {sig.modification_level}"
     if sig.docmdp_ok is False:
         text += "; NOT ALLOWED by the document's modification policy"
     return text
+
+
+def _revision(index: int, revisions: int | None) -> str:
+    # People count revisions from 1; the JSON report's ``signed_revision``
+    # is the 0-based index, as pyHanko and the DSS corpus give it.
+    ordinal = f"revision {index + 1}"
+    return f"{ordinal} of {revisions}" if revisions else ordinal
 
 
 def _trust(sig: SignatureReport) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 
@@ -201,7 +201,13 @@ class SignatureReport(_Model):
     field_name: str
     kind: SignatureKind
     subfilter: str | None = None
-    signed_revision: int | None = None
+    # 0-based: the first revision of the file is 0 (pyHanko's and the DSS
+    # corpus's convention); text renders it 1-based, "revision 3 of 4".
+    signed_revision: int | None = Field(
+        default=None,
+        description="0-based index of the revision the signature signed "
+        "(0 is the file's first revision); see revision_count",
+    )
     signer: SubjectInfo | None = None
     certificate_serial: str | None = None
     certificate_issuer: str | None = None
@@ -256,7 +262,11 @@ class ValidationReport(_Model):
     verdict: Verdict
     document_sha256: str
     document_size: int
-    revision_count: int | None = None
+    revision_count: int | None = Field(
+        default=None,
+        description="number of revisions of the file; a signature's "
+        "signed_revision runs from 0 to revision_count - 1",
+    )
     encrypted: bool = False
     signatures: tuple[SignatureReport, ...] = ()
     problems: tuple[Problem, ...] = ()

@@ -110,7 +110,9 @@ def _verify(
         doc = open_document(pdf, options.password)
     except UnusableDocumentError as e:
         logger.info("document unusable: %s", e.code)
-        return _unusable(pdf, policy, setup.at, e.code, e.message)
+        return _unusable(
+            pdf, policy, setup.at, e.code, e.message, encrypted=e.encrypted
+        )
 
     # 3. and 4. Integrity, then trust, per signature.
     with captured_library_errors() as errors:
@@ -201,12 +203,19 @@ def _report(
 
 
 def _unusable(
-    pdf: bytes, policy: ValidationPolicy, at: datetime, code: str, message: str
+    pdf: bytes,
+    policy: ValidationPolicy,
+    at: datetime,
+    code: str,
+    message: str,
+    *,
+    encrypted: bool = False,
 ) -> ValidationReport:
     return ValidationReport(
         verdict=Verdict.UNUSABLE,
         document_sha256=document_digest(pdf),
         document_size=len(pdf),
+        encrypted=encrypted,
         problems=(Problem(code=code, message=message),),
         policy=policy,
         validated_at=at,

@@ -190,9 +190,10 @@ def test_encrypted_pdf_needs_its_password(
 
     assert locked.verdict is Verdict.UNUSABLE
     assert locked.has_problem("pdf-password-required")
-    assert wrong.has_problem("pdf-password-wrong")
+    assert wrong.verdict is Verdict.UNUSABLE
+    assert wrong.has_problem("pdf-password-required")
     assert opened.verdict is Verdict.PASSED
-    assert opened.encrypted is True
+    assert [r.encrypted for r in (locked, wrong, opened)] == [True, True, True]
 
 
 def test_require_passing_names_the_failing_signature(
@@ -242,3 +243,19 @@ def test_document_timestamp_after_signature_passes(
     assert stamp.kind is SignatureKind.DOCUMENT_TIMESTAMP
     assert stamp.indication is Indication.TOTAL_PASSED
     assert stamp.timestamp is not None and stamp.timestamp.ok
+
+
+def test_text_and_json_agree_on_the_signed_revision(
+    signed_blt: bytes, offline: VerifyOptions
+) -> None:
+    # blank_pdf is one revision, the signature a second, its DSS a third,
+    # the added page content a fourth: the signature signed the second.
+    report = verify_pdf(append_page_content(signed_blt), offline)
+    dumped = report.model_dump(mode="json")
+
+    assert dumped["revision_count"] == 4
+    assert dumped["signatures"][0]["signed_revision"] == 1  # 0-based
+    assert "(revision 2 of 4)" in render_text(report)
+    schema = ValidationReport.model_json_schema()
+    signed_revision = schema["$defs"]["SignatureReport"]["properties"]
+    assert "0-based" in signed_revision["signed_revision"]["description"]

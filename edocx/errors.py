@@ -94,3 +94,15 @@ class WorkerMemoryError(WorkerError):
     code = "worker-memory"
     status = 422
     title = "The document needs more memory than allowed"
+
+
+class CertificateRevokedError(SigningError):
+    """The signer's certificate, or a CA certificate above it, is revoked.
+
+    Nothing on the hub's side failed: the key may no longer sign, and only a
+    new certificate from the CA can change that.
+    """
+
+    code = "signer-certificate-revoked"
+    status = 409
+    title = "The signer's certificate is revoked"

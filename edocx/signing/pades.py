@@ -31,7 +31,12 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathError, RevokedError, ValidationError
 
-from edocx.errors import EdocxError, SigningError, TimestampError
+from edocx.errors import (
+    CertificateRevokedError,
+    EdocxError,
+    SigningError,
+    TimestampError,
+)
 from edocx.pki.credentials import load_signer
 from edocx.pki.trust import load_certs
 from edocx.signing import fields, texts
@@ -227,8 +232,8 @@ def _translate(error: Exception, job: SignJob) -> SigningError:
         type(reason).__name__,
         reason,
     )
-    if isinstance(reason, RevokedError):
-        return SigningError(
+    if isinstance(reason, RevokedError) and _in_signer_path(reason, job):
+        return CertificateRevokedError(
             f"the signing certificate is revoked: {_short(reason)}",
             hint="the certificate can no longer sign; ask the CA for a new one",
         )
@@ -236,6 +241,21 @@ def _translate(error: Exception, job: SignJob) -> SigningError:
         f"signing failed: {type(reason).__name__}: {_short(reason)}",
         hint="check the signer's certificate, its revocation status and the TSA",
     )
+
+
+def _in_signer_path(error: RevokedError, job: SignJob) -> bool:
+    """Tell whether the revoked certificate is on the signer's own path.
+
+    A revoked certificate of the TSA is the hub's fault, not the signer's.
+    """
+    try:
+        leaf = error.original_path.leaf
+        signer_cert = load_signer(job.credential).signing_cert
+    except Exception:
+        return False
+    if leaf is None or signer_cert is None:
+        return False
+    return bool(leaf.dump() == signer_cert.dump())
 
 
 def _causes(error: BaseException) -> list[BaseException]:

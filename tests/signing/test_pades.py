@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyhanko.sign.validation import SignatureCoverageLevel
 
-from edocx.errors import SigningError, TimestampError
+from edocx.errors import CertificateRevokedError, TimestampError
 from edocx.signing import prepare_draft, sign_personal, sign_plain
 from edocx.signing.issue import PLAIN_FIELD
 from tests.conftest import free_port
@@ -53,15 +53,20 @@ def test_unreachable_tsa_raises_timestamp_error(
     assert isinstance(caught.value.__cause__, Exception)
 
 
-def test_revoked_signer_is_refused(jobs: JobFactory, draft: bytes) -> None:
+def test_revoked_signer_is_refused_with_a_client_error(
+    jobs: JobFactory, draft: bytes
+) -> None:
     job = jobs.personal("doc-revoked", label="person-a-revoked")
 
-    with pytest.raises(SigningError) as caught:
+    with pytest.raises(CertificateRevokedError) as caught:
         sign_personal(draft, job)
 
-    assert not isinstance(caught.value, TimestampError)
+    # Not a gateway failure (502): the signer's certificate is the problem.
+    assert caught.value.code == "signer-certificate-revoked"
+    assert 400 <= caught.value.status < 500
     assert "revoked" in caught.value.detail
     assert caught.value.__cause__ is not None
+    assert isinstance(pickle.loads(pickle.dumps(caught.value)), CertificateRevokedError)
 
 
 def test_naive_signing_time_is_refused(jobs: JobFactory) -> None:

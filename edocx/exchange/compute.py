@@ -9,6 +9,10 @@ Verification at the door never fetches: an uploaded PDF names the OCSP, CRL
 and CA-issuer addresses it likes, and the hub must not be made to call them
 (server-side request forgery). Documents arrive as PAdES B-LT, with the
 revocation data inside, which is what the validation uses.
+
+A worker that crashes on an uploaded file (``WorkerError``) says that the
+file could not be processed: the uploader gets a 422 problem, never a 500.
+A crash while the hub signs or verifies its own documents stays a 5xx.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from edocx.config import Settings
+from edocx.errors import (
+    PDFUnusableError,
+    WorkerError,
+    WorkerMemoryError,
+    WorkerTimeoutError,
+)
 from edocx.exchange.errors import CredentialUnavailableError
 from edocx.exchange.numbering import vietnam_time
 from edocx.pki.credentials import CredentialRef
@@ -84,18 +94,35 @@ class Compute:
         assert_no_write_transaction(f"worker call {fn.__name__}")
         return await self._runner.run(fn, *args)
 
+    async def _run_on_upload(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await self._run(fn, *args)
+        except (WorkerTimeoutError, WorkerMemoryError):
+            raise
+        except WorkerError as e:
+            # The worker died or raised something unexpected on a file from
+            # outside: the file is what could not be processed.
+            logger.error("worker call %s failed on an upload: %s", fn.__name__, e)
+            raise PDFUnusableError(
+                "the PDF could not be processed",
+                hint="export the document to PDF again and upload the new file",
+            ) from e
+
     async def prepare(self, pdf: bytes, password: str | None) -> PreparedDraft:
-        return await self._run(prepare_draft, pdf, password)
+        return await self._run_on_upload(prepare_draft, pdf, password)
 
     async def verify(
-        self, pdf: bytes, *, password: str | None = None
+        self, pdf: bytes, *, password: str | None = None, own_document: bool = False
     ) -> ValidationReport:
+        """Verify ``pdf``: an upload unless ``own_document`` (the hub's output)."""
         options = VerifyOptions(
             trust_root_paths=self.setup.trust_roots,
             allow_fetching=False,
             password=password,
         )
-        return await self._run(verify_pdf, pdf, options)
+        if own_document:
+            return await self._run(verify_pdf, pdf, options)
+        return await self._run_on_upload(verify_pdf, pdf, options)
 
     async def sign_personal(
         self, pdf: bytes, *, document: Document, signer: User, agency: Agency,

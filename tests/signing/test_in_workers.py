@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from edocx.config import Settings
-from edocx.errors import PDFUnusableError
+from edocx.errors import PDFUnusableError, WorkerError
+from edocx.exchange.compute import Compute, SigningSetup
+from edocx.pki.devpki import PKILayout
 from edocx.signing import prepare_draft, sign_personal
 from edocx.signing.issue import PERSONAL_FIELD
 from edocx.workers.pool import WorkerPool
@@ -23,6 +26,29 @@ async def pool(test_settings: Settings) -> AsyncIterator[WorkerPool]:
     await workers.start()
     yield workers
     await workers.close()
+
+
+@pytest.fixture
+async def compute(
+    test_settings: Settings, dev_pki: PKILayout, passphrase: bytes
+) -> AsyncIterator[tuple[Compute, set[int]]]:
+    """The hub's door to a one-process pool, and the processes alive before it."""
+    before = {p.pid for p in multiprocessing.active_children() if p.pid}
+    workers = WorkerPool(test_settings.workers.model_copy(update={"processes": 1}))
+    await workers.start()
+    yield (
+        Compute(workers, SigningSetup.from_settings(test_settings, passphrase)),
+        before,
+    )
+    await workers.close()
+
+
+def kill_pool_worker(before: set[int]) -> None:
+    """Kill the pool's idle worker, as a crash in native code would."""
+    mine = [p for p in multiprocessing.active_children() if p.pid not in before]
+    assert len(mine) == 1
+    mine[0].kill()
+    mine[0].join(timeout=5)
 
 
 async def test_pipeline_runs_in_a_worker(
@@ -46,3 +72,37 @@ async def test_pipeline_runs_in_a_worker(
         jobs.pki.root_cert_path,
     )
     pdfcheck.assert_passes(status)
+
+
+async def test_worker_crash_on_an_upload_is_a_client_error(
+    compute: tuple[Compute, set[int]], unsigned_dir: Path
+) -> None:
+    door, before = compute
+    pdf = (unsigned_dir / "sample.pdf").read_bytes()
+
+    kill_pool_worker(before)
+    with pytest.raises(PDFUnusableError) as prepared:
+        await door.prepare(pdf, None)
+    kill_pool_worker(before)
+    with pytest.raises(PDFUnusableError) as verified:
+        await door.verify(pdf)
+
+    for caught in (prepared, verified):
+        assert caught.value.status == 422
+        assert caught.value.detail == "the PDF could not be processed"
+        assert type(caught.value.__cause__) is WorkerError
+    # The pool replaced the worker it lost.
+    assert (await door.prepare(pdf, None)).page_count == 1
+
+
+async def test_worker_crash_on_the_hubs_own_document_stays_a_server_error(
+    compute: tuple[Compute, set[int]], unsigned_dir: Path
+) -> None:
+    door, before = compute
+    pdf = (unsigned_dir / "sample.pdf").read_bytes()
+
+    kill_pool_worker(before)
+    with pytest.raises(WorkerError) as caught:
+        await door.verify(pdf, own_document=True)
+
+    assert caught.value.status >= 500

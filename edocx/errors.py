@@ -106,3 +106,11 @@ class CertificateRevokedError(SigningError):
     code = "signer-certificate-revoked"
     status = 409
     title = "The signer's certificate is revoked"
+
+
+class ServiceStoppingError(WorkerError):
+    """The worker pool is closing: the call was not, or not fully, run."""
+
+    code = "service-stopping"
+    status = 503
+    title = "The service is stopping"

@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 from edocx.config import Settings
 from edocx.errors import (
     PDFUnusableError,
+    ServiceStoppingError,
     WorkerError,
     WorkerMemoryError,
     WorkerTimeoutError,
@@ -97,7 +98,7 @@ class Compute:
     async def _run_on_upload(self, fn: Callable[..., T], *args: Any) -> T:
         try:
             return await self._run(fn, *args)
-        except (WorkerTimeoutError, WorkerMemoryError):
+        except (WorkerTimeoutError, WorkerMemoryError, ServiceStoppingError):
             raise
         except WorkerError as e:
             # The worker died or raised something unexpected on a file from

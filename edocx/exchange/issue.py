@@ -99,7 +99,7 @@ async def _seal_and_route(
     )
 
     # 3. The hub's verifier must pass what the hub is about to send.
-    report = await hub.compute.verify(sealed)
+    report = await hub.compute.verify(sealed, own_document=True)
     refusal = issue_refusal(report)
     if refusal is not None:
         raise IssueVerificationError(

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from edocx.config import WorkerSettings
 from edocx.errors import (
     EdocxError,
+    ServiceStoppingError,
     WorkerError,
     WorkerMemoryError,
     WorkerTimeoutError,
@@ -82,7 +83,7 @@ class WorkerPool:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` in a worker; raise what it raised, bounded."""
         if self._closed:
-            raise WorkerError("the worker pool is closed")
+            raise ServiceStoppingError("the worker pool is closed")
         worker = await self._idle.get()
         try:
             outcome = await asyncio.wait_for(
@@ -96,6 +97,8 @@ class WorkerPool:
             ) from None
         except (EOFError, OSError, BrokenPipeError) as e:
             await self._replace(worker)
+            if self._closed:
+                raise ServiceStoppingError("the service stopped during the call") from e
             raise WorkerError("a worker process died during the call") from e
         except BaseException:
             await self._replace(worker)

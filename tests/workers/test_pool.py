@@ -8,7 +8,12 @@ import time
 import pytest
 
 from edocx.config import WorkerSettings
-from edocx.errors import InputError, WorkerMemoryError, WorkerTimeoutError
+from edocx.errors import (
+    InputError,
+    ServiceStoppingError,
+    WorkerMemoryError,
+    WorkerTimeoutError,
+)
 from edocx.workers.pool import WorkerPool
 
 
@@ -66,3 +71,14 @@ async def test_domain_error_crosses_with_hint(pool: WorkerPool) -> None:
 
     assert caught.value.detail == "bad file"
     assert caught.value.hint == "send another file"
+
+
+async def test_closed_pool_says_the_service_is_stopping() -> None:
+    pool = WorkerPool(WorkerSettings(processes=1, task_timeout_s=5))
+    await pool.start()
+    await pool.close()
+
+    with pytest.raises(ServiceStoppingError) as caught:
+        await pool.run(worker_pid)
+
+    assert caught.value.status == 503

@@ -11,6 +11,7 @@ from aiohttp import web
 from edocx.bootstrap import demo_tokens_path, ensure_demo_agencies, ensure_pki
 from edocx.config import Settings
 from edocx.errors import ConfigurationError
+from edocx.signing.fonts import font_path
 from edocx.store.db import Database
 from edocx.store.lock import state_dir_lock
 
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 def run_server(settings: Settings) -> int:
     """Serve the hub on the configured address; return the exit status."""
     from edocx.web.app import create_app
+
+    # Fail at start, not at the first signature, when the font is missing.
+    font_path()
 
     # Held for the life of the process, before anything touches var/.
     with state_dir_lock(settings.storage.var_dir):

@@ -26,3 +26,16 @@ ensure_venv() {
         echo "$want" > "$stamp"
     fi
 }
+
+# The font the hub draws Vietnamese text with (Debian: fonts-dejavu-core).
+ensure_font() {
+    [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "edocx: installing fonts-dejavu-core" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends fonts-dejavu-core >/dev/null
+    else
+        echo "edocx: please install the Debian package fonts-dejavu-core" >&2
+    fi
+}

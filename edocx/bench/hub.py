@@ -38,6 +38,7 @@ from edocx.config import (
     PKISettings,
     Settings,
     StorageSettings,
+    read_key_passphrase,
 )
 from edocx.demo.client import HubClient
 from edocx.demo.run import find_demo_pdfs
@@ -193,7 +194,7 @@ async def _timed(
 
 
 def _bare_sign(pdfs: list[bytes], settings: Settings, layout: PKILayout) -> Figure:
-    passphrase = settings.keys.passphrase_file.read_bytes().strip()  # type: ignore[union-attr]
+    passphrase = read_key_passphrase(settings)
     signer = load_signer(CredentialRef(layout.p12_path("person-a-signer"), passphrase))
     roots = load_certs([layout.root_cert_path])
     extra = load_certs(layout.chain_cert_paths)

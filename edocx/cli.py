@@ -51,18 +51,28 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="play the main job against the hub")
     demo.add_argument("--url", default=None, help="hub address (default: config)")
-    demo.add_argument("--tokens", type=Path, default=None)
+    demo.add_argument(
+        "--tokens", type=Path, default=None,
+        help="demo tokens file (default: var/demo-tokens.json)",
+    )  # fmt: skip
     demo.add_argument(
         "--data",
         type=Path,
         default=None,
-        help="the shared data folder or its pdf-unsigned/ (default: $EDOCX_TEST_DATA)",
+        help="the shared data folder or its pdf-unsigned/ "
+        "(default: $EDOCX_TEST_DATA, else ../shared/data beside the checkout)",
     )
     demo.set_defaults(run=_demo)
 
     bench = commands.add_parser("bench", help="measure against the bare libraries")
     bench.add_argument("name", choices=["hub"])
-    bench.add_argument("--rounds", type=int, default=4)
+    bench.add_argument(
+        "--rounds", type=_positive, default=4, help="passes over the demo PDFs"
+    )
+    bench.add_argument(
+        "--data", type=Path, default=None,
+        help="the shared data folder or its pdf-unsigned/ (as for demo)",
+    )  # fmt: skip
     bench.set_defaults(run=_bench)
     return parser
 
@@ -100,7 +110,14 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from edocx.bench.hub import run_bench
 
-    return run_bench(settings, rounds=args.rounds)
+    return run_bench(settings, rounds=args.rounds, data_dir=args.data)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 if __name__ == "__main__":

@@ -10,10 +10,18 @@ come from the environment or from a file the config names.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,26 +29,43 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from edocx.errors import ConfigurationError
+
 # The checkout edocx runs from: relative paths in the configuration are
 # taken from here, so that commands work from any current directory.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "edocx.toml"
 
 
-class HTTPSettings(BaseModel):
+class _Section(BaseModel):
+    # A misspelt key must be an error, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid")
+
+
+class HTTPSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    # Base address written into certificates (OCSP, CRL, TSA) and QR codes.
-    public_url: str = "http://127.0.0.1:8080/"
+    # Base address written into certificates (OCSP, CRL, TSA) and QR codes;
+    # empty means http://{host}:{port}/ (127.0.0.1 for a wildcard host).
+    public_url: str = ""
     max_upload_mb: int = Field(default=50, ge=1)
 
     @field_validator("public_url")
     @classmethod
     def _ends_with_slash(cls, value: str) -> str:
-        return value if value.endswith("/") else value + "/"
+        return value if not value or value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _default_public_url(self) -> HTTPSettings:
+        if not self.public_url:
+            host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+            if ":" in host:
+                host = f"[{host}]"
+            self.public_url = f"http://{host}:{self.port}/"
+        return self
 
 
-class StorageSettings(BaseModel):
+class StorageSettings(_Section):
     var_dir: Path = Path("var")
 
     @property
@@ -52,7 +77,7 @@ class StorageSettings(BaseModel):
         return self.var_dir / "blobs"
 
 
-class PKISettings(BaseModel):
+class PKISettings(_Section):
     # The certomancer template of the development PKI, rendered into var/pki.
     template: Path = Path("certs/edocx-dev-pki.yml")
     # Where generated keys, certificates and PKCS#12 files go; a relative
@@ -67,14 +92,14 @@ class PKISettings(BaseModel):
     arch: str = "edocx-dev"
 
 
-class KeySettings(BaseModel):
+class KeySettings(_Section):
     # File holding the passphrase of the agencies' PKCS#12 files, relative
     # to storage.var_dir. The environment variable EDOCX_KEY_PASSPHRASE wins
     # over it.
     passphrase_file: Path | None = Path("secrets/key-passphrase")
 
 
-class TrustSettings(BaseModel):
+class TrustSettings(_Section):
     # PEM or DER certificates trusted as roots. Empty means: the development
     # root under pki.dir (demo mode only).
     anchors: list[Path] = Field(default_factory=list)
@@ -83,7 +108,7 @@ class TrustSettings(BaseModel):
     revocation_mode: str = "hard-fail"
 
 
-class WorkerSettings(BaseModel):
+class WorkerSettings(_Section):
     processes: int = Field(default=2, ge=1, le=64)
     task_timeout_s: float = Field(default=60.0, gt=0)
     memory_limit_mb: int = Field(default=1536, ge=128)
@@ -116,7 +141,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("EDOCX_CONFIG", DEFAULT_CONFIG_FILE))
+        named = os.environ.get("EDOCX_CONFIG")
+        toml_file = Path(named) if named else DEFAULT_CONFIG_FILE
+        if named and not toml_file.is_file():
+            raise ConfigurationError(f"EDOCX_CONFIG names no file: {toml_file}")
+        _check_environment(settings_cls)
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
         return init_settings, env_settings, toml
 
@@ -139,19 +168,63 @@ class Settings(BaseSettings):
         return (self.pki.url or self.http.public_url + "pki").rstrip("/")
 
 
+# EDOCX_* variables that are not settings.
+NOT_SETTINGS = frozenset({"CONFIG", "KEY_PASSPHRASE", "TEST_DATA"})
+
+
+def _check_environment(settings_cls: type[BaseSettings]) -> None:
+    """Refuse EDOCX_* variables that name no setting (a typo is silent else)."""
+    for name in os.environ:
+        if not name.startswith("EDOCX_"):
+            continue
+        rest = name[len("EDOCX_") :]
+        if rest in NOT_SETTINGS or _names_setting(settings_cls, rest.lower()):
+            continue
+        raise ConfigurationError(
+            f"unknown setting in the environment: {name}",
+            hint="see config/edocx.toml for the names; nested keys join with __",
+        )
+
+
+def _names_setting(model: type[BaseModel], path: str) -> bool:
+    head, _, tail = path.partition("__")
+    field = model.model_fields.get(head)
+    if field is None:
+        return False
+    if not tail:
+        return True
+    section = field.annotation
+    return (
+        isinstance(section, type)
+        and issubclass(section, BaseModel)
+        and _names_setting(section, tail)
+    )
+
+
 def _under(base: Path, path: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Return the settings, with ``overrides`` taking precedence."""
-    return Settings(**overrides)
+    """Return the settings, with ``overrides`` taking precedence.
+
+    Raise ConfigurationError, naming each wrong key, instead of pydantic's
+    traceback-shaped message.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
+            for item in e.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigurationError(f"the configuration file is not TOML: {e}") from e
 
 
 def read_key_passphrase(settings: Settings) -> bytes:
     """Return the passphrase protecting the agencies' PKCS#12 files."""
-    from edocx.errors import ConfigurationError
-
     from_env = os.environ.get("EDOCX_KEY_PASSPHRASE")
     if from_env:
         return from_env.encode("utf-8")

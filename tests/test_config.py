@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from edocx.config import PROJECT_ROOT, Settings
+from edocx.config import PROJECT_ROOT, Settings, load_settings
+from edocx.errors import ConfigurationError
 
 
 def test_default_file_is_found_from_any_directory(
@@ -46,3 +47,41 @@ def test_unknown_key_is_refused(
 
     with pytest.raises(ValueError, match="listen_everywhere"):
         Settings()
+
+
+def test_public_url_follows_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDOCX_HTTP__PORT", "9090")
+
+    assert Settings().http.public_url == "http://127.0.0.1:9090/"
+
+
+@pytest.mark.parametrize(
+    "name", ["EDOCX_HTTP__PROT", "EDOCX_HTTPP__PORT", "EDOCX_DEMOO"]
+)
+def test_misspelt_environment_variable_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "1")
+
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings()
+
+
+def test_misspelt_key_in_a_section_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "edocx.toml"
+    config.write_text("[http]\nprot = 1\n")
+    monkeypatch.setenv("EDOCX_CONFIG", str(config))
+
+    with pytest.raises(ConfigurationError, match=r"http\.prot"):
+        load_settings()
+
+
+def test_named_config_file_must_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDOCX_CONFIG", str(tmp_path / "missing.toml"))
+
+    with pytest.raises(ConfigurationError, match=r"missing\.toml"):
+        load_settings()

@@ -60,10 +60,10 @@ class Figure:
         return self.documents / self.seconds if self.seconds else 0.0
 
 
-def run_bench(settings: Settings, *, rounds: int) -> int:
+def run_bench(settings: Settings, *, rounds: int, data_dir: Path | None = None) -> int:
     """Run the hub bench in a scratch directory; print the table and JSON."""
     configure_logging("WARNING")
-    files = [(path.name, path.read_bytes()) for path in find_demo_pdfs()]
+    files = [(path.name, path.read_bytes()) for path in find_demo_pdfs(data_dir)]
     with tempfile.TemporaryDirectory(prefix="edocx-bench-") as scratch:
         bench_settings = _scratch_settings(settings, Path(scratch))
         ensure_pki(bench_settings)

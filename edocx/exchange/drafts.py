@@ -16,6 +16,7 @@ Nothing is written before step 4, so a refused upload leaves no trace.
 from __future__ import annotations
 
 import logging
+import unicodedata
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,10 +32,12 @@ from edocx.exchange.errors import (
     DocumentStateError,
     HeaderInvalidError,
     RecipientUnknownError,
+    SignerMismatchError,
+    SigningWouldBreakDocumentError,
 )
 from edocx.exchange.header import DraftHeader
 from edocx.exchange.hub import Hub
-from edocx.exchange.verdicts import Verdict, verdict_of
+from edocx.exchange.verdicts import Verdict, signing_refusal, verdict_of
 from edocx.store import documents, reports
 from edocx.store.agencies import find_agency, get_agency
 from edocx.store.db import Reader
@@ -161,7 +164,12 @@ async def _check_existing_signatures(
 
 
 async def sign_draft(hub: Hub, user: User, uuid: str, *, at: datetime) -> Document:
-    """Apply ``user``'s personal signature to a draft of their agency."""
+    """Apply ``user``'s personal signature to a draft of their agency.
+
+    The header's signer must be ``user``; the signed result must pass the
+    hub's own verifier (:func:`signing_refusal`) before it is stored, so that
+    a draft that signing would break stays a draft.
+    """
     async with hub.db.read() as reader:
         access = await open_document(reader, user, uuid)
         require_sender(access, "sign")
@@ -172,11 +180,13 @@ async def sign_draft(hub: Hub, user: User, uuid: str, *, at: datetime) -> Docume
             )
         agency = await get_agency(reader, document.agency_id)
     assert agency is not None
+    _require_named_signer(document, user)
 
     pdf = await hub.blobs.get(document.current_blob)
     signed = await hub.compute.sign_personal(
         pdf, document=document, signer=user, agency=agency, at=at
     )
+    await _check_signed(hub, document, signed)
     digest = await hub.blobs.put(signed)
 
     async with hub.db.write() as tx:
@@ -198,3 +208,43 @@ async def sign_draft(hub: Hub, user: User, uuid: str, *, at: datetime) -> Docume
         "document %s signed by user %d of agency %s", uuid, user.id, user.organ_id
     )
     return updated
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two names are the same (NFC, case and spacing aside)."""
+    return _name_key(a) == _name_key(b)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def _require_named_signer(document: Document, user: User) -> None:
+    if same_person(document.signer_name, user.display_name):
+        return
+    logger.warning(
+        "document %s of agency %s: user %d is not the signer the header names",
+        document.uuid, document.organ_id, user.id,
+    )  # fmt: skip
+    raise SignerMismatchError(
+        f"the header names {document.signer_name!r} as the signer,"
+        f" not {user.display_name!r}",
+        hint="the signer the header names signs, or upload a corrected draft",
+    )
+
+
+async def _check_signed(hub: Hub, document: Document, signed: bytes) -> None:
+    report = await hub.compute.verify(signed, own_document=True)
+    refusal = signing_refusal(report)
+    if refusal is None:
+        return
+    logger.warning(
+        "document %s of agency %s: signed result refused: %s",
+        document.uuid, document.organ_id, refusal,
+    )  # fmt: skip
+    raise SigningWouldBreakDocumentError(
+        refusal,
+        hint="the draft cannot be signed as it is: upload a new draft,"
+        " e.g. exported again to PDF without the earlier signatures",
+        extensions={"verdict": report.verdict.value},
+    )

@@ -116,3 +116,18 @@ class IssueVerificationError(ExchangeError):
     code = "issue-verification-failed"
     status = 502
     title = "The issued document did not pass verification"
+
+
+class SignerMismatchError(ExchangeError):
+    # The header names who signs; the token says who does. They must agree.
+    code = "signer-mismatch"
+    status = 409
+    title = "The signing user is not the signer the header names"
+
+
+class SigningWouldBreakDocumentError(ExchangeError):
+    # The personal signature was made but the hub's verifier refuses the
+    # result: it is not stored, and the draft stays a draft.
+    code = "signing-would-break-document"
+    status = 422
+    title = "Signing would leave a document that cannot be issued"

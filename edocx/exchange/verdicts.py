@@ -17,10 +17,11 @@ from edocx.verification.report import (
     Verdict,
 )
 
-__all__ = ["Verdict", "issue_refusal", "verdict_of"]
+__all__ = ["Verdict", "issue_refusal", "signing_refusal", "verdict_of"]
 
 # The personal signature and the seal, applied by the hub in that order.
 HUB_SIGNATURES = 2
+PERSONAL_SIGNATURES = 1
 
 
 def verdict_of(report: ValidationReport) -> Verdict:
@@ -30,6 +31,21 @@ def verdict_of(report: ValidationReport) -> Verdict:
 
 def issue_refusal(report: ValidationReport) -> str | None:
     """Return why an issued document must not be sent, or None when it may."""
+    return _refusal(report, HUB_SIGNATURES, "the personal signature or the seal")
+
+
+def signing_refusal(report: ValidationReport) -> str | None:
+    """Return why a freshly signed draft must not be kept, or None when it may.
+
+    The same rule as at issue, one step earlier: the personal signature,
+    last, passes and no signature the draft carried before fails. Checked
+    here, a draft that signing breaks stays a draft instead of voiding a
+    number at every attempt to issue it.
+    """
+    return _refusal(report, PERSONAL_SIGNATURES, "the personal signature")
+
+
+def _refusal(report: ValidationReport, own: int, what: str) -> str | None:
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
     failed = [s for s in signatures if s.indication is Indication.TOTAL_FAILED]
     if failed:
@@ -38,9 +54,9 @@ def issue_refusal(report: ValidationReport) -> str | None:
         first = report.problems[0].message if report.problems else "no details"
         return f"the document verifies as {report.verdict.value}: {first}"
 
-    if len(signatures) < HUB_SIGNATURES:
-        return "the personal signature or the seal is missing"
-    for signature in signatures[-HUB_SIGNATURES:]:
+    if len(signatures) < own:
+        return f"{what} is missing"
+    for signature in signatures[-own:]:
         if signature.indication is not Indication.TOTAL_PASSED:
             return _describe(signature)
     return None

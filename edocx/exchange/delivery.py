@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edocx.audit.events import record_event
-from edocx.errors import InputError
 from edocx.exchange.access import Access, Party, open_document
 from edocx.exchange.errors import (
     ActionNotAllowedError,
@@ -27,7 +26,12 @@ from edocx.exchange.errors import (
     RecipientUnknownError,
 )
 from edocx.exchange.hub import Hub
-from edocx.exchange.statuses import Position, StatusCode, next_position
+from edocx.exchange.statuses import (
+    Position,
+    StatusCode,
+    check_description,
+    next_position,
+)
 from edocx.store import deliveries
 from edocx.store.db import Reader, Tx
 from edocx.store.deliveries import NewStatus
@@ -45,12 +49,6 @@ logger = logging.getLogger(__name__)
 
 # Receiving roles whose download is the agency's receipt of the document.
 _RECEIVING_ROLES = frozenset({Role.SYSTEM, Role.CLERK})
-
-
-class StatusReasonRequiredError(InputError):
-    code = "status-reason-required"
-    status = 422
-    title = "This status needs a description"
 
 
 @dataclass(frozen=True)
@@ -150,8 +148,7 @@ async def post_status(
     description: str | None, recipient: str | None, at: datetime,
 ) -> list[Delivery]:  # fmt: skip
     """Record a status from a recipient, or a 13 from the original sender."""
-    if code is StatusCode.TAKE_BACK and not description:
-        raise StatusReasonRequiredError("status 13 needs the reason in 'description'")
+    description = check_description(code, description)
 
     async with hub.db.write() as tx:
         access = await open_document(tx, user, uuid)

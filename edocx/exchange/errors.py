@@ -131,3 +131,15 @@ class SigningWouldBreakDocumentError(ExchangeError):
     code = "signing-would-break-document"
     status = 422
     title = "Signing would leave a document that cannot be issued"
+
+
+class StatusReasonRequiredError(InputError):
+    code = "status-reason-required"
+    status = 422
+    title = "This status needs a description"
+
+
+class StatusDescriptionInvalidError(InputError):
+    code = "status-description-invalid"
+    status = 422
+    title = "The status description has characters that are not allowed"

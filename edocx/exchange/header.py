@@ -41,14 +41,43 @@ _NOTATION_PART = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 NOTATION_PART_MAX = 30
 
 
-def refuse_invisible(text: str) -> str:
-    """Return ``text``, or raise when it carries a control or format character."""
+def refuse_invisible(text: str, *, allowed: frozenset[str] = frozenset()) -> str:
+    """Return ``text``, or raise when it carries a control or format character.
+
+    ``allowed`` names the few such characters a text may carry (a free-text
+    description may span lines).
+    """
     for char in text:
+        if char in allowed:
+            continue
         if unicodedata.category(char) in _REFUSED_CATEGORIES:
             raise ValueError(
                 f"control or format character U+{ord(char):04X} is not allowed"
             )
     return text
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice."""
+
+
+def strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a repeated key (``object_pairs_hook``).
+
+    JSON parsers disagree on which of two equal keys wins; one that reads
+    the first and another the last would act on different requests.
+    """
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKeyError(f"the key {key!r} appears twice in an object")
+        data[key] = value
+    return data
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """Parse JSON as :func:`json.loads`, refusing repeated keys."""
+    return json.loads(raw, object_pairs_hook=strict_object)
 
 
 def check_notation_part(text: str) -> str:
@@ -122,7 +151,9 @@ class DraftHeader(BaseModel):
 def parse_header(raw: bytes | str | dict[str, Any]) -> DraftHeader:
     """Parse and check a header; raise with the fields that are wrong."""
     try:
-        data = raw if isinstance(raw, dict) else json.loads(raw)
+        data = raw if isinstance(raw, dict) else loads_strict(raw)
+    except DuplicateKeyError as e:
+        raise HeaderInvalidError(str(e), hint="name each field once") from e
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         # RecursionError: arrays or objects nested thousands deep.
         raise HeaderInvalidError(

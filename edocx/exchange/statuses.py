@@ -12,6 +12,11 @@ Per (document, recipient) the statuses only move forward:
 A status that would repeat or go behind the current one is a regression; a
 status that cannot follow the current one at all (``03`` before ``01``,
 ``15`` without ``13``, ``13`` from a recipient) is not allowed.
+
+A description is free text, shown to the other party and kept: it may span
+lines (newline, tab) but refuses every other control character and the
+invisible format characters, as header texts do. ``02`` (why the document
+is rejected) and ``13`` (why it is taken back) need a visible reason.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from edocx.exchange.errors import StatusNotAllowedError, StatusRegressionError
+from edocx.exchange.errors import (
+    StatusDescriptionInvalidError,
+    StatusNotAllowedError,
+    StatusReasonRequiredError,
+    StatusRegressionError,
+)
+from edocx.exchange.header import refuse_invisible
 
 
 class StatusCode(StrEnum):
@@ -42,6 +53,8 @@ _PROGRESS_RANK = {
     StatusCode.FINISHED: 5,
 }
 SENDER_CODES = frozenset({StatusCode.TAKE_BACK})
+REASON_CODES = frozenset({StatusCode.REJECTED, StatusCode.TAKE_BACK})
+_LINE_BREAKS = frozenset("\n\t")
 
 
 @dataclass(frozen=True)
@@ -101,3 +114,21 @@ def _next_progress(progress: StatusCode | None, code: StatusCode) -> StatusCode:
     if code is not StatusCode.ACCEPTED and progress is StatusCode.ARRIVED:
         raise StatusNotAllowedError(f"status {code} needs 03 (accepted) first")
     return code
+
+
+def check_description(code: StatusCode, description: str | None) -> str | None:
+    """Return the description to keep (trimmed, None when blank), or raise."""
+    text = (description or "").strip()
+    try:
+        refuse_invisible(text, allowed=_LINE_BREAKS)
+    except ValueError as e:
+        raise StatusDescriptionInvalidError(
+            f"description: {e}", hint="send plain text; newlines and tabs are fine"
+        ) from e
+
+    if code in REASON_CODES and not text:
+        raise StatusReasonRequiredError(
+            f"status {code} needs the reason in 'description'",
+            hint="say why, in words",
+        )
+    return text or None

@@ -5,7 +5,6 @@ Malformed bodies are the caller's fault and get a 4xx problem, never a 500.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,6 +12,7 @@ from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ValidationError
 
 from edocx.errors import EdocxError
+from edocx.exchange.header import DuplicateKeyError, loads_strict
 from edocx.web.problems import (
     MediaTypeUnsupportedError,
     RequestInvalidError,
@@ -41,7 +41,9 @@ async def read_json(
         raise MediaTypeUnsupportedError("send the body as application/json")
     raw = await _read_bounded(request, limit)
     try:
-        data = json.loads(raw)
+        data = loads_strict(raw)
+    except DuplicateKeyError as e:
+        raise RequestInvalidError(str(e), hint="name each field once") from e
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         # RecursionError: arrays or objects nested thousands deep.
         raise RequestInvalidError(

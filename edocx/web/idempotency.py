@@ -94,6 +94,7 @@ async def claim(db: Database, claim: Claim, *, at: datetime) -> web.Response | N
         raise IdempotencyKeyInUseError(
             f"the request with {HEADER} {claim.key!r} is still running",
             hint="retry in a moment",
+            retry_after_s=1,
         )
     response = web.Response(
         status=record.status, body=record.body, content_type=record.content_type

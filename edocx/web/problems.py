@@ -72,6 +72,13 @@ class IdempotencyKeyInUseError(EdocxError):
     status = 409
     title = "A request with this Idempotency-Key is still running"
 
+    def __init__(
+        self, detail: str, *, hint: str | None = None, retry_after_s: int = 1
+    ) -> None:
+        super().__init__(detail, hint=hint)
+        # Sent as Retry-After: the first request usually ends within seconds.
+        self.retry_after_s = retry_after_s
+
 
 # Problems aiohttp raises itself, before a handler runs.
 HTTP_PROBLEMS = {
@@ -113,7 +120,7 @@ def problem_response(
 
 
 def error_response(error: EdocxError) -> web.Response:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    headers = _problem_headers(error)
     return problem_response(
         code=error.code,
         status=error.status,
@@ -123,6 +130,15 @@ def error_response(error: EdocxError) -> web.Response:
         extensions=getattr(error, "extensions", None),
         headers=headers,
     )
+
+
+def _problem_headers(error: EdocxError) -> dict[str, str] | None:
+    if error.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    retry_after = getattr(error, "retry_after_s", None)
+    if isinstance(retry_after, int):
+        return {"Retry-After": str(retry_after)}
+    return None
 
 
 @web.middleware

@@ -124,3 +124,14 @@ def test_parsed_header_round_trips() -> None:
     header = parse_header(json.dumps(_header(drafting_unit="TTĐT", priority=3)))
     assert isinstance(header, DraftHeader)
     assert (header.drafting_unit, header.priority) == ("TTĐT", 3)
+
+
+def test_a_repeated_key_is_refused() -> None:
+    # One parser reads the first "name", another the last: refuse both.
+    text = json.dumps(_header())[:-1] + ', "subject": "Một nội dung khác"}'
+    with pytest.raises(HeaderInvalidError, match="'subject' appears twice"):
+        parse_header(text)
+    nested = json.dumps(_header(signer={"name": "A", "position": "B"}))
+    nested = nested.replace('"name": "A"', '"name": "A", "name": "C"')
+    with pytest.raises(HeaderInvalidError, match="'name' appears twice"):
+        parse_header(nested.encode())

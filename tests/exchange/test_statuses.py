@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from edocx.exchange.errors import StatusNotAllowedError, StatusRegressionError
-from edocx.exchange.statuses import Position, StatusCode, next_position
+from edocx.exchange.errors import (
+    StatusDescriptionInvalidError,
+    StatusNotAllowedError,
+    StatusReasonRequiredError,
+    StatusRegressionError,
+)
+from edocx.exchange.statuses import (
+    Position,
+    StatusCode,
+    check_description,
+    next_position,
+)
 
 S = StatusCode
 
@@ -63,3 +73,26 @@ def test_take_back_is_the_senders() -> None:
         next_position(agreed, S.ACCEPTED, by_sender=False)
     with pytest.raises(StatusRegressionError):
         _walk(S.ARRIVED, S.TAKE_BACK, S.TAKE_BACK, sender=sender)
+
+
+@pytest.mark.parametrize("code", [S.REJECTED, S.TAKE_BACK])
+@pytest.mark.parametrize("blank", [None, "", "   ", "\n\t ", "\u3000"])
+def test_a_rejection_and_a_take_back_need_a_reason(code: S, blank: str | None) -> None:
+    with pytest.raises(StatusReasonRequiredError):
+        check_description(code, blank)
+
+
+@pytest.mark.parametrize(
+    "text", ["\x00", "Sai\x00", "\u200b", "a\u202eb", "a\rb", "a\x1bb", "a\u2028b"]
+)
+@pytest.mark.parametrize("code", [S.REJECTED, S.ACCEPTED, S.FINISHED])
+def test_a_description_refuses_invisible_characters(code: S, text: str) -> None:
+    with pytest.raises(StatusDescriptionInvalidError):
+        check_description(code, text)
+
+
+def test_a_description_may_span_lines_and_is_trimmed() -> None:
+    text = "Sai thẩm quyền.\n\t- Đề nghị ban hành lại."
+    assert check_description(S.REJECTED, f"  {text}\n") == text
+    assert check_description(S.ACCEPTED, "  ") is None
+    assert check_description(S.ACCEPTED, None) is None

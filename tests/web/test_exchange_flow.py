@@ -97,8 +97,9 @@ async def test_draft_sign_issue_receive_answer(hub: Hub, pdfs: Path) -> None:
 
     # 7. Statuses only move forward.
     for code in ("01", "02", "03"):
+        status = {"code": code, "description": "Không đúng thẩm quyền"}
         response = await hub.post(
-            ("b", "clerk"), f"/documents/{doc_id}/statuses", json={"code": code}
+            ("b", "clerk"), f"/documents/{doc_id}/statuses", json=status
         )
         await problem(response, 409, "status-regression")
 

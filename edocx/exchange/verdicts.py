@@ -23,6 +23,14 @@ __all__ = ["Verdict", "issue_refusal", "signing_refusal", "verdict_of"]
 HUB_SIGNATURES = 2
 PERSONAL_SIGNATURES = 1
 
+# How the verifier says that it could not analyse the revisions after a
+# signature (edocx/verification/modifications.py). What stops the analysis
+# (a field name with a period, a /Kids loop) is in the file itself, so it
+# stops again on the revision the seal adds after the personal signature,
+# which is then INDETERMINATE and the issue refused.
+# TODO(#2): match a structured flag of the report once it has one.
+UNANALYSABLE = "the later revisions cannot be analysed"
+
 
 def verdict_of(report: ValidationReport) -> Verdict:
     """Return the overall verdict of a report."""
@@ -42,7 +50,21 @@ def signing_refusal(report: ValidationReport) -> str | None:
     here, a draft that signing breaks stays a draft instead of voiding a
     number at every attempt to issue it.
     """
-    return _refusal(report, PERSONAL_SIGNATURES, "the personal signature")
+    refusal = _refusal(report, PERSONAL_SIGNATURES, "the personal signature")
+    if refusal is not None:
+        return refusal
+    return _unanalysable(report)
+
+
+def _unanalysable(report: ValidationReport) -> str | None:
+    for signature in report.signatures:
+        for reason in signature.reasons:
+            if reason.startswith(UNANALYSABLE):
+                return (
+                    f"the seal would leave the personal signature unverifiable,"
+                    f" as signature {signature.field_name} is: {reason}"
+                )
+    return None
 
 
 def _refusal(report: ValidationReport, own: int, what: str) -> str | None:

@@ -114,3 +114,11 @@ class ServiceStoppingError(WorkerError):
     code = "service-stopping"
     status = 503
     title = "The service is stopping"
+
+
+class PDFAlreadyIssuedError(InputError):
+    """A draft that is already an issued document (number, date, seal)."""
+
+    code = "pdf-already-issued"
+    status = 422
+    title = "The PDF is an issued document"

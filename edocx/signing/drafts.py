@@ -24,9 +24,14 @@ Rules, in order:
    placeholder, is not a signature; a signature whose container cannot be
    decoded makes the draft invalid (``VerificationError``, see
    ``existing``).
-5. Otherwise, in one incremental update, annotations embedded directly in
+5. A file with more than ``checks.MAX_REVISIONS`` revisions is refused, and
+   so is a document the hub has already issued (``PDFAlreadyIssuedError``):
+   re-issuing it would change the number its signatures cover; it is
+   forwarded, not issued again.
+6. Otherwise, in one incremental update, annotations embedded directly in
    pages become indirect objects (see ``normalise``) and the number and date
-   fields are added to page 1.
+   fields are added to page 1. The result is read back strictly and its
+   form-field tree checked, so that nothing unsignable is accepted.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 
 from edocx.errors import EdocxError, PDFPermissionError, PDFUnusableError
-from edocx.signing import fields
+from edocx.signing import checks, fields
 from edocx.signing.existing import carried_signatures, decode_signatures
 from edocx.signing.jobs import PreparedDraft
 from edocx.signing.normalise import count_unreadable_references, index_annotations
@@ -92,12 +97,14 @@ def prepare_draft(pdf: bytes, password: str | None) -> PreparedDraft:
 def _prepare(pdf: bytes, password: str | None) -> PreparedDraft:
     # 1. Open, and decide whether the file must be rewritten (rules 1-3).
     opened = open_pdf(pdf, password)
+    checks.check_revision_count(opened.reader)
     needs_rewrite = _needs_rewrite(opened)
     lenient = _lenient_reader(opened, pdf, password) if needs_rewrite else None
 
     # 2. The signatures it carries, read by a reader that takes the whole
     # file; each must decode (rule 4).
     reader = lenient if lenient is not None else opened.reader
+    checks.refuse_issued(reader)
     entries = carried_signatures(reader)
     signatures = len(entries)
     warnings: list[str] = []
@@ -115,6 +122,8 @@ def _prepare(pdf: bytes, password: str | None) -> PreparedDraft:
             base = _rewrite(lenient)
         result, pages = _with_issue_fields(base)
 
+    # 4. What the signing steps will read must read strictly.
+    checks.check_prepared(result)
     rewritten = needs_rewrite and not signatures
     logger.info(
         "draft prepared: %d page(s), rewritten=%s, existing signatures=%d",

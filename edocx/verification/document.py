@@ -35,6 +35,9 @@ MAX_FIELD_NODES = 10_000
 MAX_FIELD_DEPTH = 32
 # Each signature costs a difference analysis over the later revisions.
 MAX_SIGNATURES = 100
+# Real documents have a handful of revisions; thousands of empty updates
+# only keep a worker busy until it is killed.
+MAX_REVISIONS = 100
 
 SIGNATURE_SUBFILTERS = frozenset(
     {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"}
@@ -102,7 +105,8 @@ def document_digest(pdf: bytes) -> str:
 def open_document(pdf: bytes, password: str | None) -> OpenedDocument:
     """Parse ``pdf`` and list its signatures.
 
-    Steps: 1. header; 2. parse the cross-reference chain; 3. decrypt;
+    Steps: 1. header; 2. parse the cross-reference chain and bound the
+    number of revisions; 3. decrypt;
     4. walk the form fields. Raises :class:`UnusableDocumentError`.
     """
     # 1. A file without a PDF header is not a PDF, whatever else it holds.
@@ -117,6 +121,12 @@ def open_document(pdf: bytes, password: str | None) -> OpenedDocument:
         raise UnusableDocumentError(
             "unreadable", f"the PDF structure cannot be read: {_brief(e)}"
         ) from e
+    if revisions > MAX_REVISIONS:
+        raise UnusableDocumentError(
+            "too-many-revisions",
+            f"the PDF has {revisions} revisions (incremental updates); at most "
+            f"{MAX_REVISIONS} are verified",
+        )
 
     # 3. Signatures are not encrypted, but the fields that hold them are.
     encrypted = _decrypt(reader, password)

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from edocx.verification import Verdict, VerifyOptions, verify_pdf
+from edocx.verification.document import MAX_REVISIONS
 from edocx.verification.report import Severity
+from tests.signing.baddrafts import with_empty_updates
 from tests.verification.pdfs import blank_pdf, pdf_with_field_loop
 
 OPTIONS = VerifyOptions(trust_root_paths=(), allow_fetching=False)
@@ -51,3 +53,23 @@ def test_field_tree_loop_ends() -> None:
 
     assert report.verdict is Verdict.UNUSABLE
     assert report.has_problem("no-signature")
+
+
+def test_too_many_revisions_are_refused_early() -> None:
+    data = with_empty_updates(blank_pdf(), 3000)
+    started = time.monotonic()
+
+    report = verify_pdf(data, OPTIONS)
+
+    assert time.monotonic() - started < 5
+    assert report.verdict is Verdict.UNUSABLE
+    assert [p.code for p in report.problems] == ["too-many-revisions"]
+    assert "3001 revisions" in report.problems[0].message
+    assert str(MAX_REVISIONS) in report.problems[0].message
+
+
+def test_a_few_revisions_are_read() -> None:
+    report = verify_pdf(with_empty_updates(blank_pdf(), MAX_REVISIONS - 1), OPTIONS)
+
+    assert report.revision_count == MAX_REVISIONS
+    assert [p.code for p in report.problems] == ["no-signature"]

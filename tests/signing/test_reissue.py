@@ -59,6 +59,18 @@ def test_issued_document_is_refused_as_a_draft(issued_by_a: bytes) -> None:
     assert caught.value.hint is not None and "forward" in caught.value.hint
 
 
+def test_signed_but_unissued_document_is_refused_as_a_draft(
+    jobs: JobFactory, unsigned_dir: Path
+) -> None:
+    draft = prepare_draft((unsigned_dir / "sample.pdf").read_bytes(), None)
+    signed = sign_personal(draft.pdf, jobs.personal("doc-signed"))
+
+    with pytest.raises(PDFAlreadyIssuedError) as caught:
+        prepare_draft(signed, None)
+
+    assert caught.value.detail.endswith("edocx_personal")
+
+
 def test_the_normal_issue_passes(issued_by_a: bytes, offline: VerifyOptions) -> None:
     report = verify_pdf(issued_by_a, offline)
 

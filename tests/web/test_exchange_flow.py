@@ -187,11 +187,11 @@ async def test_encrypted_draft_with_its_password(hub: Hub, pdfs: Path) -> None:
 
 
 async def test_tampered_signed_upload_is_refused(hub: Hub, pdfs: Path) -> None:
-    issued = await _issued(hub, (pdfs / "sample.pdf").read_bytes())
-    pdf = await _download(hub, ("a", "clerk"), issued["id"], recorded=False)
+    # A draft carrying a foreign signature (ETSI.CAdES.detached, 2021).
+    pdf = (pdfs / "pdfa2u-gray.pdf").read_bytes()
 
     # Change one byte of a content stream of the first revision: the file
-    # still parses, but no signature covers what was signed any more.
+    # still parses, but the signature no longer covers what was signed.
     start = pdf.index(b"stream", pdf.index(b"/Length")) + 40
     tampered = pdf[:start] + bytes([pdf[start] ^ 0x01]) + pdf[start + 1 :]
     before = (await hub.count("documents"), hub.blob_count())
@@ -202,6 +202,19 @@ async def test_tampered_signed_upload_is_refused(hub: Hub, pdfs: Path) -> None:
 
     report = await _ok(await hub.verify(("c", "system"), tampered))
     assert report["verdict"] == "FAILED"
+
+
+async def test_issued_document_cannot_be_issued_again(hub: Hub, pdfs: Path) -> None:
+    issued = await _issued(hub, (pdfs / "sample.pdf").read_bytes())
+    pdf = await _download(hub, ("b", "clerk"), issued["id"], recorded=True)
+    before = (await hub.count("documents"), hub.blob_count())
+
+    response = await hub.upload(
+        ("b", "signer"), pdf, header(recipients=["000.00.00.H41"])
+    )
+
+    await problem(response, 422, "pdf-already-issued")
+    assert (await hub.count("documents"), hub.blob_count()) == before
 
 
 async def test_take_back_request_and_answers(hub: Hub, pdfs: Path) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from edocx import __version__
 from edocx.web.bodies import Part
 from edocx.web.problems import (
+    HTTP_ERROR,
     HTTP_PROBLEMS,
     PROBLEM_BASE,
     PROBLEM_MEDIA_TYPE,
@@ -167,6 +168,10 @@ def _problem_types() -> dict[str, dict[str, Any]]:
     }
     for status, (code, title) in HTTP_PROBLEMS.items():
         found.setdefault(PROBLEM_BASE + code, {"title": title, "status": status})
+    # Any other refusal aiohttp raises itself carries its own status.
+    found.setdefault(
+        PROBLEM_BASE + HTTP_ERROR, {"title": "HTTP error", "status": "4xx"}
+    )
     return found
 
 

@@ -80,7 +80,9 @@ class IdempotencyKeyInUseError(EdocxError):
         self.retry_after_s = retry_after_s
 
 
-# Problems aiohttp raises itself, before a handler runs.
+# Problems aiohttp raises itself, before a handler runs; HTTP_ERROR for any
+# other status it raises.
+HTTP_ERROR = "http-error"
 HTTP_PROBLEMS = {
     404: ("not-found", "No such resource"),
     405: ("method-not-allowed", "Method not allowed on this resource"),
@@ -155,7 +157,7 @@ async def problem_middleware(
     except web.HTTPException as http:
         if http.status < 400:
             raise
-        code, title = HTTP_PROBLEMS.get(http.status, ("http-error", http.reason))
+        code, title = HTTP_PROBLEMS.get(http.status, (HTTP_ERROR, http.reason))
         return problem_response(
             code=code, status=http.status, title=title, detail=http.reason
         )

@@ -260,5 +260,6 @@ async def test_openapi_is_made_from_the_route_table(small_hub: Hub) -> None:
     for code in ("recipient-unknown", "header-field-missing", "role-not-allowed",
                  "document-not-found", "pdf-unusable", "pdf-password-required",
                  "signature-invalid", "status-regression",
-                 "idempotency-key-conflict"):  # fmt: skip
+                 "idempotency-key-conflict", "pdf-already-issued",
+                 "signer-mismatch", "http-error"):  # fmt: skip
         assert "https://edocx.example/problems/" + code in problems

@@ -25,6 +25,7 @@ from edocx.demo.agencies import (
 )
 from edocx.errors import ConfigurationError
 from edocx.pki.devpki import PKILayout, init_pki
+from edocx.secretfile import write_private_file
 from edocx.store.agencies import insert_agency, list_agencies
 from edocx.store.db import Database, Tx
 from edocx.store.models import Role
@@ -49,7 +50,7 @@ def ensure_passphrase(settings: Settings) -> bytes:
         and not (os.environ.get("EDOCX_KEY_PASSPHRASE"))
     ):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_secret(path, secrets.token_urlsafe(32).encode("ascii"))
+        write_private_file(path, secrets.token_urlsafe(32).encode("ascii"))
         logger.info("created key passphrase file %s", path)
     return read_key_passphrase(settings)
 
@@ -83,7 +84,7 @@ async def ensure_demo_agencies(settings: Settings, db: Database) -> None:
             tokens["hub"][person.key] = await _create_user(tx, None, person, None, at)
 
     text = json.dumps(tokens, ensure_ascii=False, indent=2)
-    _write_secret(demo_tokens_path(settings), text.encode("utf-8"))
+    write_private_file(demo_tokens_path(settings), text.encode("utf-8"))
     logger.info("created demo agencies; tokens in %s", demo_tokens_path(settings))
 
 
@@ -138,12 +139,3 @@ async def _create_user(
         details={"role": person.role},
     )
     return token
-
-
-def _write_secret(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())

@@ -8,7 +8,6 @@ run on the address its certificates name.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from edocx.config import Settings
 from edocx.demo.agencies import demo_subscribers
 from edocx.pki.devpki import PKILayout, init_pki, load_architecture
 from edocx.pki.server import PKIServerThread
+from edocx.web.server import free_loopback_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSPHRASE = b"test passphrase, not a secret"
@@ -40,10 +40,7 @@ def pytest_report_header() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_loopback_port()
 
 
 @pytest.fixture(scope="session")

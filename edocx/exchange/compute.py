@@ -33,7 +33,6 @@ from edocx.errors import (
     WorkerTimeoutError,
 )
 from edocx.exchange.errors import CredentialUnavailableError
-from edocx.exchange.numbering import vietnam_time
 from edocx.pki.credentials import CredentialRef
 from edocx.pki.devpki import PKILayout, tsa_url
 from edocx.pki.trust import trust_root_paths
@@ -42,6 +41,7 @@ from edocx.signing.jobs import PersonalSignJob, PreparedDraft, SealJob
 from edocx.store.db import assert_no_write_transaction
 from edocx.store.models import Agency, Document, User
 from edocx.verification import ValidationReport, VerifyOptions, verify_pdf
+from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
 

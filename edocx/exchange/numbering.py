@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from edocx.audit.events import record_event
 from edocx.store import register
 from edocx.store.db import Database, Tx
 from edocx.store.documents import get_document_by_id
 from edocx.store.models import NumberState
+from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
-
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 
 
 @dataclass(frozen=True)
@@ -31,13 +30,6 @@ class ReservedNumber:
     year: int
     number: int
     document_id: int
-
-
-def vietnam_time(at: datetime) -> datetime:
-    """Return ``at`` (timezone-aware) in Vietnam time."""
-    if at.tzinfo is None:
-        raise ValueError("times must be timezone-aware")
-    return at.astimezone(VIETNAM_TIME)
 
 
 def numbering_year(at: datetime) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from edocx.config import Settings
 from edocx.errors import ConfigurationError
+from edocx.secretfile import write_private_file
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def init_pki(
     # half-written PKI is not taken for a complete one.
     arch = _build_arch(rendered, layout, settings.pki.arch, passphrase)
     _write_certs(arch, layout, subscribers, passphrase)
-    _write_private(
+    write_private_file(
         layout.config_path,
         yaml.safe_dump(rendered, allow_unicode=True, sort_keys=False),
     )
@@ -215,16 +215,7 @@ def _write_key(path: Path, passphrase: bytes) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase),
     )
-    _write_private(path, data)
-
-
-def _write_private(path: Path, data: bytes | str) -> None:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(raw)
-        out.flush()
-        os.fsync(out.fileno())
+    write_private_file(path, data)
 
 
 def _build_arch(
@@ -253,4 +244,4 @@ def _write_certs(
         layout.cert_path(label).write_bytes(pem.armor("CERTIFICATE", cert.dump()))
     for sub in subscribers:
         p12 = arch.package_pkcs12(CertLabel(sub.label), password=passphrase)
-        _write_private(layout.p12_path(sub.label), p12)
+        write_private_file(layout.p12_path(sub.label), p12)

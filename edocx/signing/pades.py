@@ -39,10 +39,11 @@ from edocx.errors import (
 )
 from edocx.pki.credentials import load_signer
 from edocx.pki.trust import load_certs
-from edocx.signing import fields, texts
+from edocx.signing import fields
 from edocx.signing.fonts import DocumentFont
 from edocx.signing.jobs import SignJob
 from edocx.signing.reading import read_strict
+from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def _sign(
         update(writer)
 
     # 2. Settings: key, trust, timestamping, appearance.
-    at = texts.vietnam_time(job.at)
+    at = vietnam_time(job.at)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         name=signer_name,

@@ -7,24 +7,12 @@ date; signing times are Vietnam time in ISO 8601 with the offset.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+from edocx.vntime import iso_vietnam
 
 NUMBER_PLACEHOLDER = "Số:        /"
 DATE_PLACEHOLDER = "…, ngày … tháng … năm …"
-
-
-def vietnam_time(at: datetime) -> datetime:
-    """Return ``at`` in Vietnam time; ``at`` must be timezone-aware."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("signing time must be timezone-aware")
-    return at.astimezone(VIETNAM_TIME)
-
-
-def iso_vietnam(at: datetime) -> str:
-    """Return ``at`` as ISO 8601 in Vietnam time, e.g. 2025-03-05T14:30:00+07:00."""
-    return vietnam_time(at).replace(microsecond=0).isoformat()
 
 
 def number_line(code: str) -> str:

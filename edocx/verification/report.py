@@ -13,19 +13,19 @@ document and rendered for people. It never carries document bytes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+from edocx.vntime import iso_vietnam
 
 
 def to_vietnam_time(moment: datetime | None) -> str | None:
     """Render an instant as ISO 8601 in Vietnam time, e.g. ``...T09:30:00+07:00``."""
     if moment is None:
         return None
-    return _as_utc(moment).astimezone(VIETNAM_TIME).isoformat(timespec="seconds")
+    return iso_vietnam(_as_utc(moment))
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edocx.exchange.numbering import format_number, vietnam_time
+from edocx.exchange.numbering import format_number
 from edocx.store.models import Agency, Delivery, Document, StatusEntry, User
+from edocx.vntime import vietnam_time
 
 StatusCodeText = Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"]
 

@@ -18,8 +18,8 @@ from pyhanko.sign.validation import SignatureCoverageLevel
 from edocx.signing import number_and_seal, prepare_draft, sign_personal
 from edocx.signing.fields import DATE_FIELD, NUMBER_FIELD
 from edocx.signing.issue import PERSONAL_FIELD, SEAL_FIELD
-from edocx.signing.texts import VIETNAM_TIME, iso_vietnam
 from edocx.verification import Verdict, VerifyOptions, render_text, verify_pdf
+from edocx.vntime import VIETNAM_TIME, iso_vietnam
 from tests.signing import pdfcheck
 from tests.signing.conftest import AGENCY_NAME, SIGNER_NAME, JobFactory
 

@@ -133,10 +133,7 @@ class Compute:
             signer.credential_label, whose=f"signer {signer.id}"
         )
         job = PersonalSignJob(
-            document_id=document.uuid, agency_code=agency.organ_id,
-            credential=credential, tsa_url=self.setup.tsa_url,
-            trust_root_paths=self.setup.trust_roots, at=at,
-            extra_cert_paths=self.setup.extra_certs,
+            **self._job_basics(document, agency, credential, at),
             signer_name=signer.display_name,
             position=signer.position or document.signer_position,
             agency_name=agency.name,
@@ -151,11 +148,23 @@ class Compute:
             agency.seal_credential, whose=f"agency {agency.organ_id}"
         )
         job = SealJob(
-            document_id=document.uuid, agency_code=agency.organ_id,
-            credential=credential, tsa_url=self.setup.tsa_url,
-            trust_root_paths=self.setup.trust_roots, at=at,
-            extra_cert_paths=self.setup.extra_certs,
+            **self._job_basics(document, agency, credential, at),
             agency_name=agency.name, number=number, notation=code,
             place=agency.place, issued_on=vietnam_time(at).date(),
         )  # fmt: skip
         return await self._run(number_and_seal, pdf, job)
+
+    def _job_basics(
+        self, document: Document, agency: Agency, credential: CredentialRef,
+        at: datetime,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The fields every signing job shares (see SignJob)."""
+        return {
+            "document_id": document.uuid,
+            "agency_code": agency.organ_id,
+            "credential": credential,
+            "tsa_url": self.setup.tsa_url,
+            "trust_root_paths": self.setup.trust_roots,
+            "extra_cert_paths": self.setup.extra_certs,
+            "at": at,
+        }

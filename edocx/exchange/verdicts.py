@@ -62,7 +62,7 @@ def _unanalysable(report: ValidationReport) -> str | None:
             if reason.startswith(UNANALYSABLE):
                 return (
                     f"the seal would leave the personal signature unverifiable,"
-                    f" as signature {signature.field_name} is: {reason}"
+                    f" as signature {signature.field} is: {reason}"
                 )
     return None
 
@@ -86,7 +86,7 @@ def _refusal(report: ValidationReport, own: int, what: str) -> str | None:
 
 def _describe(signature: SignatureReport) -> str:
     sub = signature.sub_indication
-    text = f"signature {signature.field_name} is {signature.indication.value}"
+    text = f"signature {signature.field} is {signature.indication.value}"
     if sub is not None:
         text += f"/{sub.value}"
     if signature.reasons:

@@ -79,7 +79,7 @@ def _signature_block(
     outcome = sig.indication + (
         f" / {sig.sub_indication}" if sig.sub_indication else ""
     )
-    lines = [f"[{number}] {kind} in field {sig.field_name!r}: {outcome}"]
+    lines = [f"[{number}] {kind} in field {sig.field!r}: {outcome}"]
     rows = [
         ("Signer", _signer(sig)),
         ("Certificate", _certificate(sig)),

@@ -16,7 +16,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+)
 
 from edocx.vntime import iso_vietnam
 
@@ -198,7 +205,9 @@ class TimestampReport(_Model):
 class SignatureReport(_Model):
     """The findings for one filled signature field."""
 
-    field_name: str
+    # Named as the DSS corpus manifest names it; reports stored before the
+    # rename carry "field_name".
+    field: str = Field(validation_alias=AliasChoices("field", "field_name"))
     kind: SignatureKind
     subfilter: str | None = None
     # 0-based: the first revision of the file is 0 (pyHanko's and the DSS

@@ -22,7 +22,7 @@ def summarise(
     cert = findings.parts.signer_cert if findings.parts else None
     mods = findings.modifications
     return SignatureReport(
-        field_name=findings.entry.field_name,
+        field=findings.entry.field_name,
         kind=findings.entry.kind,
         subfilter=(findings.entry.subfilter or "").lstrip("/") or None,
         signed_revision=mods.signed_revision,

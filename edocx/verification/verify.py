@@ -248,7 +248,7 @@ def require_passing(report: ValidationReport, *, allow_unsigned: bool) -> None:
     if failing is not None:
         reason = failing.reasons[0] if failing.reasons else failing.indication
         detail = (
-            f"signature {failing.field_name!r} is {failing.indication}"
+            f"signature {failing.field!r} is {failing.indication}"
             f"{'/' + failing.sub_indication if failing.sub_indication else ''}: "
             f"{reason}"
         )

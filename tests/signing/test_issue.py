@@ -285,5 +285,5 @@ def test_draft_with_an_empty_signature_placeholder_is_issued(
     )
     report = verify_pdf(sealed, options)
     assert report.verdict is Verdict.PASSED, render_text(report)
-    assert [s.field_name for s in report.signatures] == [PERSONAL_FIELD, SEAL_FIELD]
+    assert [s.field for s in report.signatures] == [PERSONAL_FIELD, SEAL_FIELD]
     assert report.has_problem("empty-signature")

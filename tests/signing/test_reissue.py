@@ -75,7 +75,7 @@ def test_the_normal_issue_passes(issued_by_a: bytes, offline: VerifyOptions) -> 
     report = verify_pdf(issued_by_a, offline)
 
     assert report.verdict is Verdict.PASSED
-    assert [s.field_name for s in report.signatures] == [PERSONAL_FIELD, SEAL_FIELD]
+    assert [s.field for s in report.signatures] == [PERSONAL_FIELD, SEAL_FIELD]
 
 
 def test_reissue_fails_the_original_signatures(
@@ -85,7 +85,7 @@ def test_reissue_fails_the_original_signatures(
 
     report = verify_pdf(reissued, offline)
 
-    by_name = {s.field_name: s for s in report.signatures}
+    by_name = {s.field: s for s in report.signatures}
     assert report.verdict is Verdict.FAILED
     for name in (PERSONAL_FIELD, SEAL_FIELD):
         assert by_name[name].indication == "TOTAL-FAILED"

@@ -191,7 +191,7 @@ def _signature_cases(check: str, keep: object) -> list[object]:
 
 
 def _signature(report: ValidationReport, facts: SignatureFacts) -> SignatureReport:
-    found = [s for s in report.signatures if s.field_name == facts.field]
+    found = [s for s in report.signatures if s.field == facts.field]
     assert found, f"no report for field {facts.field!r}: {report.problems}"
     return found[0]
 

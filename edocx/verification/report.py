@@ -132,6 +132,30 @@ class ModificationLevel(StrEnum):
     OTHER = "OTHER"
 
 
+class ChangeKind(StrEnum):
+    """What one object change in a revision after a signature did."""
+
+    SIGNATURE_ADDED = "signature-added"
+    TIMESTAMP_ADDED = "timestamp-added"
+    REVOCATION_DATA_ADDED = "revocation-data-added"
+    FORM_FILLED = "form-filled"
+    ANNOTATION_ADDED = "annotation-added"
+    CONTENT_CHANGED = "content-changed"
+    PAGE_CHANGED = "page-changed"
+    OTHER = "other"
+
+
+class ModificationClass(StrEnum):
+    """The DSS corpus manifest's summary of what changed after a signature."""
+
+    # The signature covers the whole file.
+    NONE = "none"
+    # Only validation data, signatures, timestamps and permitted form filling.
+    HARMLESS = "harmless"
+    # Anything else: content, pages, annotations, unexplained objects.
+    SUSPICIOUS = "suspicious"
+
+
 class _Model(BaseModel):
     # "ignore" lets a stored report (with its computed fields) load again.
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -150,6 +174,27 @@ class Problem(_Model):
     message: str
     severity: Severity = Severity.ERROR
     field_name: str | None = None
+
+
+class ChangeReport(_Model):
+    """One change made to the file in a revision after a signature."""
+
+    revision: int = Field(description="0-based revision that made the change")
+    kind: ChangeKind
+    detail: str = ""
+    suspicious: bool = False
+
+
+class UncoveredReport(_Model):
+    """What in the file no signature or document timestamp covers."""
+
+    fully_covered: bool
+    # 0-based revisions after the last signature or timestamp, other than
+    # validation data that PAdES B-LT/LTA allows to follow it.
+    revisions: tuple[int, ...] = ()
+    # Bytes after the last revision's end (after %%EOF, not an update).
+    trailing_bytes: int = 0
+    detail: str = ""
 
 
 class SubjectInfo(_Model):
@@ -232,6 +277,19 @@ class SignatureReport(_Model):
     coverage: Coverage | None = None
     modification_level: ModificationLevel | None = None
     docmdp_ok: bool | None = None
+    byte_range_valid: bool | None = Field(
+        default=None,
+        description="the ByteRange is well formed and ends a revision "
+        "(DSS corpus manifest meaning)",
+    )
+    covers_whole_file: bool | None = None
+    changes: tuple[ChangeReport, ...] = ()
+    modification_class: ModificationClass | None = None
+    level: str | None = Field(
+        default=None,
+        description="signature level as DSS names it: PAdES_BASELINE_B/T/LT/LTA, "
+        "PKCS7_B/T/LT/LTA for legacy SubFilters, PDF_NOT_ETSI",
+    )
     # Whether the changes after signing are acceptable (see
     # edocx.verification.modifications); None if they could not be analysed.
     changes_allowed: bool | None = None
@@ -277,6 +335,7 @@ class ValidationReport(_Model):
         "signed_revision runs from 0 to revision_count - 1",
     )
     encrypted: bool = False
+    uncovered: UncoveredReport | None = None
     signatures: tuple[SignatureReport, ...] = ()
     problems: tuple[Problem, ...] = ()
     policy: ValidationPolicy = ValidationPolicy()

@@ -65,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     bench = commands.add_parser("bench", help="measure against the bare libraries")
-    bench.add_argument("name", choices=["hub"])
+    bench.add_argument(
+        "name", choices=["hub", "corpus"],
+        help="hub: signing and verifying throughput; corpus: agreement with "
+        "the DSS test corpus",
+    )  # fmt: skip
     bench.add_argument(
         "--rounds", type=_positive, default=4, help="passes over the demo PDFs"
     )
@@ -108,6 +112,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    if args.name == "corpus":
+        from edocx.bench.corpus import run_corpus_bench
+
+        return run_corpus_bench(args.data)
     from edocx.bench.hub import run_bench
 
     return run_bench(settings, rounds=args.rounds, data_dir=args.data)

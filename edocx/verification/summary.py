@@ -17,8 +17,12 @@ from edocx.verification.trust import TrustFindings
 
 
 def summarise(
-    findings: IntegrityFindings, trust: TrustFindings, conclusion: Conclusion
+    findings: IntegrityFindings,
+    trust: TrustFindings,
+    conclusion: Conclusion,
+    level: str | None = None,
 ) -> SignatureReport:
+    """The report entry; ``level`` from :mod:`edocx.verification.level`."""
     cert = findings.parts.signer_cert if findings.parts else None
     mods = findings.modifications
     return SignatureReport(
@@ -41,6 +45,7 @@ def summarise(
         ),
         docmdp_ok=mods.docmdp_ok,
         changes_allowed=mods.allowed,
+        level=level,
         indication=conclusion.indication,
         sub_indication=conclusion.sub_indication,
         reasons=conclusion.reasons,

@@ -33,6 +33,7 @@ from edocx.verification.integrity import (
     check_integrity,
     settle_later_changes,
 )
+from edocx.verification.level import signature_levels
 from edocx.verification.report import (
     Problem,
     Severity,
@@ -122,8 +123,10 @@ def _verify(
         trust = _run(_assess_all(findings, dss, setup, errors))
 
     # 5. Conclude.
+    levels = signature_levels(doc, findings, dss)
     reports = [
-        summarise(f, t, conclude(f, t)) for f, t in zip(findings, trust, strict=True)
+        summarise(f, t, conclude(f, t), level)
+        for f, t, level in zip(findings, trust, levels, strict=True)
     ]
     problems = list(doc.problems)
     if dss.problem:

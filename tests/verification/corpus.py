@@ -1,38 +1,60 @@
 """The DSS test corpus (``dss-pdf`` in the shared test data) as test cases.
 
 ``manifest.json`` lists, per PDF, the facts the EU DSS test suite asserts
-about it (see the corpus README for their sources). Only facts from a DSS
-test or from inspection of the file are used; a missing fact is one nobody
-asserted, and is not checked either way.
+about it (see the corpus README for their sources). The facts are read, and
+the report's signatures matched to the manifest's, by
+:mod:`edocx.bench.corpus`, so that these tests and ``edocx bench corpus``
+judge the same facts: only facts from a DSS test or from inspection of the
+file; a missing fact is one nobody asserted, and is not checked either way.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from edocx.verification import ValidationReport, VerifyOptions, verify_pdf
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CORPUS_DIR = (
-    Path(os.environ.get("EDOCX_TEST_DATA", REPO_ROOT.parent / "shared" / "data"))
-    / "dss-pdf"
+from edocx.bench.corpus import (
+    ExpectedFile,
+    ExpectedSignature,
+    corpus_dir,
+    load_manifest,
+    match_signatures,
+    verify_corpus_file,
 )
-TRUSTED_SOURCES = ("dss-test", "inspected")
+from edocx.verification import ValidationReport
+from edocx.verification.report import SignatureReport
+
+CORPUS_DIR = corpus_dir()
 
 
 @dataclass(frozen=True)
 class SignatureFacts:
-    field: str
-    intact: bool | None
-    crypto_ok: bool | None
-    modification_class: str | None
+    """One manifest signature; ``facts`` holds only the asserted ones."""
+
+    index: int
+    field: str | None
+    facts: Mapping[str, Any]
+
+    @property
+    def case_id(self) -> str:
+        # A signature without a field name is known by its place in the file.
+        return self.field or f"#{self.index}"
+
+    @property
+    def intact(self) -> bool | None:
+        return self.facts.get("intact")
+
+    @property
+    def crypto_ok(self) -> bool | None:
+        return self.facts.get("crypto_ok")
+
+    @property
+    def modification_class(self) -> str | None:
+        return self.facts.get("modification_class")
 
 
 @dataclass(frozen=True)
@@ -45,56 +67,48 @@ class CorpusFile:
     all_crypto_ok: bool | None
     malformed: bool
     signatures: tuple[SignatureFacts, ...]
+    expected: ExpectedFile
 
 
 def load_corpus() -> list[CorpusFile]:
-    manifest = CORPUS_DIR / "manifest.json"
-    if not manifest.is_file():
-        return []
-    return [_parse(entry) for entry in json.loads(manifest.read_text("utf-8"))]
+    return [_corpus_file(entry) for entry in load_manifest(CORPUS_DIR)]
 
 
-def _parse(entry: dict[str, Any]) -> CorpusFile:
-    facts = entry["facts"]
-    summary = entry.get("summary") or {}
+def _corpus_file(expected: ExpectedFile) -> CorpusFile:
     return CorpusFile(
-        name=entry["file"],
-        kinds=tuple(entry["kinds"]),
-        signature_count=_asserted(facts, "dss_signature_count", entry["fact_sources"]),
-        timestamp_count=_asserted(facts, "doc_timestamp_count", entry["fact_sources"]),
-        accepted=facts.get("dss_accepts_file", True) is not False,
-        all_crypto_ok=summary.get("all_signatures_crypto_ok"),
-        malformed=bool(summary.get("malformed")),
+        name=expected.name,
+        kinds=expected.kinds,
+        signature_count=expected.facts.get("signature_count"),
+        timestamp_count=expected.facts.get("document_timestamp_count"),
+        accepted=expected.accepted,
+        all_crypto_ok=expected.summary.get("all_signatures_crypto_ok"),
+        malformed=bool(expected.summary.get("malformed")),
+        # A file DSS refuses as a PDF has no signatures to compare.
         signatures=tuple(
-            _signature(sig) for sig in entry["signatures"] if sig.get("field")
+            _signature(sig) for sig in expected.signatures if expected.accepted
         ),
+        expected=expected,
     )
 
 
-def _signature(sig: dict[str, Any]) -> SignatureFacts:
-    sources = sig.get("fact_sources", {})
-    return SignatureFacts(
-        field=sig["field"],
-        intact=_asserted(sig, "intact", sources),
-        crypto_ok=_asserted(sig, "crypto_ok", sources),
-        modification_class=sig.get("modification_class"),
-    )
-
-
-def _asserted(facts: dict[str, Any], key: str, sources: dict[str, str]) -> Any:
-    source = sources.get(key, "")
-    if facts.get(key) is None or not source.startswith(TRUSTED_SOURCES):
-        return None
-    if source.startswith("inspected") and source != "inspected":
-        return None  # heuristics and pyHanko's own opinion are no reference
-    return facts[key]
+def _signature(sig: ExpectedSignature) -> SignatureFacts:
+    return SignatureFacts(index=sig.index, field=sig.field, facts=sig.facts)
 
 
 @functools.cache
 def report_for(name: str) -> ValidationReport:
     """Verify a corpus file once per run: offline, with no trust anchors."""
-    options = VerifyOptions(trust_root_paths=(), allow_fetching=False)
-    return verify_pdf((CORPUS_DIR / name).read_bytes(), options)
+    return verify_corpus_file(CORPUS_DIR, name)
+
+
+def reported_signature(
+    corpus_file: CorpusFile, facts: SignatureFacts
+) -> SignatureReport:
+    """The report entry for a manifest signature (by field, else by order)."""
+    report = report_for(corpus_file.name)
+    found = match_signatures(report, corpus_file.expected)[facts.index]
+    assert found is not None, f"no report for {facts.case_id}: {report.problems}"
+    return found
 
 
 def cases(

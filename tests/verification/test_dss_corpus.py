@@ -2,24 +2,28 @@
 
 Without a trust store a correct verifier still reproduces how many
 signatures and document timestamps each file holds, whether each one is
-intact and cryptographically valid, and whether what changed after it is
-harmless; and it lets nothing pass. Every known divergence from the DSS
-answer is listed below with its reason and runs as a strict xfail, so that
-fixing one is noticed.
+intact and cryptographically valid, whether its ByteRange ends a revision,
+whether its timestamps verify, which signature level it reaches, and
+whether what changed after it is harmless; and it lets nothing pass.
+Signatures without a field name are matched by order. Every known
+divergence from the DSS answer is listed below with its reason and runs as
+a strict xfail, so that fixing one is noticed.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from edocx.bench.corpus import reported_fact
 from edocx.verification import Indication, SignatureKind, Verdict
-from edocx.verification.report import SignatureReport, ValidationReport
+from edocx.verification.report import SignatureReport
 from tests.verification.corpus import (
     CorpusFile,
     SignatureFacts,
     cases,
     load_corpus,
     report_for,
+    reported_signature,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -39,6 +43,15 @@ DIFF_CRASH = (
     "changes are reported undetermined (INDETERMINATE), not judged"
 )
 
+UNREADABLE_FILE = (
+    "the file cannot be read (see its 'count' entry), so the report has no "
+    "entry for this signature"
+)
+NO_PLACE_IN_FILE = (
+    "pyHanko cannot place the signature in the file's revisions, so whether "
+    "its ByteRange ends a revision is not reported"
+)
+
 NO_CERTIFICATE = (
     "without the signer's certificate ETSI EN 319 102-1 gives "
     "INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND, not a failure"
@@ -46,6 +59,42 @@ NO_CERTIFICATE = (
 
 # (case id, check) -> why the verifier's answer differs from DSS's.
 DIVERGENCES: dict[tuple[str, str], str] = {
+    **{
+        (f"pades-5-signatures-and-1-document-timestamp.pdf/#{i}", check): (
+            UNREADABLE_FILE
+        )
+        for i in range(5)
+        for check in ("intact", "crypto")
+    },
+    ("pades-5-signatures-and-1-document-timestamp.pdf/#5", "changes"): (
+        UNREADABLE_FILE
+    ),
+    **{
+        ("pdf-spoofing-attack.pdf/#0", check): UNREADABLE_FILE
+        for check in (
+            "intact",
+            "crypto",
+            "changes",
+            "byte-range",
+            "signature-timestamp",
+        )
+    },
+    ("pdf-double-signer-info.pdf/Signature1", "byte-range"): NO_PLACE_IN_FILE,
+    ("wrong-digest-algo.pdf/Sig_12004651", "byte-range"): NO_PLACE_IN_FILE,
+    ("pades-ocsp-archiveCutOff-invalid.pdf/Signature2", "byte-range"): (
+        "pyHanko finds that the first signature's byte range does not end "
+        "where its revision's cross-reference section ends "
+        "(CONTIGUOUS_BLOCK_FROM_START); DSS accepts the ByteRange"
+    ),
+    (
+        "TestToSignPDFSHA256_TST_SIG_NOT_FOUND.pdf/Signature2",
+        "signature-timestamp",
+    ): (
+        "the timestamp token names its TSA certificate twice (two "
+        "signing-certificate attributes); DSS then does not identify the "
+        "certificate and calls the token's signature invalid, the verifier "
+        "takes the certificate the token carries, and the signature verifies"
+    ),
     ("pades-5-signatures-and-1-document-timestamp.pdf", "count"): (
         UNREADABLE_BY_PYHANKO.format("a startxref offset pyHanko cannot correct")
     ),
@@ -182,7 +231,7 @@ def _file_cases(check: str, files: list[CorpusFile]) -> list[object]:
 
 def _signature_cases(check: str, keep: object) -> list[object]:
     items = [
-        (f"{f.name}/{s.field}", (f, s))
+        (f"{f.name}/{s.case_id}", (f, s))
         for f in CORPUS
         for s in f.signatures
         if keep(f, s)  # type: ignore[operator]
@@ -190,10 +239,12 @@ def _signature_cases(check: str, keep: object) -> list[object]:
     return cases(CORPUS, DIVERGENCES, check, items)
 
 
-def _signature(report: ValidationReport, facts: SignatureFacts) -> SignatureReport:
-    found = [s for s in report.signatures if s.field == facts.field]
-    assert found, f"no report for field {facts.field!r}: {report.problems}"
-    return found[0]
+def _signature(corpus_file: CorpusFile, facts: SignatureFacts) -> SignatureReport:
+    return reported_signature(corpus_file, facts)
+
+
+def _asserted(fact: str) -> object:
+    return lambda f, s: fact in s.facts
 
 
 @pytest.mark.parametrize("corpus_file", _file_cases("count", CORPUS))
@@ -220,9 +271,8 @@ def test_nothing_passes_without_trust_anchors(corpus_file: CorpusFile) -> None:
 )
 def test_intact(facts: tuple[CorpusFile, SignatureFacts]) -> None:
     corpus_file, signature = facts
-    report = report_for(corpus_file.name)
 
-    assert _signature(report, signature).intact is signature.intact
+    assert _signature(corpus_file, signature).intact is signature.intact
 
 
 @pytest.mark.parametrize(
@@ -230,8 +280,7 @@ def test_intact(facts: tuple[CorpusFile, SignatureFacts]) -> None:
 )
 def test_cryptographically_valid(facts: tuple[CorpusFile, SignatureFacts]) -> None:
     corpus_file, signature = facts
-    report = report_for(corpus_file.name)
-    found = _signature(report, signature)
+    found = _signature(corpus_file, signature)
 
     assert found.crypto_ok is signature.crypto_ok
     if not signature.crypto_ok:
@@ -247,14 +296,63 @@ def test_cryptographically_valid(facts: tuple[CorpusFile, SignatureFacts]) -> No
 )
 def test_changes_after_signing(facts: tuple[CorpusFile, SignatureFacts]) -> None:
     corpus_file, signature = facts
-    report = report_for(corpus_file.name)
-    found = _signature(report, signature)
+    found = _signature(corpus_file, signature)
 
     if signature.modification_class == "suspicious":
         assert found.changes_allowed is False
         assert found.indication is Indication.TOTAL_FAILED
     else:
         assert found.changes_allowed is True
+
+
+@pytest.mark.parametrize("facts", _signature_cases("field", _asserted("field")))
+def test_field_names(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+    names = [s.field for s in report_for(corpus_file.name).signatures]
+
+    assert signature.field in names
+
+
+@pytest.mark.parametrize(
+    "facts", _signature_cases("byte-range", _asserted("byte_range_valid"))
+)
+def test_byte_range_ends_a_revision(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+    found = _signature(corpus_file, signature)
+
+    expected = signature.facts["byte_range_valid"]
+    assert reported_fact(found, "byte_range_valid") is expected
+
+
+@pytest.mark.parametrize(
+    "facts", _signature_cases("document-timestamp", _asserted("timestamp_valid"))
+)
+def test_document_timestamp_valid(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+    found = _signature(corpus_file, signature)
+
+    assert found.kind is SignatureKind.DOCUMENT_TIMESTAMP
+    expected = signature.facts["timestamp_valid"]
+    assert reported_fact(found, "timestamp_valid") is expected
+
+
+@pytest.mark.parametrize(
+    "facts",
+    _signature_cases("signature-timestamp", _asserted("signature_timestamp_valid")),
+)
+def test_signature_timestamp_valid(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+    found = _signature(corpus_file, signature)
+
+    expected = signature.facts["signature_timestamp_valid"]
+    assert reported_fact(found, "signature_timestamp_valid") is expected
+
+
+@pytest.mark.parametrize("facts", _signature_cases("level", _asserted("level")))
+def test_signature_level(facts: tuple[CorpusFile, SignatureFacts]) -> None:
+    corpus_file, signature = facts
+
+    assert _signature(corpus_file, signature).level == signature.facts["level"]
 
 
 @pytest.mark.parametrize(

@@ -66,13 +66,17 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure against the bare libraries")
     bench.add_argument(
-        "name", choices=["hub", "corpus"],
+        "name", choices=["hub", "corpus", "verify"],
         help="hub: signing and verifying throughput; corpus: agreement with "
-        "the DSS test corpus",
+        "the DSS test corpus; verify: the verifier against bare pyHanko",
     )  # fmt: skip
     bench.add_argument(
         "--rounds", type=_positive, default=4, help="passes over the demo PDFs"
     )
+    bench.add_argument(
+        "--documents", type=_positive, default=30,
+        help="documents per batch of the verify bench",
+    )  # fmt: skip
     bench.add_argument(
         "--data", type=Path, default=None,
         help="the shared data folder or its pdf-unsigned/ (as for demo)",
@@ -112,6 +116,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    if args.name == "verify":
+        from edocx.bench.verify import run_verify_bench
+
+        return run_verify_bench(settings, documents=args.documents, data_dir=args.data)
     if args.name == "corpus":
         from edocx.bench.corpus import run_corpus_bench
 

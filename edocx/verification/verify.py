@@ -20,6 +20,7 @@ from pathlib import Path
 from asn1crypto import x509
 
 from edocx.errors import ConfigurationError, VerificationError
+from edocx.verification.cache import verification_caches
 from edocx.verification.document import (
     OpenedDocument,
     UnusableDocumentError,
@@ -96,7 +97,8 @@ def verify_pdf(
     )
     setup = TrustSetup(roots, options.allow_fetching, options.revocation_mode, at)
     try:
-        return _verify(pdf, options, setup, policy)
+        with verification_caches():
+            return _verify(pdf, options, setup, policy)
     except Exception as e:
         # Last line of defence: a parser bug must not become a crash.
         logger.exception("verification failed unexpectedly")

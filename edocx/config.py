@@ -114,6 +114,14 @@ class WorkerSettings(_Section):
     memory_limit_mb: int = Field(default=1536, ge=128)
 
 
+class VerificationSettings(_Section):
+    # The public verification (POST /api/v1/verify and ``edocx verify``):
+    # the largest PDF it accepts, and how long one file may take before the
+    # worker verifying it is stopped.
+    max_upload_mb: int = Field(default=20, ge=1)
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -129,6 +137,7 @@ class Settings(BaseSettings):
     keys: KeySettings = Field(default_factory=KeySettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
     log_level: str = "INFO"
     log_json: bool = False
 

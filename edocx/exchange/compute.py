@@ -51,7 +51,9 @@ T = TypeVar("T")
 class Runner(Protocol):
     """What the exchange needs of the worker pool."""
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+    async def run(
+        self, fn: Callable[..., T], *args: Any, timeout_s: float | None = None
+    ) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,17 @@ class Compute:
         self._runner = runner
         self.setup = setup
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _run(
+        self, fn: Callable[..., T], *args: Any, timeout_s: float | None = None
+    ) -> T:
         assert_no_write_transaction(f"worker call {fn.__name__}")
-        return await self._runner.run(fn, *args)
+        return await self._runner.run(fn, *args, timeout_s=timeout_s)
 
-    async def _run_on_upload(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _run_on_upload(
+        self, fn: Callable[..., T], *args: Any, timeout_s: float | None = None
+    ) -> T:
         try:
-            return await self._run(fn, *args)
+            return await self._run(fn, *args, timeout_s=timeout_s)
         except (WorkerTimeoutError, WorkerMemoryError, ServiceStoppingError):
             raise
         except WorkerError as e:
@@ -113,17 +119,21 @@ class Compute:
         return await self._run_on_upload(prepare_draft, pdf, password)
 
     async def verify(
-        self, pdf: bytes, *, password: str | None = None, own_document: bool = False
-    ) -> ValidationReport:
-        """Verify ``pdf``: an upload unless ``own_document`` (the hub's output)."""
+        self, pdf: bytes, *, password: str | None = None, own_document: bool = False,
+        timeout_s: float | None = None,
+    ) -> ValidationReport:  # fmt: skip
+        """Verify ``pdf``: an upload unless ``own_document`` (the hub's output).
+
+        ``timeout_s`` bounds this verification instead of the pool's bound.
+        """
         options = VerifyOptions(
             trust_root_paths=self.setup.trust_roots,
             allow_fetching=False,
             password=password,
         )
         if own_document:
-            return await self._run(verify_pdf, pdf, options)
-        return await self._run_on_upload(verify_pdf, pdf, options)
+            return await self._run(verify_pdf, pdf, options, timeout_s=timeout_s)
+        return await self._run_on_upload(verify_pdf, pdf, options, timeout_s=timeout_s)
 
     async def sign_personal(
         self, pdf: bytes, *, document: Document, signer: User, agency: Agency,

@@ -56,7 +56,7 @@ async def _prepare(route: Route, request: web.Request) -> tuple[Call, dict[str, 
         authorize(user, route.roles, route.summary.lower())
 
     query = _query(route, request)
-    limit = settings.http.max_upload_mb * 1024 * 1024
+    limit = route.upload_limit(settings)
     body: Any = None
     parts: dict[str, bytes] = {}
     if route.body is not None:

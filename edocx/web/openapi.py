@@ -24,8 +24,9 @@ _REF = "#/components/schemas/{model}"
 
 _DESCRIPTION = (
     "Signing desk and exchange hub for official e-documents. Every call but"
-    " this document needs 'Authorization: Bearer <token>'; x-roles lists the"
-    " roles allowed on each operation. Errors are RFC 9457 problems whose"
+    " this document and POST /api/v1/verify needs 'Authorization: Bearer"
+    " <token>'; x-roles lists the roles allowed on each operation. Errors"
+    " are RFC 9457 problems whose"
     f" type starts with {PROBLEM_BASE} (all listed under x-problem-types)."
     " A document of another agency is answered exactly like a document that"
     " does not exist (404 document-not-found), so ids reveal nothing. POSTs"
@@ -153,6 +154,8 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
     elif route.media_type != "application/json":
         binary = {"type": "string", "format": "binary"}
         ok["content"] = {route.media_type: {"schema": binary}}
+    for media_type in route.alternatives:
+        ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     problem_ref = {"$ref": _REF.format(model="Problem")}
     problem = {
         "description": "a problem: " + ", ".join(route.problems or ("see type",)),

@@ -53,6 +53,9 @@ class Route:
     ``roles`` None means public. ``creates`` marks the POSTs that honour
     ``Idempotency-Key``. ``body`` is a JSON request model, ``parts`` the
     parts of a multipart request, ``query`` the model of the query string.
+    ``upload_mb`` gives the upload limit of a multipart route when it is not
+    ``http.max_upload_mb``; ``alternatives`` are media types the route can
+    answer with besides ``media_type``.
     """
 
     method: str
@@ -68,6 +71,13 @@ class Route:
     media_type: str = "application/json"
     creates: bool = False
     problems: tuple[str, ...] = ()
+    upload_mb: Callable[[Settings], int] | None = None
+    alternatives: tuple[str, ...] = ()
+
+    def upload_limit(self, settings: Settings) -> int:
+        """Return the largest upload this route takes, in bytes."""
+        mb = self.upload_mb(settings) if self.upload_mb else settings.http.max_upload_mb
+        return mb * 1024 * 1024
 
     @property
     def operation_id(self) -> str:

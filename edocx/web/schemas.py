@@ -168,9 +168,12 @@ class ReportsOut(BaseModel):
     items: list[ReportOut]
 
 
-class VerifyOut(BaseModel):
-    verdict: str
-    report: dict[str, Any]
+class VerifyQuery(BaseModel):
+    """How POST /verify answers: the report as JSON (default), HTML or text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["json", "html", "text"] | None = None
 
 
 class AgencyOut(BaseModel):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from edocx.audit.events import list_events
-from edocx.exchange.verdicts import verdict_of
 from edocx.store.agencies import list_agencies
+from edocx.verification.render import render_html, render_text
+from edocx.verification.report import ValidationReport
 from edocx.web.bodies import text_part
 from edocx.web.routing import Call
 from edocx.web.schemas import (
@@ -15,17 +18,91 @@ from edocx.web.schemas import (
     AuditEventOut,
     AuditEventsOut,
     MeOut,
-    VerifyOut,
     legal_time,
 )
 
+logger = logging.getLogger(__name__)
 
-async def verify_upload(call: Call) -> VerifyOut:
+
+async def verify_upload(call: Call) -> web.Response:
+    """Verify an uploaded PDF for anyone; answer the report as asked.
+
+    A file the verifier cannot read (not a PDF, locked, broken) still gets
+    a report, whose verdict UNUSABLE and problems say why; refusals of the
+    request itself (size, media type, missing part, time bound) are problems.
+    """
+    pdf = call.parts["file"]
     report = await call.hub.compute.verify(
-        call.parts["file"], password=text_part(call.parts, "password")
+        pdf,
+        password=text_part(call.parts, "password"),
+        timeout_s=call.settings.verification.timeout_s,
     )
-    return VerifyOut(
-        verdict=verdict_of(report).value, report=report.model_dump(mode="json")
+    # NOTE: not written to the audit log: anyone may call this, and one
+    # append-only row per anonymous call would let them grow the log at will.
+    logger.info(
+        "public verification sha256=%s (%d bytes): %s",
+        report.document_sha256, len(pdf), report.verdict,
+    )  # fmt: skip
+    return _report_response(report, _answer_format(call))
+
+
+def _answer_format(call: Call) -> str:
+    """Return the format named in the query, else the one Accept prefers."""
+    if call.query is not None and call.query.format is not None:
+        return str(call.query.format)
+    return preferred_format(call.request.headers.get("Accept", ""))
+
+
+def preferred_format(accept: str) -> str:
+    """Return "json", "html" or "text", whichever ``accept`` ranks first.
+
+    Ties go to the earlier media type in the header; JSON when none of the
+    three is named (``*/*`` or no header).
+    """
+    best, best_q = "json", 0.0
+    for item in accept.split(","):
+        media_type, *params = (piece.strip() for piece in item.split(";"))
+        found = _REPORT_FORMATS.get(media_type.lower())
+        q = _quality(params)
+        if found is not None and q > best_q:
+            best, best_q = found, q
+    return best
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+_REPORT_FORMATS = {
+    "application/json": "json",
+    "text/html": "html",
+    "text/plain": "text",
+}
+
+# The report quotes names and reasons taken from the uploaded file: the page
+# may load nothing and run nothing, whatever a name holds.
+_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _report_response(report: ValidationReport, answer: str) -> web.Response:
+    if answer == "html":
+        return web.Response(
+            text=render_html(report), content_type="text/html", headers=_HTML_HEADERS
+        )
+    if answer == "text":
+        return web.Response(text=render_text(report), content_type="text/plain")
+    return web.Response(
+        body=report.model_dump_json().encode("utf-8"), content_type="application/json"
     )
 
 

@@ -6,8 +6,10 @@ are both made from this one table, so they cannot disagree.
 
 from __future__ import annotations
 
+from edocx.config import Settings
 from edocx.exchange.header import DraftHeader
 from edocx.store.models import Role
+from edocx.verification.report import ValidationReport
 from edocx.web import handlers, service
 from edocx.web.bodies import Part
 from edocx.web.routing import ALL_ROLES, Route
@@ -25,7 +27,7 @@ from edocx.web.schemas import (
     ReportsOut,
     StatusesOut,
     StatusIn,
-    VerifyOut,
+    VerifyQuery,
 )
 
 API = "/api/v1"
@@ -51,6 +53,11 @@ _UPLOAD_PROBLEMS = (
     "pdf-unusable", "pdf-password-required", "pdf-permission-denied",
     "signature-invalid", "upload-too-large", "worker-timeout",
 )  # fmt: skip
+
+
+def _verification_upload_mb(settings: Settings) -> int:
+    return settings.verification.max_upload_mb
+
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", API + "/openapi.json", service.openapi_document, None,
@@ -108,9 +115,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", API + "/outbox", handlers.list_outbox, RECEIVERS,
           "List documents the caller's agency sent, with each recipient's status",
           response=OutboxOut),
-    Route("POST", API + "/verify", service.verify_upload, ALL_ROLES,
-          "Verify the signatures of an uploaded PDF", parts=PDF_PARTS,
-          response=VerifyOut, problems=_UPLOAD_PROBLEMS),
+    Route("POST", API + "/verify", service.verify_upload, None,
+          "Verify the signatures of an uploaded PDF (no login; ?format=json, "
+          "html or text, else by Accept)", parts=PDF_PARTS, query=VerifyQuery,
+          response=ValidationReport, alternatives=("text/html", "text/plain"),
+          upload_mb=_verification_upload_mb,
+          problems=("upload-too-large", "media-type-unsupported",
+                    "request-invalid", "worker-timeout", "worker-memory")),
     Route("GET", API + "/audit/events", service.list_audit_events,
           frozenset({Role.AUDITOR}), "Read the audit log", query=AuditQuery,
           response=AuditEventsOut),

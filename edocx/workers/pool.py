@@ -80,21 +80,24 @@ class WorkerPool:
             self._idle.put_nowait(worker)
         logger.info("started %d worker processes", self._settings.processes)
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in a worker; raise what it raised, bounded."""
+    async def run(
+        self, fn: Callable[..., T], *args: Any, timeout_s: float | None = None
+    ) -> T:
+        """Run ``fn(*args)`` in a worker; raise what it raised, bounded.
+
+        ``timeout_s`` replaces the pool's time bound for this call.
+        """
         if self._closed:
             raise ServiceStoppingError("the worker pool is closed")
+        bound = timeout_s or self._settings.task_timeout_s
         worker = await self._idle.get()
         try:
             outcome = await asyncio.wait_for(
-                asyncio.to_thread(worker.call, fn, args),
-                timeout=self._settings.task_timeout_s,
+                asyncio.to_thread(worker.call, fn, args), timeout=bound
             )
         except TimeoutError:
             await self._replace(worker)
-            raise WorkerTimeoutError(
-                f"processing exceeded {self._settings.task_timeout_s:g} s"
-            ) from None
+            raise WorkerTimeoutError(f"processing exceeded {bound:g} s") from None
         except (EOFError, OSError, BrokenPipeError) as e:
             await self._replace(worker)
             if self._closed:

@@ -90,6 +90,8 @@ def check_integrity(doc: OpenedDocument, entry: SignatureEntry) -> IntegrityFind
     )
     findings.embedded = embedded
     findings.modifications = modifications
+    if entry.kind is SignatureKind.SIGNATURE and findings.claimed_time is None:
+        findings.claimed_time = _stated_time(doc, entry)
     return findings
 
 
@@ -117,7 +119,7 @@ def _check_signature(
 ) -> None:
     # 1. The container; its format.
     signed_data, signer_info = load_signed_data(_contents(entry))
-    findings.claimed_time = _claimed_time(entry, signer_info)
+    findings.claimed_time = _signed_time(signer_info)
     if entry.subfilter not in SIGNATURE_SUBFILTERS:
         raise CryptoCheckError(
             f"the signature format {entry.subfilter or '(none)'} is not supported",
@@ -190,17 +192,57 @@ def _byte_range(entry: SignatureEntry) -> list[object]:
     return [int(v) if isinstance(v, generic.NumberObject) else v for v in value]
 
 
-def _claimed_time(
-    entry: SignatureEntry, signer_info: cms.SignerInfo
-) -> datetime | None:
-    # The signed signingTime attribute wins over the unsigned /M entry.
+def _signed_time(signer_info: cms.SignerInfo) -> datetime | None:
+    """The signingTime attribute: signed, so it wins over the /M entry."""
     try:
-        claimed = generic_cms.extract_self_reported_ts(signer_info)
-        if claimed is not None:
-            return claimed
-        raw = pdf_get(entry.sig_dict, "/M")
+        return generic_cms.extract_self_reported_ts(signer_info)
+    except Exception:
+        return None
+
+
+def _stated_time(doc: OpenedDocument, entry: SignatureEntry) -> datetime | None:
+    """The /M entry as the signed revision wrote it.
+
+    /M is outside the CMS and a later revision can rewrite the signature
+    dictionary: the time shown must be the one the signer's revision holds
+    (the rewrite itself is judged by the difference analysis).
+    """
+    try:
+        signed = _as_signed(doc, entry, _revision_signed(doc, entry))
+        raw = pdf_get(signed, "/M")
         if not isinstance(raw, (generic.TextStringObject, generic.ByteStringObject)):
             return None
         return generic.parse_pdf_date(str(raw), strict=False)
     except Exception:
         return None
+
+
+def _revision_signed(doc: OpenedDocument, entry: SignatureEntry) -> int | None:
+    """The last revision that ends within the signed bytes.
+
+    Not the revision that last wrote the signature dictionary, as pyHanko
+    takes it: a later revision rewriting /M or /Reason would then pass for
+    the signed one.
+    """
+    values = _byte_range(entry)
+    if len(values) < 2 or not all(isinstance(v, int) for v in values[-2:]):
+        return None
+    end = int(values[-2]) + int(values[-1])  # type: ignore[call-overload]
+    xrefs = doc.reader.xrefs
+    ends = [
+        xrefs.get_xref_container_info(revision).end_location
+        for revision in range(xrefs.total_revisions)
+    ]
+    signed = [revision for revision, at in enumerate(ends) if at <= end]
+    return signed[-1] if signed else None
+
+
+def _as_signed(
+    doc: OpenedDocument, entry: SignatureEntry, signed_revision: int | None
+) -> generic.PdfObject:
+    value = entry.field.raw_get("/V") if "/V" in entry.field else None
+    if signed_revision is None or not isinstance(value, generic.IndirectObject):
+        return entry.sig_dict
+    resolver = doc.reader.get_historical_resolver(signed_revision)
+    signed: generic.PdfObject = resolver.get_object(value.reference)
+    return signed

@@ -38,6 +38,7 @@ from pyhanko.sign.validation.policy_decl import (
     RevocationInfoGatheringSpec,
     SignatureValidationSpec,
 )
+from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.errors import InsufficientRevinfoError, StaleRevinfoError
@@ -76,6 +77,10 @@ PAST_VALIDATION_MAY_HELP = frozenset(
         AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
         AdESIndeterminate.TRY_LATER,
     }
+)
+SIGNER_KEY_USAGE = KeyUsageConstraints(
+    key_usage=frozenset({"digital_signature", "non_repudiation"}),
+    match_all_key_usages=False,
 )
 # Sub-indications pyHanko gives when revocation evidence is simply missing.
 UNSPECIFIC = frozenset(
@@ -264,6 +269,9 @@ def _spec(setup: TrustSetup, evidence: DocumentEvidence) -> SignatureValidationS
         cert_validation_policy=policy,
         revinfo_gathering_policy=fetching,
         local_knowledge=evidence.knowledge(setup.at),
+        # A signer's key must be certified for signing (RFC 5280 §4.2.1.3);
+        # pyHanko checks no key usage unless told.
+        key_usage_settings=SIGNER_KEY_USAGE,
     )
 
 

@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PdfFileWriter
 from pyhanko.sign import signers, timestamps
-from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import extract_contents
 from pyhanko_certvalidator import ValidationContext
@@ -108,8 +108,14 @@ class PKISigner:
         field: str = "Signature1",
         lt: bool = True,
         password: str | None = None,
+        certify: MDPPerm | None = None,
+        box: tuple[int, int, int, int] | None = None,
     ) -> bytes:
-        """Sign with a signature timestamp; with ``lt``, PAdES B-LT."""
+        """Sign with a signature timestamp; with ``lt``, PAdES B-LT.
+
+        ``certify`` makes it a certification signature with those DocMDP
+        permissions; ``box`` makes a new, visible field there on page 1.
+        """
         roots = [load_cert(self.layout.root_cert_path)]
         chain = [load_cert(p) for p in self.layout.chain_cert_paths]
         context = ValidationContext(
@@ -120,6 +126,8 @@ class PKISigner:
             subfilter=SigSeedSubFilter.PADES,
             embed_validation_info=lt,
             validation_context=context if lt else None,
+            certify=certify is not None,
+            docmdp_permissions=certify or MDPPerm.FILL_FORMS,
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         if password is not None:
@@ -128,6 +136,7 @@ class PKISigner:
             meta,
             signer=self.signer(label),
             timestamper=timestamps.HTTPTimeStamper(self.tsa_url),
+            new_field_spec=SigFieldSpec(field, box=box) if box else None,
         )
         return pdf_signer.sign_pdf(writer).getvalue()
 

@@ -25,7 +25,7 @@ from typing import Literal, TextIO
 from cryptography import x509
 
 from edocx.config import Settings, WorkerSettings
-from edocx.errors import ConfigurationError, EdocxError
+from edocx.errors import ConfigurationError, EdocxError, WorkerTimeoutError
 from edocx.verification.render import render_html, render_text
 from edocx.verification.report import ValidationReport, Verdict
 from edocx.verification.trust import REVOCATION_MODES
@@ -95,6 +95,14 @@ def run_verify_cli(
     # 3. Verify, bounded.
     try:
         report = asyncio.run(verify_bounded(data, options, settings))
+    except WorkerTimeoutError:
+        bound = settings.verification.timeout_s
+        print(
+            f"edocx verify: {path}: not verified within {bound:g} s "
+            "(verification.timeout_s); the file is too large or too complex",
+            file=err,
+        )
+        return EXIT_UNUSABLE
     except EdocxError as e:
         print(f"edocx verify: {path}: {e.detail}", file=err)
         return EXIT_UNUSABLE
@@ -182,17 +190,21 @@ def anchor_problem(path: Path) -> str | None:
 def _anchors(settings: Settings, trust: TrustChoice, err: TextIO) -> tuple[Path, ...]:
     if trust.replace:
         return trust.files
-    configured = _configured_anchors(settings, err)
+    configured = _configured_anchors(settings, err, quiet=bool(trust.files))
     return (*configured, *(p for p in trust.files if p not in configured))
 
 
-def _configured_anchors(settings: Settings, err: TextIO) -> tuple[Path, ...]:
+def _configured_anchors(
+    settings: Settings, err: TextIO, *, quiet: bool
+) -> tuple[Path, ...]:
     try:
         from edocx.pki.trust import trust_root_paths
 
         paths = tuple(trust_root_paths(settings))
     except ConfigurationError as e:
-        print(f"edocx verify: warning: {e.detail}", file=err)
+        # With anchors on the command line, none in the config is no news.
+        if not quiet:
+            print(f"edocx verify: warning: {e.detail}; no signature can pass", file=err)
         return ()
     missing = [p for p in paths if not p.is_file()]
     if missing:

@@ -115,7 +115,7 @@ def test_exit_3_when_verification_exceeds_the_time_bound(
 
     assert code == 3
     assert out == ""
-    assert "exceeded 0.001 s" in err
+    assert "not verified within 0.001 s" in err
 
 
 def test_trust_adds_an_anchor_that_makes_the_signature_pass(
@@ -141,6 +141,20 @@ def test_trust_only_replaces_the_configured_anchors(
     assert code == 2
     (anchor,) = json.loads(output)["policy"]["trust_anchors"]
     assert "Foreign Root CA" in anchor
+
+
+def test_trust_serves_a_verifier_with_no_anchors_configured(
+    signed_blt: bytes, test_settings: Settings, dev_pki_root: Path, write: Write
+) -> None:
+    bare = test_settings.model_copy(update={"demo": False})
+    path = write("good.pdf", signed_blt)
+
+    without, _, warned = run(path, bare)
+    added, _, quiet = run(path, bare, trust=TrustChoice((dev_pki_root,)))
+
+    assert (without, added) == (2, 0)
+    assert "no trust anchors configured" in warned
+    assert quiet == ""
 
 
 def test_trust_file_may_hold_several_certificates(

@@ -27,29 +27,38 @@ from dataclasses import dataclass, replace
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
-    DiffResult,
-    ModificationLevel,
-    SuspiciousModification,
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import FieldMDPSpec, MDPPerm
+from pyhanko.sign.validation.pdf_embedded import (
+    EmbeddedPdfSignature,
+    read_certification_data,
 )
-from pyhanko.sign.fields import MDPPerm
-from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from edocx.signing.texts import DATE_PLACEHOLDER, NUMBER_PLACEHOLDER
+from edocx.verification.byterange import RangeFacts, examine_byte_range
+from edocx.verification.diffpolicy import PolicyResult, review_revisions
 from edocx.verification.document import (
     MAX_FIELD_DEPTH,
     MAX_FIELD_NODES,
     SignatureEntry,
     pdf_get,
 )
+from edocx.verification.report import ChangeKind, ChangeReport, ModificationClass
 
 logger = logging.getLogger(__name__)
 
 # What the hub's number and date fields show before issue; a value equal to
 # one of these is as good as empty.
 EMPTY_VALUES = frozenset({"", NUMBER_PLACEHOLDER.strip(), DATE_PLACEHOLDER.strip()})
+# The most a certification level lets later revisions do (ISO 32000-1
+# Table 254); validation data and document timestamps are always allowed
+# (ETSI EN 319 142-1 §5.4).
+PERMITTED_LEVEL = {
+    MDPPerm.NO_CHANGES: ModificationLevel.LTA_UPDATES,
+    MDPPerm.FILL_FORMS: ModificationLevel.FORM_FILLING,
+    MDPPerm.ANNOTATE: ModificationLevel.ANNOTATIONS,
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,12 @@ class ModificationFindings:
     # settle_form_filling).
     filled_fields: tuple[str, ...] = ()
     note: str | None = None
+    # Every change after the signature, in revision order.
+    changes: tuple[ChangeReport, ...] = ()
+    modification_class: ModificationClass | None = None
+    # The ByteRange is well formed and ends a revision (DSS's meaning).
+    byte_range_valid: bool | None = None
+    covers_whole_file: bool | None = None
 
     @property
     def allowed(self) -> bool | None:
@@ -84,117 +99,179 @@ def analyse_modifications(
 ) -> tuple[EmbeddedPdfSignature | None, ModificationFindings]:
     """Place the signature in the file's history and judge what came after.
 
-    Steps: 1. find the signed revision; 2. coverage; 3. difference
-    analysis of every later revision; 4. the edocx rule on what may change.
+    Steps: 1. the ByteRange; 2. find the signed revision; 3. coverage;
+    4. classify every later change (edocx's policy, diffpolicy.py);
+    5. DocMDP and FieldMDP; 6. the edocx rule on form filling.
     """
-    # 1. The revision whose cross-reference section introduced the signature.
+    # 1. The ByteRange alone: well formed, ending a revision, whole file.
+    facts = examine_byte_range(_file_bytes(reader), entry.sig_dict)
+    base = ModificationFindings(
+        byte_range_valid=facts.byte_range_valid,
+        covers_whole_file=facts.covers_whole_file,
+    )
+
+    # 2. The revision whose cross-reference section introduced the signature.
     try:
         embedded = EmbeddedPdfSignature(reader, entry.field, entry.field_name)
     except Exception as e:
-        return None, ModificationFindings(
-            undetermined=f"the signature cannot be placed in the file: {_brief(e)}"
-        )
+        reason = f"the signature cannot be placed in the file: {_brief(e)}"
+        return None, replace(base, undetermined=reason)
+    base = replace(base, signed_revision=embedded.signed_revision)
 
-    # 2. Coverage (cheap: offsets and the xref table of the revision).
+    # 3. Coverage (cheap: offsets and the xref table of the revision).
     try:
         embedded.compute_integrity_info(skip_diff=True)
         coverage: SignatureCoverageLevel = embedded.coverage  # type: ignore[assignment]
     except Exception as e:
-        return embedded, ModificationFindings(
-            signed_revision=embedded.signed_revision,
-            undetermined=f"the signed byte ranges cannot be examined: {_brief(e)}",
-        )
-    if coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        return embedded, ModificationFindings(
-            signed_revision=embedded.signed_revision,
-            coverage=coverage,
-            level=ModificationLevel.OTHER,
-            docmdp_ok=False,
-            problem="the signature does not cover the whole revision it belongs to",
-        )
-
-    # 3. Every later revision, compared with the signed one.
-    diff = _review(embedded, coverage)
-    if isinstance(diff, str):
-        return embedded, ModificationFindings(
-            signed_revision=embedded.signed_revision,
-            coverage=coverage,
-            undetermined=diff,
-        )
-    embedded.diff_result = diff  # type: ignore[assignment]
-    docmdp_ok = embedded.summarise_integrity_info()["docmdp_ok"]
-
-    # 4. The edocx rule.
-    level = (
-        diff.modification_level
-        if isinstance(diff, DiffResult)
-        else ModificationLevel.OTHER
-    )
-    filled = _unpermitted_filling(embedded, diff, signature_field_names)
-    problem = _judge(embedded, diff, docmdp_ok) or _refilled(
-        reader, embedded.signed_revision, filled
-    )
-    return embedded, ModificationFindings(
-        signed_revision=embedded.signed_revision,
-        coverage=coverage,
-        level=level,
-        docmdp_ok=docmdp_ok,
-        problem=problem,
-        filled_fields=filled,
-    )
-
-
-# TODO(#2): accept the /VRI rewrites and typed /VRI dictionaries real LTV
-# tools write; pyHanko's DSS rule refuses them and the signature fails.
-def _review(
-    embedded: EmbeddedPdfSignature, coverage: SignatureCoverageLevel
-) -> DiffResult | SuspiciousModification | str:
+        reason = f"the signed byte ranges cannot be examined: {_brief(e)}"
+        return embedded, replace(base, undetermined=reason)
+    base = replace(base, coverage=coverage)
+    if coverage < SignatureCoverageLevel.ENTIRE_REVISION or not facts.byte_range_valid:
+        return embedded, _partial_coverage(base, embedded.signed_revision)
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
-        return DiffResult(ModificationLevel.NONE, set())
-    try:
-        result: DiffResult | SuspiciousModification = embedded.evaluate_modifications(
-            DEFAULT_DIFF_POLICY
+        return embedded, replace(
+            base,
+            level=ModificationLevel.NONE,
+            docmdp_ok=True,
+            modification_class=ModificationClass.NONE,
         )
+
+    # 4. Every later change, compared with the signed revision.
+    try:
+        review = review_revisions(reader, embedded.signed_revision)
     except Exception as e:
-        # A broken object in a later revision, a dangling reference...: the
-        # later revisions cannot be vouched for, but nothing proves a change.
+        # A structure nothing can read: the later revisions cannot be
+        # vouched for, and nothing proves a change either.
         logger.info("difference analysis failed: %s", _brief(e))
-        return f"the later revisions cannot be analysed: {_brief(e)}"
-    return result
+        reason = f"the later revisions cannot be analysed: {_brief(e)}"
+        return embedded, replace(base, undetermined=reason)
+    return embedded, _judge(
+        reader, embedded, base, review, facts, signature_field_names
+    )
+
+
+def _partial_coverage(
+    base: ModificationFindings, revision: int
+) -> ModificationFindings:
+    detail = "the signature does not cover the whole revision it belongs to"
+    return replace(
+        base,
+        level=ModificationLevel.OTHER,
+        docmdp_ok=False,
+        problem=detail,
+        changes=(
+            ChangeReport(
+                revision=revision, kind=ChangeKind.OTHER, detail=detail, suspicious=True
+            ),
+        ),
+        modification_class=ModificationClass.SUSPICIOUS,
+    )
 
 
 def _judge(
+    reader: PdfFileReader,
     embedded: EmbeddedPdfSignature,
-    diff: DiffResult | SuspiciousModification,
-    docmdp_ok: bool | None,
-) -> str | None:
-    if isinstance(diff, SuspiciousModification):
-        return (
-            "the file was changed after this signature by more than signatures, "
-            f"form filling or validation data ({_first_line(diff)})"
-        )
-    if docmdp_ok is False:
-        return "the changes after signing exceed what the certification allows"
-    if diff.modification_level >= ModificationLevel.ANNOTATIONS:
-        if embedded.docmdp_level != MDPPerm.ANNOTATE:
-            return "annotations were added or changed after signing"
-    return None
-
-
-def _unpermitted_filling(
-    embedded: EmbeddedPdfSignature,
-    diff: DiffResult | SuspiciousModification,
+    base: ModificationFindings,
+    review: PolicyResult,
+    facts: RangeFacts,
     signature_field_names: set[str],
-) -> tuple[str, ...]:
-    """Fields other than signatures filled in after signing, unless allowed."""
-    if not isinstance(diff, DiffResult):
-        return ()
-    # pyHanko ranks appearance-only refreshes of a field as LTA updates.
-    if diff.modification_level < ModificationLevel.FORM_FILLING:
-        return ()
-    if embedded.docmdp_level in (MDPPerm.FILL_FORMS, MDPPerm.ANNOTATE):
-        return ()
-    return tuple(sorted(set(diff.changed_form_fields) - signature_field_names))
+) -> ModificationFindings:
+    changes = review.changes
+    problem = None
+    if review.suspicious is not None:
+        problem = f"the file was changed after this signature: {review.suspicious}"
+    if facts.trailing_bytes:
+        detail = (
+            f"{facts.trailing_bytes} byte(s) after the last %%EOF belong to no revision"
+        )
+        last = reader.xrefs.total_revisions - 1
+        changes += (
+            ChangeReport(
+                revision=last, kind=ChangeKind.OTHER, detail=detail, suspicious=True
+            ),
+        )
+        problem = problem or f"the file was changed after this signature: {detail}"
+
+    # 5. DocMDP and FieldMDP.
+    permitted = _permitted(reader, embedded)
+    docmdp_ok = permitted is None or review.level <= PERMITTED_LEVEL[permitted]
+    if problem is None and not docmdp_ok:
+        problem = "the changes after signing exceed what the certification allows"
+    if problem is None and permitted is not None and review.new_visible_signatures:
+        # The sneaky signature attack: after certification, a new visible
+        # signature can draw anything over the certified page (pyHanko
+        # refuses it by default too); certified documents offer their
+        # signature fields in advance.
+        problem = (
+            "a new visible signature field was added to the certified "
+            f"document ({review.new_visible_signatures[0]})"
+        )
+    locked = [name for name in review.filled_fields if _locked(embedded, name)]
+    if problem is None and locked:
+        names = ", ".join(map(repr, locked[:5]))
+        problem = f"form field(s) {names} locked by this signature were changed"
+
+    # 6. The edocx rule: filling after an approval signature waits for a
+    # later signature (settle_form_filling), and refilling never passes.
+    filled: tuple[str, ...] = ()
+    if permitted not in (MDPPerm.FILL_FORMS, MDPPerm.ANNOTATE):
+        filled = tuple(
+            n for n in review.filled_fields if n not in signature_field_names
+        )
+    problem = problem or _refilled(reader, embedded.signed_revision, filled)
+    suspicious = problem is not None
+    return replace(
+        base,
+        level=review.level,
+        docmdp_ok=docmdp_ok,
+        problem=problem,
+        filled_fields=filled,
+        changes=changes,
+        modification_class=(
+            ModificationClass.SUSPICIOUS if suspicious else ModificationClass.HARMLESS
+        ),
+    )
+
+
+def _permitted(reader: PdfFileReader, embedded: EmbeddedPdfSignature) -> MDPPerm | None:
+    """The strictest DocMDP level in force for this signature."""
+    levels = [embedded.docmdp_level]
+    try:
+        certification = read_certification_data(reader)
+    except Exception:
+        certification = None
+    if certification is not None:
+        levels.append(certification.permission)
+    known = [level for level in levels if isinstance(level, MDPPerm)]
+    return min(known, key=lambda level: level.value) if known else None
+
+
+def _locked(embedded: EmbeddedPdfSignature, name: str) -> bool:
+    specs: list[FieldMDPSpec] = []
+    try:
+        if embedded.fieldmdp is not None:
+            specs.append(embedded.fieldmdp)
+        lock = pdf_get(embedded.sig_field, "/Lock")
+        if isinstance(lock, generic.DictionaryObject):
+            specs.append(FieldMDPSpec.from_pdf_object(lock))
+    except Exception:
+        # A lock that cannot be read locks everything.
+        return True
+    return any(spec.is_locked(name) for spec in specs)
+
+
+def _file_bytes(reader: PdfFileReader) -> bytes:
+    stream = reader.stream
+    getvalue = getattr(stream, "getvalue", None)
+    if callable(getvalue):
+        value = getvalue()
+        if isinstance(value, bytes):
+            return value
+    position = stream.tell()
+    stream.seek(0)
+    data = stream.read()
+    stream.seek(position)
+    return bytes(data)
 
 
 def _refilled(
@@ -300,7 +377,12 @@ def settle_form_filling(
         f"form field(s) {names} were filled in after signing and no later "
         "signature covers them; the page may show content that was not signed"
     )
-    return replace(findings, filled_fields=(), problem=problem)
+    return replace(
+        findings,
+        filled_fields=(),
+        problem=problem,
+        modification_class=ModificationClass.SUSPICIOUS,
+    )
 
 
 def _first_line(error: BaseException) -> str:

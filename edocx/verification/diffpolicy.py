@@ -1,0 +1,178 @@
+"""edocx's difference policy: every change after a signature, classified.
+
+:func:`review_revisions` compares the signed revision with the file's last
+revision object by object (:mod:`edocx.verification.objdiff`), gives each
+difference its meaning (:mod:`edocx.verification.changes`), and adds what
+only shows across differences: a field whose appearance changed while its
+value did not (the shadow "replace" attack) and a new signature widget that
+covers another annotation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+
+from edocx.verification.changes import Change, classify, field_name, field_type
+from edocx.verification.objdiff import Difference, find_differences
+from edocx.verification.report import ChangeKind, ChangeReport
+
+logger = logging.getLogger(__name__)
+
+MAX_ANNOTATIONS = 5_000
+MAX_CHANGES_REPORTED = 50
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    changes: tuple[ChangeReport, ...]
+    level: ModificationLevel
+    # The first change that makes the signature fail, in words.
+    suspicious: str | None
+    # Non-signature fields whose value changed after signing.
+    filled_fields: tuple[str, ...]
+    # Visible signature fields created after signing (not placeholders).
+    new_visible_signatures: tuple[str, ...] = ()
+
+
+def review_revisions(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
+    """Classify everything the later revisions changed; may raise on a bad file."""
+    last = reader.xrefs.total_revisions - 1
+    diffs = find_differences(reader, signed_revision, last)
+    judged = [(diff, classify(diff)) for diff in diffs]
+    judged = _appearance_without_value(judged)
+    judged = [(diff, _overlaps(change)) for diff, change in judged]
+    reports = _reports(reader, last, judged)
+    suspicious = next((c.detail for _, c in judged if c.suspicious), None)
+    level = max((c.level for _, c in judged), default=ModificationLevel.LTA_UPDATES)
+    filled = sorted(
+        {c.field_name for _, c in judged if c.value_changed and c.field_name}
+    )
+    visible = tuple(c.detail for _, c in judged if c.new_visible_field)
+    return PolicyResult(reports, level, suspicious, tuple(filled), visible)
+
+
+def _appearance_without_value(
+    judged: list[tuple[Difference, Change]],
+) -> list[tuple[Difference, Change]]:
+    """A field that shows something new must say so in its value."""
+    filled = {c.field_name for _, c in judged if c.value_changed}
+    result = []
+    for diff, change in judged:
+        if change.kind is ChangeKind.FORM_FILLED and change.field_name not in filled:
+            change = replace(
+                change,
+                detail=f"appearance of form field {change.field_name!r} changed "
+                "while its value did not",
+                level=ModificationLevel.OTHER,
+                suspicious=True,
+            )
+        result.append((diff, change))
+    return result
+
+
+def _overlaps(change: Change) -> Change:
+    widget = change.widget
+    rect = _rect(widget) if widget is not None else None
+    if widget is None or rect is None:
+        return change
+    page = _page_of(widget)
+    if page is None:
+        return change
+    covered_signatures: list[str] = []
+    for other in _annotations(page):
+        if other is widget or not _intersect(rect, _rect(other)):
+            continue
+        if field_type(other) == "/Sig":
+            covered_signatures.append(field_name(other) or "?")
+            continue
+        return replace(
+            change,
+            detail=f"{change.detail}; its widget covers another annotation",
+            level=ModificationLevel.OTHER,
+            suspicious=True,
+        )
+    if not covered_signatures:
+        return change
+    names = ", ".join(repr(n) for n in covered_signatures[:3])
+    # Decree 30/2020: the seal is placed over part of the signer's image.
+    return replace(
+        change, detail=f"{change.detail}; its widget overlaps that of {names}"
+    )
+
+
+def _page_of(widget: generic.DictionaryObject) -> generic.DictionaryObject | None:
+    try:
+        page = widget["/P"]
+    except Exception:
+        return None
+    return page if isinstance(page, generic.DictionaryObject) else None
+
+
+def _annotations(page: generic.DictionaryObject) -> Iterable[generic.DictionaryObject]:
+    try:
+        annots = page["/Annots"]
+    except Exception:
+        return
+    if not isinstance(annots, generic.ArrayObject):
+        return
+    for item in itertools.islice(iter(annots), MAX_ANNOTATIONS):
+        try:
+            annot = item.get_object()
+        except Exception:
+            continue
+        if isinstance(annot, generic.DictionaryObject):
+            yield annot
+
+
+def _rect(
+    annot: generic.DictionaryObject | None,
+) -> tuple[float, float, float, float] | None:
+    try:
+        rect = annot["/Rect"] if annot is not None else None
+        if not isinstance(rect, generic.ArrayObject) or len(rect) != 4:
+            return None
+        x1, y1, x2, y2 = (float(v) for v in rect)
+    except Exception:
+        return None
+    box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+    return box if box[2] > box[0] and box[3] > box[1] else None
+
+
+def _intersect(
+    a: tuple[float, float, float, float],
+    b: tuple[float, float, float, float] | None,
+) -> bool:
+    if b is None:
+        return False
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _reports(
+    reader: PdfFileReader, last: int, judged: list[tuple[Difference, Change]]
+) -> tuple[ChangeReport, ...]:
+    grouped: dict[tuple[int, ChangeKind, str, bool], None] = {}
+    for diff, change in judged:
+        key = (_revision(reader, diff, last), change.kind, change.detail)
+        grouped[(*key, change.suspicious)] = None
+    ordered = sorted(grouped, key=lambda k: (k[0], not k[3]))
+    return tuple(
+        ChangeReport(revision=rev, kind=kind, detail=detail, suspicious=bad)
+        for rev, kind, detail, bad in ordered[:MAX_CHANGES_REPORTED]
+    )
+
+
+def _revision(reader: PdfFileReader, diff: Difference, last: int) -> int:
+    if diff.ref is None:
+        return last
+    try:
+        revision = reader.xrefs.get_last_change(generic.Reference(*diff.ref))
+    except Exception:
+        return last
+    return int(revision) if revision <= last else last

@@ -59,10 +59,10 @@ def signing_refusal(report: ValidationReport) -> str | None:
 def _unanalysable(report: ValidationReport) -> str | None:
     for signature in report.signatures:
         for reason in signature.reasons:
-            if reason.startswith(UNANALYSABLE):
+            if reason.en.startswith(UNANALYSABLE):
                 return (
                     f"the seal would leave the personal signature unverifiable,"
-                    f" as signature {signature.field} is: {reason}"
+                    f" as signature {signature.field} is: {reason.en}"
                 )
     return None
 
@@ -90,5 +90,5 @@ def _describe(signature: SignatureReport) -> str:
     if sub is not None:
         text += f"/{sub.value}"
     if signature.reasons:
-        text += f": {signature.reasons[0]}"
+        text += f": {signature.reasons[0].en}"
     return text

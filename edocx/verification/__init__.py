@@ -1,11 +1,12 @@
 """Verification of signed PDFs: validation reports a court can read.
 
 Entry points: :func:`verify_pdf` (run it in a worker process),
-:func:`require_passing` (the gate), :func:`render_text` and the report
-models in :mod:`edocx.verification.report`.
+:func:`require_passing` (the gate), :func:`render_text` and
+:func:`render_html` and the report models in
+:mod:`edocx.verification.report` (JSON Schema: docs/validation-report.md).
 """
 
-from edocx.verification.render import render_text
+from edocx.verification.render import render_html, render_text
 from edocx.verification.report import (
     Indication,
     SignatureKind,
@@ -24,6 +25,7 @@ __all__ = [
     "ValidationReport",
     "Verdict",
     "VerifyOptions",
+    "render_html",
     "render_text",
     "require_passing",
     "verify_pdf",

@@ -17,7 +17,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from asn1crypto import cms, crl, ocsp, x509
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
@@ -32,9 +32,18 @@ from pyhanko_certvalidator.ltv.poe import (
 )
 from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
-from edocx.verification.report import EvidenceSource, RevocationReport, RevocationStatus
+from edocx.verification.report import (
+    EvidenceSource,
+    RevocationReport,
+    RevocationSource,
+    RevocationStatus,
+)
 
 logger = logging.getLogger(__name__)
+
+# How much later than the validation time evidence may be issued and still
+# count as current then (see with_freshness).
+ISSUE_TOLERANCE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -117,29 +126,48 @@ def leaf_revocation(
     """What the available OCSP responses and CRLs say about ``cert``."""
     best = RevocationReport()
     for obj in objects:
-        found = _speak_for(cert, obj)
-        if found is None:
+        report = _speak_for(cert, obj)
+        if report is None:
             continue
-        status, revoked_at, data = found
-        source = (
+        origin = (
             EvidenceSource.DOCUMENT
-            if digest_for_poe(data) in document_digests
+            if digest_for_poe(report.data) in document_digests
             else EvidenceSource.FETCHED
         )
-        report = RevocationReport(status=status, source=source, revoked_at=revoked_at)
+        found = report.revocation.model_copy(update={"origin": origin})
         # A revocation anywhere outweighs a good status elsewhere.
-        if status is RevocationStatus.REVOKED:
-            return report
+        if found.status is RevocationStatus.REVOKED:
+            return found
         if best.status is RevocationStatus.UNKNOWN or (
-            best.source is EvidenceSource.FETCHED and source is EvidenceSource.DOCUMENT
+            best.origin is EvidenceSource.FETCHED and origin is EvidenceSource.DOCUMENT
         ):
-            best = report
+            best = found
     return best
 
 
-def _speak_for(
-    cert: x509.Certificate, obj: ValidationObject
-) -> tuple[RevocationStatus, datetime | None, bytes] | None:
+def with_freshness(revocation: RevocationReport, at: datetime) -> RevocationReport:
+    """Say whether the evidence was current at ``at``, the time it was used.
+
+    Current means issued by ``at`` and not past its next update (RFC 6960
+    §4.2.2.1, RFC 5280 §5.1.2.5). Evidence fetched during validation is
+    issued a moment after ``at``, and the responder's clock may run a little
+    ahead: both are within ``ISSUE_TOLERANCE``. Evidence that names no next
+    update gives no freshness of its own: None.
+    """
+    if revocation.this_update is None or revocation.next_update is None:
+        return revocation
+    issued = revocation.this_update - ISSUE_TOLERANCE
+    fresh = issued <= at < revocation.next_update
+    return revocation.model_copy(update={"fresh": fresh})
+
+
+@dataclass(frozen=True)
+class _Spoken:
+    revocation: RevocationReport
+    data: bytes
+
+
+def _speak_for(cert: x509.Certificate, obj: ValidationObject) -> _Spoken | None:
     try:
         if obj.object_type == ValidationObjectType.OCSP_RESPONSE:
             return _ocsp_status(cert, obj.value)
@@ -150,9 +178,7 @@ def _speak_for(
     return None
 
 
-def _ocsp_status(
-    cert: x509.Certificate, container: OCSPContainer
-) -> tuple[RevocationStatus, datetime | None, bytes] | None:
+def _ocsp_status(cert: x509.Certificate, container: OCSPContainer) -> _Spoken | None:
     single = container.extract_single_response()
     if single is None:
         return None
@@ -165,25 +191,50 @@ def _ocsp_status(
         return None
 
     status = single["cert_status"]
-    data = container.ocsp_response_data.dump()
-    if status.name == "good":
-        return RevocationStatus.GOOD, None, data
-    if status.name == "revoked":
-        return RevocationStatus.REVOKED, status.chosen["revocation_time"].native, data
-    return None
+    if status.name not in ("good", "revoked"):
+        return None
+    revoked = status.name == "revoked"
+    response = container.ocsp_response_data
+    report = RevocationReport(
+        status=RevocationStatus.REVOKED if revoked else RevocationStatus.GOOD,
+        source=RevocationSource.OCSP,
+        revoked_at=status.chosen["revocation_time"].native if revoked else None,
+        this_update=single["this_update"].native,
+        next_update=single["next_update"].native,
+        produced_at=_produced_at(response),
+    )
+    return _Spoken(report, response.dump())
+
+
+def _produced_at(response: ocsp.OCSPResponse) -> datetime | None:
+    try:
+        moment: datetime = response.response_data["produced_at"].native
+    except Exception:
+        return None
+    return moment
 
 
 def _crl_status(
     cert: x509.Certificate, crl_data: crl.CertificateList
-) -> tuple[RevocationStatus, datetime | None, bytes] | None:
+) -> _Spoken | None:
     tbs = crl_data["tbs_cert_list"]
     if tbs["issuer"] != cert.issuer:
         return None
+    times = {
+        "source": RevocationSource.CRL,
+        "this_update": tbs["this_update"].native,
+        "next_update": tbs["next_update"].native,
+    }
     for entry in tbs["revoked_certificates"] or ():
         if entry["user_certificate"].native == cert.serial_number:
-            revoked_at = entry["revocation_date"].native
-            return RevocationStatus.REVOKED, revoked_at, crl_data.dump()
-    return RevocationStatus.GOOD, None, crl_data.dump()
+            report = RevocationReport(
+                status=RevocationStatus.REVOKED,
+                revoked_at=entry["revocation_date"].native,
+                **times,
+            )
+            return _Spoken(report, crl_data.dump())
+    report = RevocationReport(status=RevocationStatus.GOOD, **times)
+    return _Spoken(report, crl_data.dump())
 
 
 def _read(ref: object, purpose: DecodePurpose) -> bytes:

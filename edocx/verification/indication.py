@@ -21,8 +21,11 @@ from dataclasses import dataclass
 
 from edocx.verification.integrity import IntegrityFindings
 from edocx.verification.report import (
+    EvidenceSource,
+    Explanation,
     Indication,
     Problem,
+    RevocationStatus,
     Severity,
     SignatureKind,
     SignatureReport,
@@ -31,6 +34,12 @@ from edocx.verification.report import (
     to_vietnam_time,
 )
 from edocx.verification.trust import TrustFindings
+from edocx.verification.wording import (
+    TECHNICAL,
+    TRUST_REASONS,
+    explain,
+    with_detail,
+)
 
 # EN 319 102-1 Table 5: sub-indications that come with TOTAL-FAILED.
 FAILED_SUB_INDICATIONS = frozenset(
@@ -43,47 +52,47 @@ FAILED_SUB_INDICATIONS = frozenset(
     }
 )
 
-
-PLAIN_TRUST_REASONS = {
-    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: (
-        "the signer's certificate does not chain to a trusted anchor"
-    ),
-    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE: (
-        "the signer's certificate chain could not be validated"
-    ),
-    SubIndication.CHAIN_CONSTRAINTS_FAILURE: (
-        "a certificate in the chain is not allowed for this use"
-    ),
-    SubIndication.TRY_LATER: (
-        "the revocation status of a certificate in the chain is not established"
-    ),
-    SubIndication.REVOKED: "the signer's certificate was revoked before signing",
-    SubIndication.REVOKED_NO_POE: (
-        "the signer's certificate is revoked and nothing proves the signature "
-        "was made before that"
-    ),
-    SubIndication.REVOKED_CA_NO_POE: "a CA certificate in the chain is revoked",
-    SubIndication.OUT_OF_BOUNDS_NO_POE: (
-        "the signer's certificate is outside its validity period and nothing "
-        "proves the signature was made within it"
-    ),
-    SubIndication.NOT_YET_VALID: (
-        "the signature was made before the signer's certificate became valid"
-    ),
-    SubIndication.EXPIRED: "the signer's certificate has expired",
-    SubIndication.CRYPTO_CONSTRAINTS_FAILURE: (
-        "an algorithm used by the signature or its chain is no longer accepted"
-    ),
-    SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: (
-        "an algorithm used is no longer accepted and nothing proves the "
-        "signature predates that"
-    ),
-    SubIndication.NO_POE: (
-        "nothing proves the signature existed when its certificates were valid"
-    ),
-    SubIndication.NO_SIGNING_CERTIFICATE_FOUND: (
-        "the signer's certificate is not in the signature"
-    ),
+SIGNATURE_HOLDS = Explanation(
+    en="the signed bytes are unchanged and the signature value verifies",
+    vi="Chữ ký số hợp lệ: nội dung đã ký không bị thay đổi và giá trị chữ ký "
+    "được xác minh đúng",
+)
+HARMLESS_UPDATES = Explanation(
+    en="later revisions only add signatures, timestamps or validation data",
+    vi="Các lần cập nhật sau khi ký chỉ bổ sung chữ ký, dấu thời gian hoặc dữ "
+    "liệu kiểm tra hiệu lực",
+)
+HASH_MISMATCH = Explanation(
+    en="the signed bytes have changed: their digest differs from the signed one",
+    vi="Tài liệu đã bị sửa đổi sau khi ký: nội dung hiện tại không khớp với nội "
+    "dung đã được ký",
+)
+TIMESTAMP_MISMATCH = Explanation(
+    en="the document timestamp does not match the revision it covers",
+    vi="Dấu thời gian tài liệu không khớp với phiên bản tài liệu mà nó xác nhận",
+)
+SIGNATURE_INVALID = Explanation(
+    en="the signature value does not verify",
+    vi="Giá trị chữ ký không hợp lệ: chữ ký không được tạo bằng khóa của chứng "
+    "thư số kèm theo, hoặc đã bị làm giả",
+)
+TOKEN_INVALID = Explanation(
+    en="the signature timestamp does not verify",
+    vi="Dấu thời gian của chữ ký không hợp lệ",
+)
+TOKEN_UNTRUSTED = Explanation(
+    en="the signature timestamp is not from a trusted timestamp authority",
+    vi="Dấu thời gian của chữ ký không do đơn vị cấp dấu thời gian tin cậy cấp",
+)
+STATUS_VI = {
+    RevocationStatus.GOOD: "chưa bị thu hồi",
+    RevocationStatus.REVOKED: "đã bị thu hồi",
+    RevocationStatus.UNKNOWN: "chưa xác định",
+}
+ORIGIN_VI = {
+    EvidenceSource.DOCUMENT: "dữ liệu kèm trong tài liệu",
+    EvidenceSource.FETCHED: "dữ liệu tra cứu trực tuyến",
+    EvidenceSource.NONE: "không có dữ liệu",
 }
 
 
@@ -91,7 +100,7 @@ PLAIN_TRUST_REASONS = {
 class Conclusion:
     indication: Indication
     sub_indication: SubIndication | None
-    reasons: tuple[str, ...]
+    reasons: tuple[Explanation, ...]
 
 
 def conclude(findings: IntegrityFindings, trust: TrustFindings) -> Conclusion:
@@ -116,32 +125,30 @@ def conclude(findings: IntegrityFindings, trust: TrustFindings) -> Conclusion:
 
 def _integrity_failure(
     findings: IntegrityFindings,
-) -> tuple[SubIndication, str] | None:
+) -> tuple[SubIndication, Explanation] | None:
     # A structure that cannot be checked may still have a digest that
     # provably does not match: that fact wins over "cannot tell".
     failure = findings.failure
     if failure is not None and failure.sub_indication in FAILED_SUB_INDICATIONS:
-        return failure.sub_indication, failure.message
+        return failure.sub_indication, explain(failure.message)
     if findings.intact is False:
         return SubIndication.HASH_FAILURE, _hash_reason(findings)
     if findings.valid is False:
-        return SubIndication.SIG_CRYPTO_FAILURE, (
-            findings.crypto_note or "the signature value does not verify"
-        )
+        return SubIndication.SIG_CRYPTO_FAILURE, _crypto_reason(findings)
     if findings.modifications.problem is not None:
-        return SubIndication.FORMAT_FAILURE, findings.modifications.problem
+        return SubIndication.FORMAT_FAILURE, explain(findings.modifications.problem)
     return None
 
 
 def _open_question(
     findings: IntegrityFindings, trust: TrustFindings
-) -> tuple[SubIndication, str] | None:
+) -> tuple[SubIndication, Explanation] | None:
     if findings.failure is not None:
-        return findings.failure.sub_indication, findings.failure.message
+        return findings.failure.sub_indication, explain(findings.failure.message)
     if findings.modifications.undetermined is not None:
         # EN 319 102-1 has no sub-indication for "the later revisions could
         # not be analysed"; GENERIC as pyHanko uses it.
-        return SubIndication.GENERIC, findings.modifications.undetermined
+        return SubIndication.GENERIC, explain(findings.modifications.undetermined)
     if trust.sub_indication is not None:
         return trust.sub_indication, _trust_reason(trust)
     token_issue = _token_issue(findings, trust)
@@ -150,82 +157,117 @@ def _open_question(
     return None
 
 
-def _token_issue(findings: IntegrityFindings, trust: TrustFindings) -> str | None:
+def _token_issue(
+    findings: IntegrityFindings, trust: TrustFindings
+) -> Explanation | None:
     if findings.entry.kind is not SignatureKind.SIGNATURE:
         return None
     if findings.token_problem is not None:
-        return findings.token_problem
+        return explain(findings.token_problem)
     token = findings.token
     if token is None:
         return None
     if not (token.intact and token.valid):
-        return "the signature timestamp does not verify" + (
-            f" ({token.note})" if token.note else ""
-        )
+        return with_detail(TOKEN_INVALID, token.note)
     if trust.timestamp_trusted is False:
-        return "the signature timestamp is not from a trusted timestamp authority"
+        return TOKEN_UNTRUSTED
     return None
 
 
-def _failure_reasons(findings: IntegrityFindings) -> Iterable[str]:
+def _failure_reasons(findings: IntegrityFindings) -> Iterable[Explanation]:
     """Secondary findings worth recording next to the decisive one."""
     problem = findings.modifications.problem
     if problem is not None and (findings.intact is False or findings.valid is False):
-        yield problem
+        yield explain(problem)
 
 
-def _failed(decisive: tuple[SubIndication, str], reasons: list[str]) -> Conclusion:
+def _failed(
+    decisive: tuple[SubIndication, Explanation], reasons: list[Explanation]
+) -> Conclusion:
     sub, reason = decisive
     return Conclusion(Indication.TOTAL_FAILED, sub, _first(reason, reasons))
 
 
-def _first(reason: str, others: Iterable[str]) -> tuple[str, ...]:
+def _first(
+    reason: Explanation, others: Iterable[Explanation]
+) -> tuple[Explanation, ...]:
     return (reason, *(r for r in others if r != reason))
 
 
-def _hash_reason(findings: IntegrityFindings) -> str:
+def _hash_reason(findings: IntegrityFindings) -> Explanation:
     if findings.entry.kind is SignatureKind.DOCUMENT_TIMESTAMP:
-        return "the document timestamp does not match the revision it covers"
-    return "the signed bytes have changed: their digest differs from the signed one"
+        return TIMESTAMP_MISMATCH
+    return HASH_MISMATCH
 
 
-def _trust_reason(trust: TrustFindings) -> str:
-    plain = PLAIN_TRUST_REASONS.get(trust.sub_indication)  # type: ignore[arg-type]
+def _crypto_reason(findings: IntegrityFindings) -> Explanation:
+    if findings.crypto_note is None:
+        return SIGNATURE_INVALID
+    return Explanation(
+        en=findings.crypto_note,
+        vi=f"{SIGNATURE_INVALID.vi} ({TECHNICAL}: {findings.crypto_note})",
+    )
+
+
+def _trust_reason(trust: TrustFindings) -> Explanation:
+    plain = TRUST_REASONS.get(str(trust.sub_indication))
     detail = trust.explanation
     if plain is None:
-        return detail or f"trust validation ended in {trust.sub_indication}"
-    if detail is None or detail == plain:
-        return plain
-    return f"{plain} ({detail})"
+        if detail is not None:
+            return explain(detail)
+        return Explanation(
+            en=f"trust validation ended in {trust.sub_indication}",
+            vi=f"Kiểm tra độ tin cậy kết thúc với kết quả {trust.sub_indication}",
+        )
+    return with_detail(plain, detail)
 
 
-def _notes(trust: TrustFindings) -> list[str]:
-    if trust.revocation.revoked_at is not None:
-        return [f"the certificate was revoked at {trust.revocation.revoked_at}"]
+def _notes(trust: TrustFindings) -> list[Explanation]:
+    revoked_at = trust.revocation.revoked_at
+    if revoked_at is not None:
+        return [
+            Explanation(
+                en=f"the certificate was revoked at {revoked_at}",
+                vi="Chứng thư số đã bị thu hồi lúc "
+                f"{to_vietnam_time(revoked_at)} (giờ Việt Nam)",
+            )
+        ]
     return []
 
 
-def _pass_notes(findings: IntegrityFindings, trust: TrustFindings) -> list[str]:
-    notes = ["the signed bytes are unchanged and the signature value verifies"]
+def _pass_notes(findings: IntegrityFindings, trust: TrustFindings) -> list[Explanation]:
+    notes = [SIGNATURE_HOLDS]
     level = findings.modifications.level
     if findings.modifications.note is not None:
-        notes.append(findings.modifications.note)
+        notes.append(explain(findings.modifications.note))
     elif level is not None and level.name != "NONE":
-        notes.append(
-            "later revisions only add signatures, timestamps or validation data"
-        )
-    notes.append(
-        "the certificate chains to a trusted anchor; revocation status "
-        f"{trust.revocation.status} ({trust.revocation.source} evidence)"
-    )
+        notes.append(HARMLESS_UPDATES)
+    notes.append(_trusted_note(trust))
     if trust.validated_at is not None:
+        when = to_vietnam_time(trust.validated_at)
         notes.append(
-            "validated at "
-            f"{to_vietnam_time(trust.validated_at)}, the time its signature "
-            "timestamp proves: the revocation evidence in the document was "
-            "current then and has since expired"
+            Explanation(
+                en=f"validated at {when}, the time its signature timestamp "
+                "proves: the revocation evidence in the document was current "
+                "then and has since expired",
+                vi=f"Chữ ký được kiểm tra tại thời điểm {when} do dấu thời gian "
+                "của chữ ký chứng minh: dữ liệu thu hồi trong tài liệu còn hiệu "
+                "lực vào lúc đó và nay đã hết hạn",
+            )
         )
     return notes
+
+
+def _trusted_note(trust: TrustFindings) -> Explanation:
+    rev = trust.revocation
+    via = f"{rev.source.upper()}, " if rev.source is not None else ""
+    return Explanation(
+        en="the certificate chains to a trusted anchor; revocation status "
+        f"{rev.status} ({via}{rev.origin} evidence)",
+        vi="Chứng thư số của người ký được cấp bởi tổ chức chứng thực tin cậy; "
+        f"tình trạng thu hồi: {STATUS_VI[rev.status]} "
+        f"(theo {via}{ORIGIN_VI[rev.origin]})",
+    )
 
 
 def overall_verdict(

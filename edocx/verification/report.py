@@ -13,33 +13,68 @@ document and rendered for people. It never carries document bytes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import (
     AliasChoices,
-    BaseModel,
-    ConfigDict,
     Field,
     computed_field,
     field_validator,
+    model_validator,
 )
 
-from edocx.vntime import iso_vietnam
+from edocx.verification.reportparts import (
+    CertificateReport,
+    EvidenceSource,
+    Explanation,
+    Model,
+    RevocationReport,
+    RevocationSource,
+    RevocationStatus,
+    SignerRole,
+    SubjectInfo,
+    TimestampReport,
+    as_utc,
+    to_vietnam_time,
+)
 
+# The report's whole vocabulary, including the parts defined in
+# edocx.verification.reportparts.
+__all__ = [
+    "SCHEMA_VERSION",
+    "CertificateReport",
+    "ChangeKind",
+    "ChangeReport",
+    "Coverage",
+    "EvidenceSource",
+    "Explanation",
+    "Indication",
+    "ModificationClass",
+    "ModificationLevel",
+    "Problem",
+    "RevocationReport",
+    "RevocationSource",
+    "RevocationStatus",
+    "Severity",
+    "SignatureKind",
+    "SignatureReport",
+    "SignerRole",
+    "SubIndication",
+    "SubjectInfo",
+    "TimestampReport",
+    "UncoveredReport",
+    "ValidationPolicy",
+    "ValidationReport",
+    "Verdict",
+    "as_utc",
+    "to_vietnam_time",
+]
 
-def to_vietnam_time(moment: datetime | None) -> str | None:
-    """Render an instant as ISO 8601 in Vietnam time, e.g. ``...T09:30:00+07:00``."""
-    if moment is None:
-        return None
-    return iso_vietnam(_as_utc(moment))
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # A naive instant from a library is UTC by convention (ASN.1 times are).
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+# The JSON schema of the report (docs/validation-report.schema.json); raise
+# the number when a field changes meaning or goes away, not when one is added.
+SCHEMA_VERSION = "edocx.validation-report/1"
 
 
 class Verdict(StrEnum):
@@ -96,23 +131,6 @@ class SignatureKind(StrEnum):
     DOCUMENT_TIMESTAMP = "document-timestamp"
 
 
-class RevocationStatus(StrEnum):
-    GOOD = "good"
-    REVOKED = "revoked"
-    UNKNOWN = "unknown"
-
-
-class EvidenceSource(StrEnum):
-    """Where the revocation evidence that decided the status came from."""
-
-    # The document's /DSS dictionary or the adbe-revocationInfoArchival
-    # signed attribute (PAdES B-LT).
-    DOCUMENT = "document"
-    # Fetched from the OCSP responder or CRL distribution point at validation.
-    FETCHED = "fetched"
-    NONE = "none"
-
-
 class Coverage(StrEnum):
     """pyHanko's ``SignatureCoverageLevel``, by name."""
 
@@ -156,27 +174,39 @@ class ModificationClass(StrEnum):
     SUSPICIOUS = "suspicious"
 
 
-class _Model(BaseModel):
-    # "ignore" lets a stored report (with its computed fields) load again.
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
 class Severity(StrEnum):
     # An error stops the document from passing; a warning is for the record.
     ERROR = "error"
     WARNING = "warning"
 
 
-class Problem(_Model):
+class Problem(Model):
     """Something about the file as a whole that a reader must know."""
 
     code: str
-    message: str
+    message: str = Field(description="what is wrong, in English")
+    message_vi: str = Field(default="", description="the same, in Vietnamese")
     severity: Severity = Severity.ERROR
     field_name: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _vietnamese(cls, value: Any) -> Any:
+        # Code names the problem; the Vietnamese follows from it, so that
+        # every place that finds a problem need not translate it.
+        if isinstance(value, dict) and not value.get("message_vi"):
+            from edocx.verification.wording import problem_vi
 
-class ChangeReport(_Model):
+            message = str(value.get("message", ""))
+            value = {**value, "message_vi": problem_vi(value.get("code"), message)}
+        return value
+
+    @property
+    def explanation(self) -> Explanation:
+        return Explanation(en=self.message, vi=self.message_vi)
+
+
+class ChangeReport(Model):
     """One change made to the file in a revision after a signature."""
 
     revision: int = Field(description="0-based revision that made the change")
@@ -185,7 +215,7 @@ class ChangeReport(_Model):
     suspicious: bool = False
 
 
-class UncoveredReport(_Model):
+class UncoveredReport(Model):
     """What in the file no signature or document timestamp covers."""
 
     fully_covered: bool
@@ -197,57 +227,7 @@ class UncoveredReport(_Model):
     detail: str = ""
 
 
-class SubjectInfo(_Model):
-    """Who a certificate names."""
-
-    common_name: str | None = None
-    organization: str | None = None
-    title: str | None = None
-    full: str = ""
-
-
-class RevocationReport(_Model):
-    status: RevocationStatus = RevocationStatus.UNKNOWN
-    source: EvidenceSource = EvidenceSource.NONE
-    revoked_at: datetime | None = None
-    reason: str | None = None
-
-    @field_validator("revoked_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _as_utc(value)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def revoked_at_vn(self) -> str | None:
-        return to_vietnam_time(self.revoked_at)
-
-
-class TimestampReport(_Model):
-    """An RFC 3161 token: a signature timestamp, or a document timestamp's own."""
-
-    time: datetime
-    intact: bool
-    valid: bool
-    trusted: bool
-    tsa: str | None = None
-
-    @field_validator("time")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return _as_utc(value)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def time_vn(self) -> str | None:
-        return to_vietnam_time(self.time)
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted
-
-
-class SignatureReport(_Model):
+class SignatureReport(Model):
     """The findings for one filled signature field."""
 
     # Named as the DSS corpus manifest names it; reports stored before the
@@ -262,9 +242,38 @@ class SignatureReport(_Model):
         description="0-based index of the revision the signature signed "
         "(0 is the file's first revision); see revision_count",
     )
+    # Identity.
+    certificate: CertificateReport | None = None
+    role: SignerRole = SignerRole.UNKNOWN
     signer: SubjectInfo | None = None
     certificate_serial: str | None = None
     certificate_issuer: str | None = None
+    # Integrity: the CMS algorithms, named as the DSS corpus manifest names
+    # them (asn1crypto's names: sha256, sha256_rsa, rsassa_pkcs1v15, ...).
+    digest_algorithm: str | None = None
+    signature_algorithm: str | None = None
+    weak_algorithms: tuple[str, ...] = Field(
+        default=(),
+        description="weak or legacy algorithms used: SHA-1, MD5, RSA keys "
+        "under 2048 bits, the adbe.pkcs7.sha1 SubFilter",
+    )
+    timestamp_valid: bool | None = Field(
+        default=None,
+        description="document timestamps only: the imprint matches the "
+        "covered bytes and the token's own signature verifies",
+    )
+    signature_timestamp_valid: bool | None = Field(
+        default=None,
+        description="signatures only: the same for the signature timestamp; "
+        "None when there is none",
+    )
+    # Trust: the certification path from the signer to the anchor.
+    certification_path: tuple[str, ...] = Field(
+        default=(),
+        description="subjects from the signer's certificate to the trust "
+        "anchor, both included",
+    )
+    trust_anchor: str | None = None
     # The signing time the signer claims (signed attribute or /M); not proof.
     claimed_signing_time: datetime | None = None
     # The signature timestamp, or for a document timestamp the token itself.
@@ -295,12 +304,12 @@ class SignatureReport(_Model):
     changes_allowed: bool | None = None
     indication: Indication
     sub_indication: SubIndication | None = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Explanation, ...] = ()
 
     @field_validator("claimed_signing_time")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _as_utc(value)
+        return None if value is None else as_utc(value)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -311,13 +320,25 @@ class SignatureReport(_Model):
     def passed(self) -> bool:
         return self.indication is Indication.TOTAL_PASSED
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def crypto_ok(self) -> bool:
         """Digest matches and the signature value verifies (DSS's "valid")."""
         return bool(self.intact and self.valid)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def signer_cn(self) -> str | None:
+        """The signer's common name, as the DSS corpus manifest gives it."""
+        return self.certificate.subject.common_name if self.certificate else None
 
-class ValidationPolicy(_Model):
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def signer_issuer_cn(self) -> str | None:
+        return self.certificate.issuer.common_name if self.certificate else None
+
+
+class ValidationPolicy(Model):
     """The conditions the document was checked under."""
 
     trust_anchors: tuple[str, ...] = ()
@@ -325,7 +346,15 @@ class ValidationPolicy(_Model):
     revocation_mode: str = "hard-fail"
 
 
-class ValidationReport(_Model):
+class ValidationReport(Model):
+    """The report on one file: a verdict and one entry per signature.
+
+    ``signatures`` lists every signature and document timestamp in file
+    order. Facts the DSS corpus manifest also names carry its names and
+    meanings (docs/validation-report.md).
+    """
+
+    schema_version: str = SCHEMA_VERSION
     verdict: Verdict
     document_sha256: str
     document_size: int
@@ -344,7 +373,7 @@ class ValidationReport(_Model):
     @field_validator("validated_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return _as_utc(value)
+        return as_utc(value)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -353,13 +382,22 @@ class ValidationReport(_Model):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def signature_count(self) -> int:
+    def dss_signature_count(self) -> int:
+        """Signatures, document timestamps not counted (manifest meaning)."""
         return sum(s.kind is SignatureKind.SIGNATURE for s in self.signatures)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def document_timestamp_count(self) -> int:
+    def doc_timestamp_count(self) -> int:
         return sum(s.kind is SignatureKind.DOCUMENT_TIMESTAMP for s in self.signatures)
+
+    @property
+    def signature_count(self) -> int:
+        return self.dss_signature_count
+
+    @property
+    def document_timestamp_count(self) -> int:
+        return self.doc_timestamp_count
 
     def has_problem(self, code: str) -> bool:
         return any(p.code == code for p in self.problems)

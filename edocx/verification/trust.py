@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import x509
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESSubIndic
@@ -50,7 +51,11 @@ from pyhanko_certvalidator.policy_decl import (
 )
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from edocx.verification.evidence import DocumentEvidence, leaf_revocation
+from edocx.verification.evidence import (
+    DocumentEvidence,
+    leaf_revocation,
+    with_freshness,
+)
 from edocx.verification.integrity import IntegrityFindings
 from edocx.verification.report import (
     RevocationReport,
@@ -114,6 +119,10 @@ class TrustFindings:
     # Set when the signature was validated at the time its signature
     # timestamp proves rather than now (see _validate_at_signature_timestamp).
     validated_at: datetime | None = None
+    # Subjects from the signer's certificate to the trust anchor's, as the
+    # validator built the path; empty when it found none.
+    certification_path: tuple[str, ...] = ()
+    trust_anchor: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -147,7 +156,9 @@ async def assess_trust(
         return TrustFindings(
             SubIndication.GENERIC, f"trust validation could not complete: {e}"
         )
-    return replace(_interpret(findings, result, evidence, errors), validated_at=moment)
+    found = _interpret(findings, result, evidence, errors)
+    revocation = with_freshness(found.revocation, moment or setup.at)
+    return replace(found, validated_at=moment, revocation=revocation)
 
 
 async def _validate_signature(
@@ -307,6 +318,7 @@ def _interpret(
         explanation=None if sub is None else explanation,
         revocation=revocation,
         timestamp_trusted=_timestamp_trusted(findings, status, sub),
+        **_path(status),
     )
 
 
@@ -328,14 +340,14 @@ def _revocation(
     # The validator's word on a revocation comes first...
     details = getattr(status, "revocation_details", None)
     if details is not None:
-        return RevocationReport(
-            status=RevocationStatus.REVOKED,
-            source=found.source,
-            revoked_at=details.revocation_date,
-            reason=str(details.revocation_reason.native),
-        )
+        revoked = {
+            "status": RevocationStatus.REVOKED,
+            "revoked_at": details.revocation_date,
+            "reason": str(details.revocation_reason.native),
+        }
+        return found.model_copy(update=revoked)
     if sub in REVOKED:
-        return RevocationReport(status=RevocationStatus.REVOKED, source=found.source)
+        return found.model_copy(update={"status": RevocationStatus.REVOKED})
 
     # ... and evidence it did not accept proves nothing either way: a forged
     # response can say anything.
@@ -351,6 +363,21 @@ def _timestamp_trusted(
     if tst is None:
         return None if findings.token is None else False
     return bool(tst.trusted)
+
+
+def _path(status: object) -> dict[str, Any]:
+    """The certification path the validator built, signer first."""
+    path = getattr(status, "validation_path", None)
+    if path is None:
+        return {}
+    try:
+        certs = list(path.iter_certs(include_root=True))
+        anchor = path.trust_anchor.authority.name.human_friendly
+    except Exception as e:
+        logger.info("certification path not reported: %s", e)
+        return {}
+    subjects = tuple(cert.subject.human_friendly for cert in reversed(certs))
+    return {"certification_path": subjects, "trust_anchor": anchor}
 
 
 def _sub_indication(ades: AdESSubIndic) -> SubIndication:

@@ -251,7 +251,7 @@ def require_passing(report: ValidationReport, *, allow_unsigned: bool) -> None:
 
     failing = next((s for s in report.signatures if not s.passed), None)
     if failing is not None:
-        reason = failing.reasons[0] if failing.reasons else failing.indication
+        reason = failing.reasons[0].en if failing.reasons else failing.indication
         detail = (
             f"signature {failing.field!r} is {failing.indication}"
             f"{'/' + failing.sub_indication if failing.sub_indication else ''}: "

@@ -89,4 +89,6 @@ def test_reissue_fails_the_original_signatures(
     assert report.verdict is Verdict.FAILED
     for name in (PERSONAL_FIELD, SEAL_FIELD):
         assert by_name[name].indication == "TOTAL-FAILED"
-        assert any("changed after this signature" in r for r in by_name[name].reasons)
+        assert any(
+            "changed after this signature" in r.en for r in by_name[name].reasons
+        )

@@ -24,7 +24,7 @@ def test_blt_passes_long_after_signing(
     assert report.verdict is Verdict.PASSED, signature.reasons
     assert signature.timestamp is not None and signature.timestamp.time_vn
     assert any(
-        reason.startswith(f"validated at {signature.timestamp.time_vn}")
+        reason.en.startswith(f"validated at {signature.timestamp.time_vn}")
         for reason in signature.reasons
     )
 

@@ -51,7 +51,7 @@ def test_blt_passes_offline(signed_blt: bytes, offline: VerifyOptions) -> None:
     assert signature.indication is Indication.TOTAL_PASSED
     assert (signature.intact, signature.valid, signature.trusted) == (True, True, True)
     assert signature.revocation.status is RevocationStatus.GOOD
-    assert signature.revocation.source is EvidenceSource.DOCUMENT
+    assert signature.revocation.origin is EvidenceSource.DOCUMENT
     assert signature.signer is not None
     assert signature.signer.common_name == "Nguyễn Văn Thành"
     assert signature.timestamp is not None and signature.timestamp.ok
@@ -81,7 +81,7 @@ def test_bt_passes_when_revocation_may_be_fetched(
 
     assert report.verdict is Verdict.PASSED
     assert signature.revocation.status is RevocationStatus.GOOD
-    assert signature.revocation.source is EvidenceSource.FETCHED
+    assert signature.revocation.origin is EvidenceSource.FETCHED
 
 
 def test_revoked_signer_does_not_pass(
@@ -97,7 +97,7 @@ def test_revoked_signer_does_not_pass(
         SubIndication.REVOKED_NO_POE,
     )
     assert signature.revocation.status is RevocationStatus.REVOKED
-    assert signature.revocation.source is EvidenceSource.DOCUMENT
+    assert signature.revocation.origin is EvidenceSource.DOCUMENT
     assert signature.revocation.revoked_at is not None
 
 
@@ -111,7 +111,7 @@ def test_revoked_signer_found_online(
 
     assert signature.indication is not Indication.TOTAL_PASSED
     assert signature.revocation.status is RevocationStatus.REVOKED
-    assert signature.revocation.source is EvidenceSource.FETCHED
+    assert signature.revocation.origin is EvidenceSource.FETCHED
 
 
 def test_bytes_changed_after_signing_fail(
@@ -148,7 +148,7 @@ def test_text_field_filled_after_signing_fails(
 
     assert report.verdict is Verdict.FAILED
     assert signature.changes_allowed is False
-    assert "Remark" in signature.reasons[0]
+    assert "Remark" in signature.reasons[0].en
 
 
 def test_text_field_filled_then_signed_over_passes(
@@ -163,7 +163,7 @@ def test_text_field_filled_then_signed_over_passes(
     assert report.verdict is Verdict.PASSED
     personal = report.signatures[0]
     assert personal.changes_allowed is True
-    assert any("signed over" in reason for reason in personal.reasons)
+    assert any("signed over" in reason.en for reason in personal.reasons)
 
 
 def test_untrusted_root_is_indeterminate(signed_blt: bytes, foreign_root: Path) -> None:

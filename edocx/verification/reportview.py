@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edocx.verification.level import short_level
 from edocx.verification.report import (
     ChangeReport,
     Explanation,
@@ -66,12 +67,6 @@ ROLES = {
     SignerRole.SEAL: "agency seal, organisation certificate (chữ ký cơ quan)",
     SignerRole.TIMESTAMP: "document timestamp (dấu thời gian tài liệu)",
     SignerRole.UNKNOWN: "not determined (chưa xác định)",
-}
-BASELINE = {
-    "PAdES_BASELINE_B": "B-B",
-    "PAdES_BASELINE_T": "B-T",
-    "PAdES_BASELINE_LT": "B-LT",
-    "PAdES_BASELINE_LTA": "B-LTA",
 }
 
 
@@ -166,10 +161,8 @@ def change_lines(sig: SignatureReport) -> list[str]:
 
 def level_text(level: str | None) -> str:
     """B-B, B-T, B-LT, B-LTA, or "legacy", with DSS's name after it."""
-    if level is None:
-        return ""
-    short = BASELINE.get(level, "legacy")
-    return f"{short} ({level})"
+    short = short_level(level)
+    return "" if short is None else f"{short} ({level})"
 
 
 def _change(change: ChangeReport) -> str:

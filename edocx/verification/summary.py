@@ -61,6 +61,10 @@ def summarise(
             ModificationLevel(mods.level.name) if mods.level is not None else None
         ),
         docmdp_ok=mods.docmdp_ok,
+        byte_range_valid=mods.byte_range_valid,
+        covers_whole_file=mods.covers_whole_file,
+        changes=mods.changes,
+        modification_class=mods.modification_class,
         changes_allowed=mods.allowed,
         level=level,
         indication=conclusion.indication,

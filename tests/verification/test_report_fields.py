@@ -8,11 +8,15 @@ the OCSP responder on loopback.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 from asn1crypto import x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 
 from edocx.config import Settings
 from edocx.pki.devpki import PKILayout, tsa_url
@@ -268,3 +272,23 @@ def test_stored_report_of_the_earlier_shape_still_loads(
 )
 def test_role_follows_the_subject(attributes: dict[str, str], role: str) -> None:
     assert role_of_subject(x509.Name.build(attributes)) == role
+
+
+def test_sha1_signature_names_its_weak_algorithms(
+    test_signer: PKISigner, offline: VerifyOptions
+) -> None:
+    meta = signers.PdfSignatureMetadata(
+        field_name="Signature1",
+        md_algorithm="sha1",
+        subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
+    signer = test_signer.signer("person-a-signer")
+    signed = signers.PdfSigner(meta, signer=signer).sign_pdf(writer).getvalue()
+
+    signature = verify_pdf(signed, offline).signatures[0]
+
+    assert signature.crypto_ok is True
+    assert signature.digest_algorithm == "sha1"
+    assert signature.weak_algorithms == ("SHA-1",)
+    assert signature.role is SignerRole.PERSONAL

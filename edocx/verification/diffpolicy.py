@@ -19,14 +19,18 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 
+from edocx.verification.byterange import trailing_bytes
 from edocx.verification.changes import Change, classify, field_name, field_type
 from edocx.verification.objdiff import Difference, find_differences
-from edocx.verification.report import ChangeKind, ChangeReport
+from edocx.verification.report import ChangeKind, ChangeReport, UncoveredReport
 
 logger = logging.getLogger(__name__)
 
 MAX_ANNOTATIONS = 5_000
 MAX_CHANGES_REPORTED = 50
+# What may follow the last signature without being signed (PAdES B-LT/LTA),
+# with the harmless metadata updates that come with it.
+VALIDATION_DATA_KINDS = frozenset({ChangeKind.REVOCATION_DATA_ADDED, ChangeKind.OTHER})
 
 
 @dataclass(frozen=True)
@@ -176,3 +180,57 @@ def _revision(reader: PdfFileReader, diff: Difference, last: int) -> int:
     except Exception:
         return last
     return int(revision) if revision <= last else last
+
+
+def uncovered_content(
+    reader: PdfFileReader, data: bytes, signed_revisions: list[int]
+) -> UncoveredReport:
+    """What no signature or document timestamp covers.
+
+    Revisions after the newest signed one count unless they only add
+    validation data (PAdES B-LT/LTA); bytes after the last ``%%EOF`` always
+    count.
+    """
+    trailing = trailing_bytes(data)
+    last = reader.xrefs.total_revisions - 1
+    if not signed_revisions:
+        return UncoveredReport(
+            fully_covered=False,
+            revisions=tuple(range(last + 1)),
+            trailing_bytes=trailing,
+            detail="no valid signature or timestamp covers the file",
+        )
+    revisions = _unsigned_revisions(reader, max(signed_revisions), last)
+    parts = []
+    if revisions:
+        listed = ", ".join(str(r + 1) for r in revisions)
+        parts.append(f"revision(s) {listed} (1-based) are signed by nobody")
+    if trailing:
+        parts.append(f"{trailing} byte(s) after the last %%EOF belong to no revision")
+    return UncoveredReport(
+        fully_covered=not revisions and not trailing,
+        revisions=revisions,
+        trailing_bytes=trailing,
+        detail="; ".join(parts),
+    )
+
+
+def _unsigned_revisions(
+    reader: PdfFileReader, newest: int, last: int
+) -> tuple[int, ...]:
+    if newest >= last:
+        return ()
+    try:
+        review = review_revisions(reader, newest)
+    except Exception as e:
+        logger.info("later revisions cannot be analysed: %s", e)
+        return tuple(range(newest + 1, last + 1))
+    return tuple(
+        sorted(
+            {
+                c.revision
+                for c in review.changes
+                if c.suspicious or c.kind not in VALIDATION_DATA_KINDS
+            }
+        )
+    )

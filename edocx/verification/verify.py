@@ -21,6 +21,7 @@ from asn1crypto import x509
 
 from edocx.errors import ConfigurationError, VerificationError
 from edocx.verification.cache import verification_caches
+from edocx.verification.diffpolicy import uncovered_content
 from edocx.verification.document import (
     OpenedDocument,
     UnusableDocumentError,
@@ -41,6 +42,7 @@ from edocx.verification.report import (
     SignatureKind,
     SignatureReport,
     SubIndication,
+    UncoveredReport,
     ValidationPolicy,
     ValidationReport,
     Verdict,
@@ -200,11 +202,27 @@ def _report(
         document_size=doc.size,
         revision_count=doc.revisions,
         encrypted=doc.encrypted,
+        uncovered=_uncovered(doc, signatures),
         signatures=tuple(signatures),
         problems=tuple(problems),
         policy=policy,
         validated_at=at,
     )
+
+
+def _uncovered(
+    doc: OpenedDocument, signatures: list[SignatureReport]
+) -> UncoveredReport | None:
+    signed = [
+        s.signed_revision
+        for s in signatures
+        if s.crypto_ok and s.signed_revision is not None
+    ]
+    try:
+        return uncovered_content(doc.reader, doc.data, signed)
+    except Exception as e:
+        logger.info("uncovered content cannot be determined: %s", e)
+        return None
 
 
 def _unusable(

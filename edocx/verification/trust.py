@@ -63,6 +63,11 @@ from edocx.verification.report import (
     SignatureKind,
     SubIndication,
 )
+from edocx.verification.validity import (
+    better_of,
+    within_validity,
+    without_timestamp_demand,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +154,7 @@ async def assess_trust(
         moment: datetime | None = None
         if findings.entry.kind is SignatureKind.SIGNATURE:
             result, moment = await _validate_signature(findings, evidence, setup)
+            result = within_validity(findings, result, setup.at, errors)
         else:
             result = await _validate_timestamp(findings, evidence, setup)
     except Exception as e:
@@ -184,14 +190,17 @@ async def _validate_signature(
         extra_status_kwargs=embedded.summarise_integrity_info(),
         status_cls=PdfSignatureStatus,
     )
-    if not isinstance(with_time.ades_subindic, AdESIndeterminate):
-        return with_time, None
-    best: object = with_time
-    if with_time.ades_subindic in PAST_VALIDATION_MAY_HELP:
+    current = without_timestamp_demand(findings, with_time)
+    sub = current.ades_subindic  # type: ignore[attr-defined]
+    if not isinstance(sub, AdESIndeterminate):
+        return current, None
+    best = current
+    if sub in PAST_VALIDATION_MAY_HELP:
         pdf_spec = PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY)
-        best = await ades_lta_validation(embedded, pdf_spec, timing_info=_timing(setup))
-        if isinstance(best.ades_subindic, AdESPassed):  # type: ignore[attr-defined]
-            return best, None
+        past = await ades_lta_validation(embedded, pdf_spec, timing_info=_timing(setup))
+        if isinstance(past.ades_subindic, AdESPassed):
+            return past, None
+        best = better_of(current, past)
     at_timestamp = await _validate_at_signature_timestamp(findings, evidence, setup)
     if at_timestamp is None:
         return best, None

@@ -5,7 +5,9 @@ validation for signatures with long-term validation material (§5.6.3,
 ``ades_lta_validation``): validation at the current time, then past
 signature validation from the best proven signing time, using the document
 timestamps as evidence records. Document timestamps go through the
-timestamp validation of §5.4. Revocation is checked through OCSP or CRL:
+timestamp validation of §5.4. Whatever path a signature's result takes, the
+signer's certificate is last held against the time the signature provably
+existed (see validity.py). Revocation is checked through OCSP or CRL:
 offline only with the evidence the document carries (PAdES B-LT), online
 also by asking the responders the certificates name.
 

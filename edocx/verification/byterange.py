@@ -12,6 +12,13 @@ import re
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.pdf_embedded import (
+    EmbeddedPdfSignature,
+    extract_contents,
+)
+
+from edocx.verification.document import SignatureEntry
 
 EOF_MARKER = re.compile(rb"%%EOF[\r\n\x00\t\f ]*\Z")
 HEX_BODY = re.compile(rb"[0-9A-Fa-f\s]*")
@@ -71,3 +78,65 @@ def _is_contents_gap(data: bytes, gap_start: int, gap_end: int) -> bool:
         and gap[-1:] == b">"
         and HEX_BODY.fullmatch(gap[1:-1]) is not None
     )
+
+
+class _PlacedSignature(EmbeddedPdfSignature):
+    """A signature pyHanko cannot read, placed in the file by its ByteRange.
+
+    Only what places it and judges its coverage and permissions is set: the
+    signed revision is the one whose bytes end where the ByteRange ends.
+    """
+
+    def __init__(self, reader: PdfFileReader, entry: SignatureEntry) -> None:
+        self.reader = reader
+        self.sig_field = entry.field
+        self.sig_object = entry.sig_dict
+        self.byte_range = entry.sig_dict.raw_get("/ByteRange")
+        self.pkcs7_content = extract_contents(entry.sig_dict)
+        start, _, second, length = (int(v) for v in self.byte_range)
+        revision = revision_ending_at(reader, second + length)
+        if start != 0 or revision is None:
+            raise ValueError("the ByteRange does not end a revision")
+        self.signed_revision = revision
+        self.coverage = None
+        self.fq_name = entry.field_name
+        self._docmdp = self._fieldmdp = None
+        self._docmdp_queried = self._fieldmdp_queried = False
+
+
+def placed_by_byte_range(
+    reader: PdfFileReader, entry: SignatureEntry
+) -> EmbeddedPdfSignature:
+    """Place a signature whose CMS pyHanko refuses; raise if it cannot be."""
+    return _PlacedSignature(reader, entry)
+
+
+def revision_ending_at(reader: PdfFileReader, end: int) -> int | None:
+    """The revision whose bytes end at offset ``end``, if one does.
+
+    A revision ends with the ``%%EOF`` after its cross-reference section
+    (ISO 32000-1 §7.5.5), optionally followed by an end-of-line marker;
+    a signature's ByteRange ends there.
+    """
+    data = _stream_bytes(reader)
+    xrefs = reader.xrefs
+    for revision in range(xrefs.total_revisions):
+        after = xrefs.get_xref_container_info(revision).end_location
+        marker = data.find(b"%%EOF", after)
+        if marker < 0:
+            continue
+        close = marker + len(b"%%EOF")
+        if end in (close, close + 1, close + 2) and (
+            EOF_MARKER.search(data[max(0, end - 64) : end]) is not None
+        ):
+            return revision
+    return None
+
+
+def _stream_bytes(reader: PdfFileReader) -> bytes:
+    stream = reader.stream
+    position = stream.tell()
+    stream.seek(0)
+    data = bytes(stream.read())
+    stream.seek(position)
+    return data

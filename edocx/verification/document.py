@@ -14,7 +14,6 @@ that contain a period, which real signers write.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pyhanko.pdf_utils.crypt.standard import StandardSecurityHandler
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from edocx.verification.report import Problem, Severity, SignatureKind
+from edocx.verification.xrefrepair import read_structure
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def open_document(pdf: bytes, password: str | None) -> OpenedDocument:
 
     # 2. The parser reads every revision's cross-reference section here.
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        reader, damage = read_structure(pdf)
         revisions = reader.xrefs.total_revisions
     except Exception as e:
         raise UnusableDocumentError(
@@ -150,7 +150,7 @@ def open_document(pdf: bytes, password: str | None) -> OpenedDocument:
         ) from e
     doc.entries = scan.entries
     doc.signature_field_names = scan.field_names
-    doc.problems = scan.problems
+    doc.problems = [*damage, *scan.problems]
     return doc
 
 
@@ -169,7 +169,6 @@ def _decrypt(reader: PdfFileReader, password: str | None) -> bool:
     try:
         handler = reader.security_handler
     except Exception as e:
-        # Not known to be encrypted: forged files write "/Encrypt null".
         raise UnusableDocumentError(
             "unreadable", f"the encryption dictionary is invalid: {_brief(e)}"
         ) from e

@@ -22,7 +22,6 @@ levels; edocx then applies a stricter rule of its own:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from pyhanko.pdf_utils import generic
@@ -35,22 +34,19 @@ from pyhanko.sign.validation.pdf_embedded import (
 )
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from edocx.signing.texts import DATE_PLACEHOLDER, NUMBER_PLACEHOLDER
-from edocx.verification.byterange import RangeFacts, examine_byte_range
-from edocx.verification.diffpolicy import PolicyResult, review_revisions
-from edocx.verification.document import (
-    MAX_FIELD_DEPTH,
-    MAX_FIELD_NODES,
-    SignatureEntry,
-    pdf_get,
+from edocx.verification.byterange import (
+    RangeFacts,
+    examine_byte_range,
+    placed_by_byte_range,
 )
+from edocx.verification.diffpolicy import PolicyResult, review_revisions
+from edocx.verification.document import SignatureEntry, pdf_get
+from edocx.verification.fieldvalues import refilled_fields
 from edocx.verification.report import ChangeKind, ChangeReport, ModificationClass
+from edocx.verification.xrefrepair import is_rebuilt
 
 logger = logging.getLogger(__name__)
 
-# What the hub's number and date fields show before issue; a value equal to
-# one of these is as good as empty.
-EMPTY_VALUES = frozenset({"", NUMBER_PLACEHOLDER.strip(), DATE_PLACEHOLDER.strip()})
 # The most a certification level lets later revisions do (ISO 32000-1
 # Table 254); validation data and document timestamps are always allowed
 # (ETSI EN 319 142-1 §5.4).
@@ -110,24 +106,33 @@ def analyse_modifications(
         covers_whole_file=facts.covers_whole_file,
     )
 
-    # 2. The revision whose cross-reference section introduced the signature.
+    # 2. The revision whose cross-reference section introduced the signature;
+    # by the ByteRange alone when pyHanko cannot read the CMS.
     try:
-        embedded = EmbeddedPdfSignature(reader, entry.field, entry.field_name)
+        embedded: EmbeddedPdfSignature | None = EmbeddedPdfSignature(
+            reader, entry.field, entry.field_name
+        )
+        placed: EmbeddedPdfSignature = embedded  # type: ignore[assignment]
     except Exception as e:
-        reason = f"the signature cannot be placed in the file: {_brief(e)}"
-        return None, replace(base, undetermined=reason)
-    base = replace(base, signed_revision=embedded.signed_revision)
+        embedded = None
+        try:
+            placed = placed_by_byte_range(reader, entry)
+        except Exception:
+            reason = f"the signature cannot be placed in the file: {_brief(e)}"
+            return None, replace(base, undetermined=reason)
+    base = replace(base, signed_revision=placed.signed_revision)
 
     # 3. Coverage (cheap: offsets and the xref table of the revision).
     try:
-        embedded.compute_integrity_info(skip_diff=True)
-        coverage: SignatureCoverageLevel = embedded.coverage  # type: ignore[assignment]
+        coverage: SignatureCoverageLevel = placed.evaluate_signature_coverage()
+        if embedded is not None:
+            _prime(embedded)
     except Exception as e:
         reason = f"the signed byte ranges cannot be examined: {_brief(e)}"
         return embedded, replace(base, undetermined=reason)
     base = replace(base, coverage=coverage)
     if coverage < SignatureCoverageLevel.ENTIRE_REVISION or not facts.byte_range_valid:
-        return embedded, _partial_coverage(base, embedded.signed_revision)
+        return embedded, _partial_coverage(base, placed.signed_revision)
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return embedded, replace(
             base,
@@ -138,15 +143,46 @@ def analyse_modifications(
 
     # 4. Every later change, compared with the signed revision.
     try:
-        review = review_revisions(reader, embedded.signed_revision)
+        review = review_revisions(reader, placed.signed_revision)
     except Exception as e:
         # A structure nothing can read: the later revisions cannot be
         # vouched for, and nothing proves a change either.
         logger.info("difference analysis failed: %s", _brief(e))
         reason = f"the later revisions cannot be analysed: {_brief(e)}"
         return embedded, replace(base, undetermined=reason)
-    return embedded, _judge(
-        reader, embedded, base, review, facts, signature_field_names
+    judged = _judge(reader, placed, base, review, facts, signature_field_names)
+    return embedded, _unless_rebuilt(reader, judged)
+
+
+def _prime(embedded: EmbeddedPdfSignature) -> None:
+    """Let pyHanko's trust validation reuse the signature's integrity facts.
+
+    It fails on a digest algorithm pyHanko does not know; the digest is
+    checked on its own elsewhere (integrity.py), so only the coverage
+    matters here.
+    """
+    try:
+        embedded.compute_integrity_info(skip_diff=True)
+    except Exception as e:
+        logger.info("pyHanko cannot compute the signature's digest: %s", _brief(e))
+
+
+def _unless_rebuilt(
+    reader: PdfFileReader, findings: ModificationFindings
+) -> ModificationFindings:
+    """Changes read from a rebuilt structure never count as harmless.
+
+    The revisions of a file whose cross-reference data had to be rebuilt
+    are edocx's reading, not necessarily a viewer's: a signature over
+    part of such a file stays open (INDETERMINATE), whatever the changes
+    look like; suspicious changes still fail it.
+    """
+    if not is_rebuilt(reader) or findings.problem is not None:
+        return findings
+    return replace(
+        findings,
+        undetermined="the file's cross-reference data is damaged and was "
+        "rebuilt; what changed after this signature cannot be vouched for",
     )
 
 
@@ -218,7 +254,7 @@ def _judge(
         filled = tuple(
             n for n in review.filled_fields if n not in signature_field_names
         )
-    problem = problem or _refilled(reader, embedded.signed_revision, filled)
+    problem = problem or refilled_fields(reader, embedded.signed_revision, filled)
     suspicious = problem is not None
     return replace(
         base,
@@ -274,84 +310,6 @@ def _file_bytes(reader: PdfFileReader) -> bytes:
     return bytes(data)
 
 
-def _refilled(
-    reader: PdfFileReader, signed_revision: int, names: tuple[str, ...]
-) -> str | None:
-    """Name the fields whose value changed once set, from the signed revision on.
-
-    A field empty when signed may be filled in once (and is then judged by
-    ``settle_form_filling``); any later change of a value is a change of
-    signed content, which no later signature can make good.
-    """
-    if not names:
-        return None
-    try:
-        history = [
-            _field_values(reader.get_historical_root(rev), set(names))
-            for rev in range(signed_revision, reader.xrefs.total_revisions)
-        ]
-    except Exception as e:
-        # Fields filled in later that cannot be read are not vouched for.
-        return f"the form fields filled in after signing cannot be read: {_brief(e)}"
-    changed = [
-        name for name in names if _changed_once_set(h.get(name) for h in history)
-    ]
-    if not changed:
-        return None
-    listed = ", ".join(repr(name) for name in changed[:5])
-    return (
-        f"form field(s) {listed} held a value that was changed after this "
-        "signature; the page no longer shows what was signed"
-    )
-
-
-def _changed_once_set(values: Iterable[str | None]) -> bool:
-    first: str | None = None
-    for value in values:
-        if first is None:
-            if value is not None and value.strip() not in EMPTY_VALUES:
-                first = value
-        elif value != first:
-            return True
-    return False
-
-
-def _field_values(
-    root: generic.DictionaryObject, wanted: set[str]
-) -> dict[str, str | None]:
-    """Read the /V of the named fields (fully qualified names) of one revision."""
-    fields = pdf_get(pdf_get(root, "/AcroForm"), "/Fields")
-    if not isinstance(fields, generic.ArrayObject):
-        return {}
-    values: dict[str, str | None] = {}
-    budget = MAX_FIELD_NODES
-    stack: list[tuple[generic.PdfObject, str, int]] = [(f, "", 0) for f in fields]
-    while stack and budget > 0:
-        item, parent, depth = stack.pop()
-        budget -= 1
-        node = item.get_object()
-        if not isinstance(node, generic.DictionaryObject) or depth > MAX_FIELD_DEPTH:
-            continue
-        partial = pdf_get(node, "/T")
-        name = (
-            f"{parent}.{partial}"
-            if parent and partial is not None
-            else (str(partial) if partial is not None else parent)
-        )
-        if name in wanted:
-            values[name] = _text(pdf_get(node, "/V"))
-        kids = pdf_get(node, "/Kids")
-        if isinstance(kids, generic.ArrayObject):
-            stack.extend((kid, name, depth + 1) for kid in kids)
-    return values
-
-
-def _text(value: generic.PdfObject | None) -> str | None:
-    if value is None or isinstance(value, generic.NullObject):
-        return None
-    return str(value)
-
-
 def settle_form_filling(
     findings: ModificationFindings, later_signature: str | None
 ) -> ModificationFindings:
@@ -383,11 +341,6 @@ def settle_form_filling(
         problem=problem,
         modification_class=ModificationClass.SUSPICIOUS,
     )
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__
 
 
 def _brief(error: BaseException) -> str:

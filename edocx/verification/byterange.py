@@ -21,6 +21,7 @@ from pyhanko.sign.validation.pdf_embedded import (
 from edocx.verification.document import SignatureEntry
 
 EOF_MARKER = re.compile(rb"%%EOF[\r\n\x00\t\f ]*\Z")
+STARTXREF_AT_END = re.compile(rb"startxref\s+(\d{1,12})\s*%%EOF[\r\n\x00\t\f ]*\Z")
 HEX_BODY = re.compile(rb"[0-9A-Fa-f\s]*")
 
 
@@ -112,25 +113,29 @@ def placed_by_byte_range(
 
 
 def revision_ending_at(reader: PdfFileReader, end: int) -> int | None:
-    """The revision whose bytes end at offset ``end``, if one does.
+    """The newest revision whose bytes end at offset ``end``, if one does.
 
-    A revision ends with the ``%%EOF`` after its cross-reference section
-    (ISO 32000-1 §7.5.5), optionally followed by an end-of-line marker;
-    a signature's ByteRange ends there.
+    A revision ends with ``startxref N %%EOF`` (ISO 32000-1 §7.5.5), N
+    locating its cross-reference section; a signature's ByteRange ends
+    there. The revision is the newest one that N declares and whose
+    cross-reference data, with that of every earlier revision, lies before
+    ``end`` (a linearized file's two sections are one revision to its
+    signer, two to pyHanko).
     """
     data = _stream_bytes(reader)
+    found = STARTXREF_AT_END.search(data[max(0, end - 1024) : end])
+    if found is None:
+        return None
+    startxref = int(found.group(1))
     xrefs = reader.xrefs
+    result = None
     for revision in range(xrefs.total_revisions):
-        after = xrefs.get_xref_container_info(revision).end_location
-        marker = data.find(b"%%EOF", after)
-        if marker < 0:
-            continue
-        close = marker + len(b"%%EOF")
-        if end in (close, close + 1, close + 2) and (
-            EOF_MARKER.search(data[max(0, end - 64) : end]) is not None
-        ):
-            return revision
-    return None
+        info = xrefs.get_xref_container_info(revision)
+        if info.end_location > end:
+            break
+        if info.declared_startxref == startxref:
+            result = revision
+    return result
 
 
 def _stream_bytes(reader: PdfFileReader) -> bytes:

@@ -38,6 +38,7 @@ from edocx.verification.byterange import (
     RangeFacts,
     examine_byte_range,
     placed_by_byte_range,
+    revision_ending_at,
 )
 from edocx.verification.diffpolicy import PolicyResult, review_revisions
 from edocx.verification.document import SignatureEntry, pdf_get
@@ -125,12 +126,14 @@ def analyse_modifications(
     # 3. Coverage (cheap: offsets and the xref table of the revision).
     try:
         coverage: SignatureCoverageLevel = placed.evaluate_signature_coverage()
+        if coverage == SignatureCoverageLevel.CONTIGUOUS_BLOCK_FROM_START:
+            coverage = _covered_later(reader, placed, coverage)
         if embedded is not None:
             _prime(embedded)
     except Exception as e:
         reason = f"the signed byte ranges cannot be examined: {_brief(e)}"
         return embedded, replace(base, undetermined=reason)
-    base = replace(base, coverage=coverage)
+    base = replace(base, coverage=coverage, signed_revision=placed.signed_revision)
     if coverage < SignatureCoverageLevel.ENTIRE_REVISION or not facts.byte_range_valid:
         return embedded, _partial_coverage(base, placed.signed_revision)
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
@@ -152,6 +155,28 @@ def analyse_modifications(
         return embedded, replace(base, undetermined=reason)
     judged = _judge(reader, placed, base, review, facts, signature_field_names)
     return embedded, _unless_rebuilt(reader, judged)
+
+
+def _covered_later(
+    reader: PdfFileReader,
+    placed: EmbeddedPdfSignature,
+    coverage: SignatureCoverageLevel,
+) -> SignatureCoverageLevel:
+    """Coverage up to a later revision that the ByteRange ends exactly.
+
+    pyHanko places a signature in the revision that last wrote its
+    dictionary; a revision after that one (the first-page section of a
+    linearized file) may lie wholly within the signed bytes too. Only a
+    later revision is taken: a signature dictionary rewritten after the
+    signed bytes stays outside its coverage.
+    """
+    values = [int(v) for v in placed.byte_range]
+    later = revision_ending_at(reader, values[2] + values[3])
+    if later is None or later <= placed.signed_revision:
+        return coverage
+    placed.signed_revision = later
+    result: SignatureCoverageLevel = placed.evaluate_signature_coverage()
+    return result
 
 
 def _prime(embedded: EmbeddedPdfSignature) -> None:

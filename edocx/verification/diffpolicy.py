@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -45,8 +46,23 @@ class PolicyResult:
     new_visible_signatures: tuple[str, ...] = ()
 
 
+# Reviews already made of an open file, by signed revision: the coverage
+# check of the newest signature asks again what its own check found. Kept
+# with the reader, so they go when the file does.
+_reviews: weakref.WeakKeyDictionary[PdfFileReader, dict[int, PolicyResult]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def review_revisions(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
     """Classify everything the later revisions changed; may raise on a bad file."""
+    done = _reviews.setdefault(reader, {})
+    if signed_revision not in done:
+        done[signed_revision] = _review(reader, signed_revision)
+    return done[signed_revision]
+
+
+def _review(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
     last = reader.xrefs.total_revisions - 1
     diffs = find_differences(reader, signed_revision, last)
     judged = [(diff, classify(diff)) for diff in diffs]

@@ -48,6 +48,7 @@ from pyhanko_certvalidator.context import ValidationContext
 from pyhanko_certvalidator.errors import ValidationError
 from pyhanko_certvalidator.path import ValidationPath
 
+from edocx.verification.fastlex import fast_names
 from edocx.verification.hexstring import fast_hex_strings
 
 logger = logging.getLogger(__name__)
@@ -366,7 +367,7 @@ def _install(on: bool) -> None:
 
 @contextmanager
 def verification_caches() -> Iterator[None]:
-    """Use the caches and the fast hex reader inside the block.
+    """Use the caches and the fast hex and name readers inside the block.
 
     Outside it, the libraries behave exactly as shipped, which is what the
     bench compares against. A counter keeps nested and concurrent blocks
@@ -378,7 +379,7 @@ def verification_caches() -> Iterator[None]:
         if _depth == 1:
             _install(True)
     try:
-        with fast_hex_strings():
+        with fast_hex_strings(), fast_names():
             yield
     finally:
         with _lock:

@@ -302,6 +302,12 @@ def _same_value(a: generic.PdfObject, b: generic.PdfObject) -> bool:
         text_types = (generic.TextStringObject, generic.ByteStringObject)
         if not (isinstance(a, text_types) and isinstance(b, text_types)):
             return False
+    if isinstance(a, generic.TextStringObject) and isinstance(
+        b, generic.TextStringObject
+    ):
+        # A writer may re-encode a text string it copies (UTF-16 with a BOM
+        # to PDFDocEncoding): the same text is the same value.
+        return _bytes(a) == _bytes(b) or str(a) == str(b)
     if isinstance(a, (generic.TextStringObject, generic.ByteStringObject)):
         return _bytes(a) == _bytes(b)
     return bool(a == b)

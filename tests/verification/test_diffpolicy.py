@@ -260,3 +260,57 @@ def test_object_differences_name_what_was_created() -> None:
 
     diffs = find_differences(reader, 0, 1)
     assert [(d.path, d.action) for d in diffs] == [(("/DSS",), Action.CREATED)]
+
+
+def _utf16_lang(pdf: bytes) -> bytes:
+    """Add a catalog /Lang written in UTF-16 with a byte order mark."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    lang = generic.TextStringObject("vi")
+    lang.force_output_encoding = generic.TextStringEncoding.UTF16BE
+    writer.root[Name("/Lang")] = lang
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _retitled(text: str) -> Callable[[IncrementalPdfFileWriter], None]:
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        # A fresh string: the writer stores it in PDFDocEncoding.
+        writer.root[Name("/Lang")] = generic.TextStringObject(text)
+        writer.update_root()
+
+    return change
+
+
+def test_a_text_string_written_again_in_another_encoding_is_unchanged() -> None:
+    pdf = _utf16_lang(_first_revision(_signed_field))
+    assert rb"/Lang (\376\377\000v\000i)" in pdf
+
+    later = _update_from(pdf, _retitled("vi"))
+
+    assert b"/Lang (vi)" in _raw_tail(later)
+    assert not find_differences(later, 1, 2)
+
+
+def test_a_text_string_with_other_text_is_a_change() -> None:
+    later = _update_from(_utf16_lang(_first_revision(_signed_field)), _retitled("en"))
+
+    assert [d.path[-1] for d in find_differences(later, 1, 2)] == ["/Lang"]
+
+
+def _update_from(
+    pdf: bytes, change: Callable[[IncrementalPdfFileWriter], None]
+) -> PdfFileReader:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return PdfFileReader(io.BytesIO(out.getvalue()), strict=False)
+
+
+def _raw_tail(reader: PdfFileReader) -> bytes:
+    stream = reader.stream
+    stream.seek(0)
+    data: bytes = stream.read()
+    return data[data.rfind(b"%%EOF", 0, len(data) - 8) :]

@@ -28,6 +28,20 @@ ensure_venv() {
 }
 
 # The font the hub draws Vietnamese text with (Debian: fonts-dejavu-core).
+# Debian's Chromium, for the tests that open the HTML report in a browser.
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "edocx: installing chromium (browser tests)" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends chromium >/dev/null
+    else
+        echo "edocx: install the Debian package chromium to run the browser" \
+             "tests; they are skipped without it" >&2
+    fi
+}
+
 ensure_font() {
     [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -156,6 +156,7 @@ def check_signature_value(
     parts: CMSParts, digest: bytes
 ) -> tuple[bool, bool, str | None]:
     """Return (intact, valid, why not valid) of a CMS signature over ``digest``."""
+    _check_content_type(parts)
     try:
         intact, valid = generic_cms.validate_sig_integrity(
             parts.signer_info,
@@ -198,6 +199,31 @@ def check_signature_value(
             ),
         )
     return intact, True, None
+
+
+def _check_content_type(parts: CMSParts) -> None:
+    """The signed contentType must name the eContentType (RFC 5652 §5.3, §11.1).
+
+    pyHanko compares the signed attribute with "data" only: a container whose
+    eContentType was altered would still verify, although its content type
+    is no longer the one the signer signed.
+    """
+    attrs = parts.signer_info["signed_attrs"]
+    if attrs is core.VOID:
+        return
+    econtent = parts.signed_data["encap_content_info"]["content_type"].dotted
+    signed = [
+        value.dotted
+        for attr in attrs
+        if attr["type"].native == "content_type"
+        for value in attr["values"]
+    ]
+    if signed and econtent not in signed:
+        raise CryptoCheckError(
+            "the content type of the signature container does not match the "
+            "content type the signer signed",
+            SubIndication.FORMAT_FAILURE,
+        )
 
 
 def _encapsulated_content_consistent(parts: CMSParts) -> bool:

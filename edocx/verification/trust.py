@@ -73,6 +73,17 @@ from edocx.verification.validity import (
 
 logger = logging.getLogger(__name__)
 
+TRUST_INCOMPLETE = (
+    "trust validation could not complete: the signature's structure is not "
+    "one the validator can follow"
+)
+# pyHanko's words when a signature without signature timestamp cannot rest on
+# the validation time alone, and ours.
+PYHANKO_NO_TIMESTAMP = "No signature timestamp present"
+NO_SIGNATURE_TIMESTAMP = (
+    "the signature has no signature timestamp, so nothing proves when it was "
+    "made and the signer's certificate cannot be confirmed for that time"
+)
 REVOCATION_MODES = {
     "hard-fail": RevocationCheckingPolicy.from_legacy("hard-fail"),
     "require": REQUIRE_REVINFO,
@@ -159,11 +170,15 @@ async def assess_trust(
             result = within_validity(findings, result, setup.at, errors)
         else:
             result = await _validate_timestamp(findings, evidence, setup)
-    except Exception as e:
-        logger.warning("trust validation could not complete: %s", e)
-        return TrustFindings(
-            SubIndication.GENERIC, f"trust validation could not complete: {e}"
+    except Exception:
+        # The library's own words (an AttributeError, a parser message) mean
+        # nothing to a reader: the detail goes to the log only.
+        logger.warning(
+            "trust validation of signature %r could not complete",
+            findings.entry.field_name,
+            exc_info=True,
         )
+        return TrustFindings(SubIndication.GENERIC, TRUST_INCOMPLETE)
     found = _interpret(findings, result, evidence, errors)
     revocation = with_freshness(found.revocation, moment or setup.at)
     return replace(found, validated_at=moment, revocation=revocation)
@@ -323,6 +338,14 @@ def _interpret(
         explanation = "no OCSP response or CRL vouches for the signer's certificate"
     elif sub in UNSPECIFIC and _missing_revinfo(errors):
         sub = SubIndication.TRY_LATER
+    elif sub is SubIndication.CHAIN_CONSTRAINTS_FAILURE and _self_signed_alone(
+        findings, status
+    ):
+        # pyHanko calls an untrusted self-signed signer a constraints failure:
+        # the certificate is simply not issued by anyone the verifier trusts.
+        sub, explanation = SubIndication.NO_CERTIFICATE_CHAIN_FOUND, None
+    if explanation == PYHANKO_NO_TIMESTAMP:
+        explanation = NO_SIGNATURE_TIMESTAMP
 
     return TrustFindings(
         sub_indication=sub,
@@ -389,6 +412,12 @@ def _path(status: object) -> dict[str, Any]:
         return {}
     subjects = tuple(cert.subject.human_friendly for cert in reversed(certs))
     return {"certification_path": subjects, "trust_anchor": anchor}
+
+
+def _self_signed_alone(findings: IntegrityFindings, status: object) -> bool:
+    cert = findings.parts.signer_cert if findings.parts else None
+    built = getattr(status, "validation_path", None)
+    return cert is not None and cert.self_signed != "no" and built is None
 
 
 def _sub_indication(ades: AdESSubIndic) -> SubIndication:

@@ -136,6 +136,12 @@ _FINDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "Trường /ByteRange trỏ ra ngoài cuối tệp",
         ),
         (
+            r"the content type of the signature container does not match the "
+            r"content type the signer signed",
+            "Khối chữ ký (CMS) đã bị sửa: loại nội dung ghi trong khối chữ ký "
+            "không khớp với loại nội dung mà người ký đã ký",
+        ),
+        (
             r"the signature cannot be checked(: (?P<detail>.*))?",
             "Không kiểm tra được chữ ký",
         ),
@@ -233,8 +239,22 @@ _FINDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "tình trạng chứng thư số của người ký",
         ),
         (
+            r"trust validation could not complete: the signature's structure "
+            r"is not one the validator can follow",
+            "Không hoàn tất được việc kiểm tra độ tin cậy: cấu trúc chữ ký "
+            "không theo đúng quy cách mà chương trình kiểm tra xử lý được",
+        ),
+        (
             r"trust validation could not complete(: (?P<detail>.*))?",
             "Không hoàn tất được việc kiểm tra độ tin cậy",
+        ),
+        (
+            r"the signature has no signature timestamp, so nothing proves when "
+            r"it was made and the signer's certificate cannot be confirmed for "
+            r"that time",
+            "Chữ ký không có dấu thời gian nên không có bằng chứng chữ ký được "
+            "tạo lúc nào, và không xác nhận được chứng thư số của người ký còn "
+            "hiệu lực vào thời điểm đó",
         ),
         (
             r"trust was not evaluated: the signature itself does not hold",

@@ -85,7 +85,7 @@ def _signature(number: int, sig: SignatureReport, revisions: int | None) -> str:
     changes = change_lines(sig)
     if changes:
         parts.append("<h3>Thay đổi sau khi ký / Later changes</h3>")
-        parts.append(_list(escape(line) for line in changes))
+        parts.append(_list(_both(change) for change in changes))
     if sig.reasons:
         parts.append("<h3>Lý do / Reasons</h3>")
         parts.append(_list(_both(reason) for reason in sig.reasons))

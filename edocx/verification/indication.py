@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from edocx.verification.identity import weak_algorithms
 from edocx.verification.integrity import IntegrityFindings
 from edocx.verification.report import (
     EvidenceSource,
@@ -37,6 +38,7 @@ from edocx.verification.trust import TrustFindings
 from edocx.verification.wording import (
     TECHNICAL,
     TRUST_REASONS,
+    algorithm_reason,
     explain,
     with_detail,
 )
@@ -49,6 +51,13 @@ FAILED_SUB_INDICATIONS = frozenset(
         SubIndication.SIG_CRYPTO_FAILURE,
         SubIndication.REVOKED,
         SubIndication.NOT_YET_VALID,
+    }
+)
+
+ALGORITHM_REJECTED = frozenset(
+    {
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
     }
 )
 
@@ -108,7 +117,7 @@ def conclude(findings: IntegrityFindings, trust: TrustFindings) -> Conclusion:
     reasons = list(_failure_reasons(findings))
     decisive = _integrity_failure(findings)
     if decisive is None and trust.sub_indication in FAILED_SUB_INDICATIONS:
-        decisive = (trust.sub_indication, _trust_reason(trust))
+        decisive = (trust.sub_indication, _trust_reason(trust, findings))
     if decisive is not None:
         return _failed(decisive, reasons)
 
@@ -150,7 +159,7 @@ def _open_question(
         # not be analysed"; GENERIC as pyHanko uses it.
         return SubIndication.GENERIC, explain(findings.modifications.undetermined)
     if trust.sub_indication is not None:
-        return trust.sub_indication, _trust_reason(trust)
+        return trust.sub_indication, _trust_reason(trust, findings)
     token_issue = _token_issue(findings, trust)
     if token_issue is not None:
         return SubIndication.SIG_CONSTRAINTS_FAILURE, token_issue
@@ -203,15 +212,21 @@ def _hash_reason(findings: IntegrityFindings) -> Explanation:
 def _crypto_reason(findings: IntegrityFindings) -> Explanation:
     if findings.crypto_note is None:
         return SIGNATURE_INVALID
+    known = explain(findings.crypto_note)
+    if TECHNICAL not in known.vi:
+        return known
     return Explanation(
         en=findings.crypto_note,
         vi=f"{SIGNATURE_INVALID.vi} ({TECHNICAL}: {findings.crypto_note})",
     )
 
 
-def _trust_reason(trust: TrustFindings) -> Explanation:
+def _trust_reason(trust: TrustFindings, findings: IntegrityFindings) -> Explanation:
     plain = TRUST_REASONS.get(str(trust.sub_indication))
     detail = trust.explanation
+    if plain is not None and trust.sub_indication in ALGORITHM_REJECTED:
+        # pyHanko's message names a policy object, not the algorithm.
+        return algorithm_reason(plain, _weak(findings))
     if plain is None:
         if detail is not None:
             return explain(detail)
@@ -220,6 +235,15 @@ def _trust_reason(trust: TrustFindings) -> Explanation:
             vi=f"Kiểm tra độ tin cậy kết thúc với kết quả {trust.sub_indication}",
         )
     return with_detail(plain, detail)
+
+
+def _weak(findings: IntegrityFindings) -> tuple[str, ...]:
+    parts = findings.parts
+    if parts is None:
+        return ()
+    return weak_algorithms(
+        parts.signer_info, parts.signer_cert, findings.entry.subfilter
+    )
 
 
 def _notes(trust: TrustFindings) -> list[Explanation]:

@@ -57,7 +57,9 @@ def _signature_block(
     changes = change_lines(sig)
     if changes:
         lines.append("    Later changes / Thay đổi sau khi ký:")
-        lines.extend(f"      - {line}" for line in changes)
+        for change in changes:
+            lines.append(f"      - {change.en}")
+            lines.append(f"        {change.vi}")
     if sig.reasons:
         lines.append("    Reasons / Lý do:")
         for reason in sig.reasons:
@@ -67,4 +69,10 @@ def _signature_block(
 
 
 def _rows(rows: list[Row], *, indent: str, width: int) -> list[str]:
-    return [f"{indent}{row.label.en + ':':<{width}}{row.value}" for row in rows]
+    """Label in English / Vietnamese, values aligned a column after the longest."""
+    labels = [f"{row.label.en} / {row.label.vi}:" for row in rows]
+    column = max([width, *(len(label) + 1 for label in labels)])
+    return [
+        f"{indent}{label:<{column}}{row.value}"
+        for label, row in zip(labels, rows, strict=True)
+    ]

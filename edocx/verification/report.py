@@ -211,8 +211,27 @@ class ChangeReport(Model):
 
     revision: int = Field(description="0-based revision that made the change")
     kind: ChangeKind
-    detail: str = ""
+    detail: str = Field(default="", description="what changed, in English")
+    detail_vi: str = Field(
+        default="", description="the same, in Vietnamese (from the change's kind)"
+    )
     suspicious: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _vietnamese(cls, value: Any) -> Any:
+        # As for problems: the kind names the change, so the places that find
+        # one need not translate it.
+        if isinstance(value, dict) and not value.get("detail_vi"):
+            from edocx.verification.wording import change_vi
+
+            detail = str(value.get("detail", ""))
+            value = {**value, "detail_vi": change_vi(value.get("kind"), detail)}
+        return value
+
+    @property
+    def explanation(self) -> Explanation:
+        return Explanation(en=self.detail, vi=self.detail_vi)
 
 
 class UncoveredReport(Model):

@@ -70,6 +70,40 @@ ROLES = {
 }
 
 
+def both(en: str, vi: str) -> str:
+    """A fixed value in English with its Vietnamese after it."""
+    return f"{en} ({vi})"
+
+
+INTACT = {
+    True: both("digest matches", "nội dung đã ký không đổi"),
+    False: both("DIGEST MISMATCH", "NỘI DUNG ĐÃ KÝ BỊ THAY ĐỔI"),
+    None: "",
+}
+VALID = {
+    True: both("signature value verifies", "giá trị chữ ký đúng"),
+    False: both("SIGNATURE VALUE INVALID", "GIÁ TRỊ CHỮ KÝ SAI"),
+    None: "",
+}
+TRUSTED = {
+    True: both("trusted", "tin cậy"),
+    False: both("not trusted", "không tin cậy"),
+}
+REVOCATION_STATUS = {
+    "good": both("good", "chưa bị thu hồi"),
+    "revoked": both("REVOKED", "ĐÃ BỊ THU HỒI"),
+    "unknown": both("unknown", "chưa xác định"),
+}
+CHANGE_CLASSES = {
+    "none": both("none", "không có"),
+    "harmless": both("harmless", "vô hại"),
+    "suspicious": both("SUSPICIOUS", "ĐÁNG NGỜ"),
+}
+CHANGES_AFTER = "changes after signing / thay đổi sau khi ký"
+UNKNOWN = both("unknown", "chưa xác định")
+NOT_DETERMINED = both("not determined", "chưa xác định")
+
+
 def verdict_text(report: ValidationReport) -> Explanation:
     if report.verdict is Verdict.UNUSABLE and report.has_problem("no-signature"):
         return NOTHING_TO_VERIFY
@@ -78,14 +112,20 @@ def verdict_text(report: ValidationReport) -> Explanation:
 
 def document_rows(report: ValidationReport) -> list[Row]:
     """The facts about the file as a whole."""
-    facts = [f"sha256 {report.document_sha256}", f"{report.document_size} bytes"]
+    facts = [
+        f"sha256 {report.document_sha256}",
+        f"{report.document_size} bytes (byte)",
+    ]
     if report.encrypted:
-        facts.append("encrypted")
+        facts.append(both("encrypted", "đã mã hóa"))
     policy = report.policy
     fetching = (
-        "online revocation checks allowed"
+        both("online revocation checks allowed", "được tra cứu trực tuyến")
         if policy.allow_fetching
-        else "offline: revocation evidence from the document only"
+        else both(
+            "offline: revocation evidence from the document only",
+            "ngoại tuyến: chỉ dùng dữ liệu thu hồi kèm trong tài liệu",
+        )
     )
     rows = [
         Row(_label("Document", "Tài liệu"), ", ".join(facts)),
@@ -93,13 +133,14 @@ def document_rows(report: ValidationReport) -> list[Row]:
         Row(_label("Covered", "Phạm vi ký"), coverage_of_file(report)),
         Row(
             _label("Signatures", "Chữ ký"),
-            f"{report.dss_signature_count} signature(s), "
-            f"{report.doc_timestamp_count} document timestamp(s)",
+            f"{report.dss_signature_count} signature(s) (chữ ký), "
+            f"{report.doc_timestamp_count} document timestamp(s) "
+            "(dấu thời gian tài liệu)",
         ),
         Row(_label("Validated", "Thời điểm kiểm tra"), f"{report.validated_at_vn}"),
         Row(
             _label("Anchors", "Tổ chức tin cậy"),
-            "; ".join(policy.trust_anchors) or "none configured",
+            "; ".join(policy.trust_anchors) or both("none configured", "chưa cấu hình"),
         ),
         Row(
             _label("Revocation", "Kiểm tra thu hồi"),
@@ -112,9 +153,12 @@ def document_rows(report: ValidationReport) -> list[Row]:
 def coverage_of_file(report: ValidationReport) -> str:
     uncovered = report.uncovered
     if uncovered is None:
-        return "not determined"
+        return NOT_DETERMINED
     if uncovered.fully_covered:
-        return "every revision is covered by a signature or a document timestamp"
+        return both(
+            "every revision is covered by a signature or a document timestamp",
+            "mọi phiên bản đều được chữ ký hoặc dấu thời gian tài liệu bao trùm",
+        )
     parts = []
     if uncovered.revisions:
         listed = ", ".join(str(r + 1) for r in uncovered.revisions)
@@ -123,7 +167,8 @@ def coverage_of_file(report: ValidationReport) -> str:
         parts.append(f"{uncovered.trailing_bytes} byte(s) after the last %%EOF")
     if uncovered.detail:
         parts.append(uncovered.detail)
-    return "NOT FULLY COVERED: " + "; ".join(parts or ["see the signatures"])
+    lead = "NOT FULLY COVERED / CÓ PHẦN KHÔNG ĐƯỢC KÝ: "
+    return lead + "; ".join(parts or ["see the signatures"])
 
 
 def signature_title(sig: SignatureReport) -> str:
@@ -154,8 +199,8 @@ def signature_rows(sig: SignatureReport, revisions: int | None) -> list[Row]:
     return [row for row in rows if row.value]
 
 
-def change_lines(sig: SignatureReport) -> list[str]:
-    """One line per change made in a revision after the signature."""
+def change_lines(sig: SignatureReport) -> list[Explanation]:
+    """One entry per change made in a revision after the signature."""
     return [_change(change) for change in sig.changes]
 
 
@@ -165,14 +210,18 @@ def level_text(level: str | None) -> str:
     return "" if short is None else f"{short} ({level})"
 
 
-def _change(change: ChangeReport) -> str:
+def _change(change: ChangeReport) -> Explanation:
     mark = "SUSPICIOUS " if change.suspicious else ""
+    mark_vi = "ĐÁNG NGỜ: " if change.suspicious else ""
     detail = f": {change.detail}" if change.detail else ""
-    return f"revision {change.revision + 1}: {mark}{change.kind}{detail}"
+    return Explanation(
+        en=f"revision {change.revision + 1}: {mark}{change.kind}{detail}",
+        vi=f"phiên bản {change.revision + 1}: {mark_vi}{change.detail_vi}",
+    )
 
 
 def _count(value: int | None) -> str:
-    return "unknown" if value is None else str(value)
+    return UNKNOWN if value is None else str(value)
 
 
 def _signer(sig: SignatureReport) -> str:
@@ -203,16 +252,10 @@ def _certificate(sig: SignatureReport) -> str:
 
 
 def _integrity(sig: SignatureReport) -> str:
-    intact = {True: "digest matches", False: "DIGEST MISMATCH", None: ""}
-    valid = {
-        True: "signature value verifies",
-        False: "SIGNATURE VALUE INVALID",
-        None: "",
-    }
-    found = [t for t in (intact[sig.intact], valid[sig.valid]) if t]
+    found = [t for t in (INTACT[sig.intact], VALID[sig.valid]) if t]
     if sig.byte_range_valid is False:
-        found.append("BYTE RANGE INVALID")
-    return ", ".join(found) or "not checked"
+        found.append(both("BYTE RANGE INVALID", "VÙNG KÝ /ByteRange SAI"))
+    return ", ".join(found) or both("not checked", "chưa kiểm tra")
 
 
 def _algorithms(sig: SignatureReport) -> str:
@@ -221,25 +264,31 @@ def _algorithms(sig: SignatureReport) -> str:
     if sig.subfilter:
         text += f" ({sig.subfilter})" if text else sig.subfilter
     if sig.weak_algorithms:
-        text += f"; WEAK OR LEGACY: {', '.join(sig.weak_algorithms)}"
+        text += (
+            f"; WEAK OR LEGACY / YẾU HOẶC LỖI THỜI: {', '.join(sig.weak_algorithms)}"
+        )
     return text
 
 
 def _coverage(sig: SignatureReport, revisions: int | None) -> str:
     if sig.covers_whole_file:
-        text = "the whole file"
+        text = both("the whole file", "toàn bộ tệp")
     elif sig.coverage is None:
-        return "not determined"
+        return NOT_DETERMINED
     else:
         text = f"{sig.coverage}"
     if sig.signed_revision is not None:
         text += f" ({_revision(sig.signed_revision, revisions)})"
     if sig.modification_class is not None:
-        text += f"; changes after signing: {sig.modification_class}"
+        named = CHANGE_CLASSES.get(str(sig.modification_class), "")
+        text += f"; {CHANGES_AFTER}: {named or sig.modification_class}"
     elif sig.modification_level is not None:
-        text += f"; changes after signing: {sig.modification_level}"
+        text += f"; {CHANGES_AFTER}: {sig.modification_level}"
     if sig.docmdp_ok is False:
-        text += "; NOT ALLOWED by the document's modification policy"
+        text += "; " + both(
+            "NOT ALLOWED by the document's modification policy",
+            "KHÔNG ĐƯỢC PHÉP theo chữ ký chứng nhận của tài liệu",
+        )
     return text
 
 
@@ -247,27 +296,34 @@ def _revision(index: int, revisions: int | None) -> str:
     # People count revisions from 1; the JSON report's ``signed_revision``
     # is the 0-based index, as pyHanko and the DSS corpus give it.
     ordinal = f"revision {index + 1}"
-    return f"{ordinal} of {revisions}" if revisions else ordinal
+    if not revisions:
+        return f"{ordinal} / phiên bản {index + 1}"
+    return f"{ordinal} of {revisions} / phiên bản {index + 1} trên {revisions}"
 
 
 def _claimed(sig: SignatureReport) -> str:
     if sig.claimed_signing_time_vn is None or sig.kind is not SignatureKind.SIGNATURE:
         return ""
-    return f"{sig.claimed_signing_time_vn} (stated by the signer, not proven)"
+    return (
+        f"{sig.claimed_signing_time_vn} (stated by the signer, not proven / "
+        "do người ký tự khai, chưa được chứng minh)"
+    )
 
 
 def _timestamp(ts: TimestampReport | None) -> str:
     if ts is None:
         return ""
-    state = "valid" if ts.intact and ts.valid else "DOES NOT VERIFY"
-    trust = "trusted" if ts.trusted else "not trusted"
-    return f"{ts.time_vn}, {state}, {trust}" + (f", by {ts.tsa}" if ts.tsa else "")
+    holds = ts.intact and ts.valid
+    state = both("valid", "hợp lệ") if holds else both("DOES NOT VERIFY", "SAI")
+    trust = TRUSTED[bool(ts.trusted)]
+    by = f", by / cấp bởi {ts.tsa}" if ts.tsa else ""
+    return f"{ts.time_vn}, {state}, {trust}{by}"
 
 
 def _trust(sig: SignatureReport) -> str:
-    text = "trusted" if sig.trusted else "not trusted"
+    text = TRUSTED[bool(sig.trusted)]
     if sig.trust_anchor:
-        text += f"; anchor: {sig.trust_anchor}"
+        text += f"; anchor / tổ chức tin cậy: {sig.trust_anchor}"
     return text
 
 
@@ -277,24 +333,28 @@ def _path(sig: SignatureReport) -> str:
 
 def _revocation(sig: SignatureReport) -> str:
     rev = sig.revocation
-    text = f"{rev.status}"
+    text = REVOCATION_STATUS.get(str(rev.status), str(rev.status))
     evidence = [str(rev.source).upper() if rev.source else "", _origin(rev.origin)]
     named = [e for e in evidence if e]
     if named:
         text += f" ({', '.join(named)})"
     if rev.revoked_at_vn:
-        text += f", revoked at {rev.revoked_at_vn}"
+        text += f", revoked at / thu hồi lúc {rev.revoked_at_vn}"
     if rev.this_update_vn:
-        text += f"; issued {rev.this_update_vn}"
+        text += f"; issued / phát hành {rev.this_update_vn}"
     if rev.next_update_vn:
-        text += f", next update {rev.next_update_vn}"
+        text += f", next update / cập nhật tiếp {rev.next_update_vn}"
     if rev.fresh is not None:
-        text += "; current when used" if rev.fresh else "; NOT CURRENT when used"
+        text += "; " + (
+            both("current when used", "còn hiệu lực khi dùng")
+            if rev.fresh
+            else both("NOT CURRENT when used", "ĐÃ HẾT HIỆU LỰC khi dùng")
+        )
     return text
 
 
 def _origin(origin: str) -> str:
     return {
-        "document": "embedded in the document",
-        "fetched": "fetched at validation",
+        "document": "embedded in the document / kèm trong tài liệu",
+        "fetched": "fetched at validation / tra cứu khi kiểm tra",
     }.get(origin, "")

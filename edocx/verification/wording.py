@@ -104,6 +104,9 @@ PROBLEMS_VI: Mapping[str, str] = {
     "dss-unreadable": "Không đọc được kho dữ liệu kiểm tra hiệu lực (/DSS) "
     "của tài liệu; kho này được bỏ qua",
     "internal-error": "Lỗi nội bộ khi kiểm tra tài liệu",
+    "damaged-xref": "Bảng tham chiếu chéo (xref) của tệp bị hỏng; các phiên "
+    "bản được đọc bằng cách dò tìm đối tượng trong tệp, nên không thể xác "
+    "nhận những gì đã thay đổi sau khi ký",
 }
 
 # Known English findings of the checks, with their Vietnamese. A named
@@ -140,6 +143,36 @@ _FINDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"content type the signer signed",
             "Khối chữ ký (CMS) đã bị sửa: loại nội dung ghi trong khối chữ ký "
             "không khớp với loại nội dung mà người ký đã ký",
+        ),
+        (
+            r"the signature value does not verify with the signer's key",
+            "Giá trị chữ ký không khớp với khóa của chứng thư số người ký: "
+            "chữ ký không được tạo bằng khóa này, hoặc đã bị làm giả",
+        ),
+        (
+            r"the signed attributes are not DER-encoded \(RFC 5652 §5\.4\) and "
+            r"the signature does not verify over their DER encoding",
+            "Các thuộc tính được ký không được mã hóa đúng chuẩn DER (RFC 5652 "
+            "§5.4) và chữ ký không xác minh được trên bản mã hóa đúng chuẩn",
+        ),
+        (
+            r"the content embedded in the signature container does not match "
+            r"the signed digest",
+            "Nội dung nằm trong khối chữ ký không khớp với giá trị băm đã ký",
+        ),
+        (
+            r"the file's cross-reference data is damaged and was rebuilt; what "
+            r"changed after this signature cannot be vouched for",
+            "Bảng tham chiếu chéo (xref) của tệp bị hỏng và đã được dựng lại; "
+            "không thể xác nhận những gì đã thay đổi sau chữ ký này",
+        ),
+        (
+            r"the cross-reference data is damaged \((?P<detail>.*)\); the "
+            r"revisions were read by searching the file for its objects, and "
+            r"changes after a signature cannot be vouched for",
+            "Bảng tham chiếu chéo (xref) của tệp bị hỏng; các phiên bản được đọc "
+            "bằng cách dò tìm đối tượng trong tệp, nên không thể xác nhận những "
+            "gì đã thay đổi sau khi ký",
         ),
         (
             r"the signature cannot be checked(: (?P<detail>.*))?",
@@ -264,6 +297,11 @@ _FINDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+CHANGED_AFTER = re.compile(
+    r"the file was changed after this signature: (?P<change>.*)", re.DOTALL
+)
+
+
 def vietnamese(english: str) -> str:
     """Return the Vietnamese of a finding the checks wrote in English.
 
@@ -271,6 +309,10 @@ def vietnamese(english: str) -> str:
     technical detail after a general Vietnamese sentence.
     """
     text = english.strip()
+    changed = CHANGED_AFTER.fullmatch(text)
+    if changed is not None:
+        what = change_vi("other", changed.group("change"))
+        return f"Tài liệu đã bị sửa đổi sau khi ký: {what}"
     for pattern, vi in _FINDINGS:
         match = pattern.fullmatch(text)
         if match is not None:
@@ -281,6 +323,14 @@ def vietnamese(english: str) -> str:
 def explain(english: str) -> Explanation:
     """Pair a finding in English with its Vietnamese."""
     return Explanation(en=english, vi=vietnamese(english))
+
+
+def algorithm_reason(plain: Explanation, algorithms: tuple[str, ...]) -> Explanation:
+    """Name the algorithms a rejected signature relies on."""
+    if not algorithms:
+        return plain
+    names = ", ".join(algorithms)
+    return Explanation(en=f"{plain.en}: {names}", vi=f"{plain.vi}: {names}")
 
 
 def with_detail(plain: Explanation, detail: str | None) -> Explanation:
@@ -318,3 +368,95 @@ def _fill(vi: str, match: re.Match[str]) -> str:
 class _Defaulting(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+# What each kind of later change is, for a change whose detail is not known.
+CHANGE_KINDS_VI: Mapping[str, str] = {
+    "signature-added": "Thêm chữ ký",
+    "timestamp-added": "Thêm dấu thời gian tài liệu",
+    "revocation-data-added": "Thêm dữ liệu kiểm tra hiệu lực",
+    "form-filled": "Điền biểu mẫu",
+    "annotation-added": "Thêm hoặc sửa chú thích",
+    "content-changed": "Nội dung trang bị thay đổi",
+    "page-changed": "Trang tài liệu bị thay đổi",
+    "other": "Thay đổi khác trong cấu trúc tài liệu",
+}
+
+# The frequent details of a later change (changes.py, diffpolicy.py).
+_CHANGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), vi)
+    for pattern, vi in (
+        (r"signature (?P<names>'.*') added", "Thêm chữ ký {names}"),
+        (r"signature added", "Thêm chữ ký"),
+        (
+            r"document timestamp (?P<names>'.*') added",
+            "Thêm dấu thời gian tài liệu {names}",
+        ),
+        (r"document timestamp added", "Thêm dấu thời gian tài liệu"),
+        (
+            r"validation data \(/DSS\) added or updated",
+            "Thêm hoặc cập nhật dữ liệu kiểm tra hiệu lực (/DSS)",
+        ),
+        (r"form field (?P<names>'.*') filled in", "Điền trường biểu mẫu {names}"),
+        (
+            r"appearance of form field (?P<names>'.*') updated",
+            "Cập nhật hình thức hiển thị của trường biểu mẫu {names}",
+        ),
+        (
+            r"appearance of form field (?P<names>'.*') changed while its value "
+            r"did not",
+            "Hình thức hiển thị của trường biểu mẫu {names} bị thay đổi trong "
+            "khi giá trị của trường không đổi",
+        ),
+        (r"signature field (?P<names>'.*') signed", "Ký vào trường chữ ký {names}"),
+        (
+            r"empty signature field (?P<names>'.*') added",
+            "Thêm trường chữ ký trống {names}",
+        ),
+        (
+            r"its widget overlaps that of (?P<names>.*)",
+            "ô hiển thị của nó chồng lên ô của {names}",
+        ),
+        (
+            r"its widget covers another annotation",
+            "ô hiển thị của nó che một chú thích khác",
+        ),
+        (r"page (?P<names>/\S+) changed", "Mục {names} của trang bị thay đổi"),
+        (
+            r"page entry (?P<names>/\S+) changed",
+            "Mục {names} của trang bị thay đổi",
+        ),
+        (
+            r"(?P<names>\S+) annotation added",
+            "Thêm chú thích loại {names}",
+        ),
+        (
+            r"(?P<names>/\S+) changed",
+            "Mục {names} của tài liệu bị thay đổi",
+        ),
+        (
+            r"(?P<names>\d+) byte\(s\) after the last %%EOF belong to no revision",
+            "Có {names} byte nằm sau dấu %%EOF cuối cùng, không thuộc phiên bản nào",
+        ),
+    )
+)
+
+
+def change_vi(kind: object, detail: str) -> str:
+    """Return the Vietnamese of a later change from its kind and detail."""
+    general = CHANGE_KINDS_VI.get(str(kind), CHANGE_KINDS_VI["other"])
+    parts = [part.strip() for part in detail.split("; ") if part.strip()]
+    if not parts:
+        return general
+    said = [_change_part(part) for part in parts]
+    if said[0] is None:
+        said[0] = general
+    return "; ".join(text for text in said if text is not None)
+
+
+def _change_part(part: str) -> str | None:
+    for pattern, vi in _CHANGES:
+        match = pattern.fullmatch(part)
+        if match is not None:
+            return _fill(vi, match)
+    return None

@@ -33,26 +33,26 @@ def test_text_shows_every_part_of_a_signature(passed: ValidationReport) -> None:
     text = render_text(passed)
 
     for label in (
-        "Role:",
-        "Signer:",
-        "Certificate:",
-        "Integrity:",
-        "Algorithms:",
-        "Coverage:",
-        "Claimed time:",
-        "Timestamp:",
-        "Trust:",
-        "Path:",
-        "Revocation:",
-        "Level:",
+        "Role / Vai trò:",
+        "Signer / Người ký:",
+        "Certificate / Chứng thư số:",
+        "Integrity / Toàn vẹn:",
+        "Algorithms / Thuật toán:",
+        "Coverage / Phạm vi ký:",
+        "Claimed time / Thời điểm khai:",
+        "Timestamp / Dấu thời gian:",
+        "Trust / Độ tin cậy:",
+        "Path / Chuỗi chứng thư:",
+        "Revocation / Tình trạng thu hồi:",
+        "Level / Mức chữ ký:",
     ):
         assert f"\n    {label}" in text, label
     assert "personal signature (chữ ký cá nhân)" in text
     assert "Nguyễn Văn Thành" in text
     assert "sha256 / " in text
-    assert "good (OCSP, embedded in the document)" in text
+    assert "good (chưa bị thu hồi) (OCSP, embedded in the document" in text
     assert "B-LT (PAdES_BASELINE_LT)" in text
-    path = next(line for line in text.splitlines() if "Path:" in line)
+    path = next(line for line in text.splitlines() if "Path / " in line)
     assert path.endswith(passed.signatures[0].certification_path[-1])
     assert "-> Common Name: edocx Development Root CA" in path
 

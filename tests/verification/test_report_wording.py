@@ -8,6 +8,7 @@ trusts, bilingual labels and sentences.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,21 +20,32 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from edocx.verification import Indication, SubIndication, VerifyOptions, verify_pdf
+from edocx.verification import (
+    Indication,
+    SubIndication,
+    VerifyOptions,
+    render_html,
+    render_text,
+    verify_pdf,
+)
 from edocx.verification.document import open_document
 from edocx.verification.evidence import read_dss, signer_evidence
 from edocx.verification.integrity import check_integrity
+from edocx.verification.report import ChangeKind, ChangeReport, Problem
 from edocx.verification.trust import (
     TrustSetup,
     assess_trust,
     captured_library_errors,
 )
 from edocx.verification.verify import _load_roots
-from edocx.verification.wording import explain
-from tests.verification.pdfs import blank_pdf
+from edocx.verification.wording import TECHNICAL, explain, vietnamese
+from tests.conftest import REPO_ROOT
+from tests.verification.pdfs import PKISigner, append_page_content, blank_pdf
 from tests.verification.rogue_certs import sign_plain
 
 # The DER of the OID id-data (1.2.840.113549.1.7.1), as /Contents spells it.
@@ -153,3 +165,118 @@ def test_a_trusted_signer_without_timestamp_is_told_why_in_both_languages(
     assert "no signature timestamp" in reason.en
     assert "dấu thời gian" in reason.vi
     assert "chi tiết kỹ thuật" not in reason.vi
+
+
+def test_text_labels_and_fixed_values_are_in_both_languages(
+    self_signed: tuple[bytes, Path], offline: VerifyOptions
+) -> None:
+    text = render_text(verify_pdf(self_signed[0], offline))
+
+    assert "\n    Integrity / Toàn vẹn:" in text
+    assert "digest matches (nội dung đã ký không đổi)" in text
+    assert "signature value verifies (giá trị chữ ký đúng)" in text
+    assert "Trust / Độ tin cậy:" in text
+    assert "not trusted (không tin cậy)" in text
+    assert "Revocation / Tình trạng thu hồi: unknown (chưa xác định)" in text
+    assert "changes after signing / thay đổi sau khi ký: none (không có)" in text
+    # Within a block the values still start in one column.
+    block = text.split("\n[1] ")[1].split("Reasons / Lý do:")[0]
+    rows = [line for line in block.splitlines() if " / " in line.split(":")[0]]
+    columns = {len(line) - len(re.sub(r"^    [^:]+: +", "", line)) for line in rows}
+    assert len(rows) > 5
+    assert len(columns) == 1
+
+
+def test_later_changes_are_described_in_vietnamese_too(
+    signed_blt: bytes, offline: VerifyOptions
+) -> None:
+    report = verify_pdf(append_page_content(signed_blt), offline)
+
+    changes = report.signatures[0].changes
+    assert changes
+    assert all(change.detail_vi for change in changes)
+    assert all(TECHNICAL not in change.detail_vi for change in changes)
+    text, page = render_text(report), render_html(report)
+    for change in changes:
+        assert change.detail_vi in text
+        assert change.detail_vi in page
+    assert report.model_dump(mode="json")["signatures"][0]["changes"][0]["detail_vi"]
+
+
+def test_change_vietnamese_follows_the_kind_when_the_detail_is_unknown() -> None:
+    change = ChangeReport(
+        revision=1, kind=ChangeKind.CONTENT_CHANGED, detail="something odd happened"
+    )
+
+    assert change.detail_vi == "Nội dung trang bị thay đổi"
+    assert ChangeReport.model_validate(change.model_dump()).detail_vi == (
+        change.detail_vi
+    )
+
+
+@pytest.mark.parametrize(
+    ("english", "expected"),
+    [
+        (
+            "the cross-reference data is damaged (EOF marker not found); the "
+            "revisions were read by searching the file for its objects, and "
+            "changes after a signature cannot be vouched for",
+            "Bảng tham chiếu chéo (xref) của tệp bị hỏng",
+        ),
+        (
+            "the file's cross-reference data is damaged and was rebuilt; what "
+            "changed after this signature cannot be vouched for",
+            "Bảng tham chiếu chéo (xref) của tệp bị hỏng và đã được dựng lại",
+        ),
+        (
+            "the file was changed after this signature: page entry /Rotate changed",
+            "Tài liệu đã bị sửa đổi sau khi ký: Mục /Rotate của trang bị thay đổi",
+        ),
+        (
+            "the signed attributes are not DER-encoded (RFC 5652 §5.4) and the "
+            "signature does not verify over their DER encoding",
+            "Các thuộc tính được ký không được mã hóa đúng chuẩn DER",
+        ),
+    ],
+)
+def test_frequent_findings_have_their_own_vietnamese(
+    english: str, expected: str
+) -> None:
+    vi = vietnamese(english)
+
+    assert vi.startswith(expected)
+    assert "Phát hiện vấn đề khi kiểm tra" not in vi
+
+
+def test_a_rejected_algorithm_is_named(
+    test_signer: PKISigner, offline: VerifyOptions
+) -> None:
+    meta = signers.PdfSignatureMetadata(
+        field_name="Signature1",
+        md_algorithm="sha1",
+        subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
+    signer = test_signer.signer("person-a-signer")
+    signed = signers.PdfSigner(meta, signer=signer).sign_pdf(writer).getvalue()
+
+    signature = verify_pdf(signed, offline).signatures[0]
+
+    assert signature.sub_indication in (
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+    )
+    assert "no longer accepted: SHA-1" in signature.reasons[0].en
+    assert "không còn được chấp nhận: SHA-1" in signature.reasons[0].vi
+
+
+def test_the_docs_name_every_vietnamese_field_and_its_english_twin() -> None:
+    docs = (REPO_ROOT / "docs" / "validation-report.md").read_text("utf-8")
+    models = [ChangeReport, Problem]
+
+    for model in models:
+        for name in model.model_fields:
+            if name.endswith("_vi"):
+                assert f"`{name}`" in docs, name
+                assert f"`{name.removesuffix('_vi')}`" in docs, name
+    assert "Every sentence for people is an `Explanation`" not in docs

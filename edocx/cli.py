@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from edocx.config import Settings, load_settings
 from edocx.errors import EdocxError
-from edocx.logsetup import configure_logging
+from edocx.logsetup import configure_logging, quiet_library_loggers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,6 +140,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
     # The verdict is the output; progress lines would only clutter it.
     configure_logging("WARNING")
+    quiet_library_loggers(settings.log_level)
     trust = TrustChoice(tuple(args.trust or ()), replace=args.trust_only)
     if trust.replace and not trust.files:
         print("edocx verify: --trust-only needs at least one --trust", file=sys.stderr)
@@ -156,6 +157,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    quiet_library_loggers(settings.log_level)
     if args.name == "verify":
         from edocx.bench.verify import run_verify_bench
 

@@ -41,3 +41,19 @@ def configure_logging(level: str = "INFO", *, as_json: bool = False) -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(level.upper())
         logger.propagate = False
+
+
+LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+
+
+def quiet_library_loggers(log_level: str) -> None:
+    """Keep pyHanko's warnings off the terminal unless debugging.
+
+    pyHanko logs every oddity of a foreign file ("Could not find object ...
+    in history") as a WARNING; a verification report already says what
+    matters. Below DEBUG they are held back to ERROR.
+    """
+    if log_level.upper() == "DEBUG":
+        return
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)

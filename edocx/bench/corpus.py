@@ -243,7 +243,7 @@ def _modification_class(sig: SignatureReport) -> str | None:
 def compare_file(expected: ExpectedFile, report: ValidationReport) -> list[Comparison]:
     """Every asserted fact of one file beside the report's."""
     found = [
-        Comparison(expected.name, "file", name, value, getattr(report, name))
+        Comparison(expected.name, expected.name, name, value, getattr(report, name))
         for name, value in expected.facts.items()
     ]
     if not expected.accepted:

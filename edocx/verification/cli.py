@@ -26,6 +26,7 @@ from cryptography import x509
 
 from edocx.config import Settings, WorkerSettings
 from edocx.errors import ConfigurationError, EdocxError, WorkerTimeoutError
+from edocx.logsetup import quiet_library_loggers
 from edocx.verification.render import render_html, render_text
 from edocx.verification.report import ValidationReport, Verdict
 from edocx.verification.trust import REVOCATION_MODES
@@ -153,7 +154,7 @@ async def verify_bounded(
     try:
         # The worker imports the verifier first, under the pool's own bound:
         # the time bound is for the file, not for starting Python.
-        await pool.run(_ready)
+        await pool.run(_ready, settings.log_level)
         return await pool.run(
             verify_pdf, pdf, options, timeout_s=settings.verification.timeout_s
         )
@@ -161,8 +162,9 @@ async def verify_bounded(
         await pool.close()
 
 
-def _ready() -> bool:
-    """Do nothing, in a worker: unpickling this imports the verifier."""
+def _ready(log_level: str) -> bool:
+    """Import the verifier in a worker (by unpickling this); quiet pyHanko."""
+    quiet_library_loggers(log_level)
     return True
 
 

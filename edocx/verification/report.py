@@ -194,11 +194,14 @@ class Problem(Model):
     def _vietnamese(cls, value: Any) -> Any:
         # Code names the problem; the Vietnamese follows from it, so that
         # every place that finds a problem need not translate it.
-        if isinstance(value, dict) and not value.get("message_vi"):
-            from edocx.verification.wording import problem_vi
+        if not isinstance(value, dict):
+            return value
+        from edocx.verification.wording import problem_vi, tidy
 
-            message = str(value.get("message", ""))
-            value = {**value, "message_vi": problem_vi(value.get("code"), message)}
+        message = tidy(str(value.get("message", "")))
+        value = {**value, "message": message}
+        if not value.get("message_vi"):
+            value["message_vi"] = problem_vi(value.get("code"), message)
         return value
 
     @property

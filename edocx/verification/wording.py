@@ -297,6 +297,7 @@ _FINDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+DOUBLE_HEX_PREFIX = re.compile(r"\b0x0x(?=[0-9a-fA-F])")
 CHANGED_AFTER = re.compile(
     r"the file was changed after this signature: (?P<change>.*)", re.DOTALL
 )
@@ -322,7 +323,16 @@ def vietnamese(english: str) -> str:
 
 def explain(english: str) -> Explanation:
     """Pair a finding in English with its Vietnamese."""
+    english = tidy(english)
     return Explanation(en=english, vi=vietnamese(english))
+
+
+def tidy(text: str) -> str:
+    """Put right what the libraries' messages print wrongly.
+
+    pyHanko writes a byte offset as ``0x{hex(n)}``, i.e. "byte 0x0xaf1".
+    """
+    return DOUBLE_HEX_PREFIX.sub("0x", text)
 
 
 def algorithm_reason(plain: Explanation, algorithms: tuple[str, ...]) -> Explanation:
@@ -337,6 +347,7 @@ def with_detail(plain: Explanation, detail: str | None) -> Explanation:
     """Add a technical detail (English) to a plain sentence."""
     if detail is None or detail == plain.en:
         return plain
+    detail = tidy(detail)
     return Explanation(
         en=f"{plain.en} ({detail})", vi=f"{plain.vi} ({TECHNICAL}: {detail})"
     )

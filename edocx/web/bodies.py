@@ -5,6 +5,7 @@ Malformed bodies are the caller's fault and get a 4xx problem, never a 500.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +20,14 @@ from edocx.web.problems import (
     UploadTooLargeError,
 )
 
+logger = logging.getLogger(__name__)
+
 _CHUNK = 256 * 1024
+MALFORMED_MULTIPART = (
+    "the body is not well-formed multipart/form-data: its boundary, a part's "
+    "headers or a part's contents are broken; send the file again as a form "
+    "upload"
+)
 
 
 @dataclass(frozen=True)
@@ -103,9 +111,8 @@ async def read_parts(
     except Exception as e:
         # aiohttp's multipart reader raises ValueError, AssertionError,
         # InvalidHeader and others on a malformed body: all are the caller's.
-        raise RequestInvalidError(
-            f"malformed multipart body ({type(e).__name__})"
-        ) from e
+        logger.info("malformed multipart body: %r", e)
+        raise RequestInvalidError(MALFORMED_MULTIPART) from e
 
     _check_required(found, parts)
     return found

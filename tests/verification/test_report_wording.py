@@ -8,8 +8,12 @@ trusts, bilingual labels and sentences.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +29,13 @@ from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from edocx.bench.corpus import (
+    compare_file,
+    corpus_dir,
+    load_manifest,
+    verify_corpus_file,
+)
+from edocx.config import Settings
 from edocx.verification import (
     Indication,
     SubIndication,
@@ -280,3 +291,66 @@ def test_the_docs_name_every_vietnamese_field_and_its_english_twin() -> None:
                 assert f"`{name}`" in docs, name
                 assert f"`{name.removesuffix('_vi')}`" in docs, name
     assert "Every sentence for people is an `Explanation`" not in docs
+
+
+def test_a_double_hex_prefix_from_the_parser_is_put_right() -> None:
+    problem = Problem(
+        code="malformed-signature-field",
+        message="the signature dictionary cannot be read: Failed to read "
+        "dictionary key at byte 0x0xaf1; expected PDF name",
+    )
+
+    assert "byte 0xaf1;" in problem.message
+    assert "0x0x" not in problem.message_vi
+    assert "byte 0xaf1" in explain("at byte 0x0xaf1").en
+
+
+@pytest.mark.parametrize(("log_level", "shown"), [("WARNING", False), ("DEBUG", True)])
+def test_the_command_keeps_pyhanko_warnings_off_the_terminal(
+    test_settings: Settings,
+    test_data_dir: Path,
+    tmp_path: Path,
+    log_level: str,
+    shown: bool,
+) -> None:
+    # This DSS file makes pyHanko warn about an object missing from history.
+    pdf = test_data_dir / "dss-pdf" / "AD-RB.pdf"
+    if not pdf.is_file():
+        pytest.skip(f"{pdf} is not there (set EDOCX_TEST_DATA)")
+    config = tmp_path / "edocx.toml"
+    config.write_text(
+        f'demo = true\nlog_level = "{log_level}"\n'
+        f'[storage]\nvar_dir = "{test_settings.storage.var_dir}"\n'
+        f'[pki]\ndir = "{test_settings.pki.dir}"\n'
+        f'[keys]\npassphrase_file = "{test_settings.keys.passphrase_file}"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDOCX_")}
+    env["EDOCX_CONFIG"] = str(config)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "edocx.cli", "verify", str(pdf)],
+        capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120,
+        check=False,
+    )  # fmt: skip
+
+    assert done.returncode in (1, 2), done.stderr
+    assert ("Could not find object" in done.stderr) is shown, done.stderr
+
+
+def test_a_disagreement_about_the_file_names_the_file(test_data_dir: Path) -> None:
+    folder = corpus_dir(test_data_dir)
+    corpus = load_manifest(folder)
+    if not corpus:
+        pytest.skip(f"no DSS corpus manifest in {folder}")
+    expected = next(e for e in corpus if "signature_count" in e.facts)
+    report = verify_corpus_file(folder, expected.name)
+    wrong = dataclasses.replace(
+        expected,
+        facts={**expected.facts, "signature_count": report.signature_count + 1},
+    )
+
+    disagreement = next(c for c in compare_file(wrong, report) if not c.agreed)
+
+    assert disagreement.fact == "signature_count"
+    assert disagreement.subject == expected.name

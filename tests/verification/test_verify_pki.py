@@ -255,7 +255,7 @@ def test_text_and_json_agree_on_the_signed_revision(
 
     assert dumped["revision_count"] == 4
     assert dumped["signatures"][0]["signed_revision"] == 1  # 0-based
-    assert "(revision 2 of 4)" in render_text(report)
+    assert "(revision 2 of 4 / phiên bản 2 trên 4)" in render_text(report)
     schema = ValidationReport.model_json_schema()
     signed_revision = schema["$defs"]["SignatureReport"]["properties"]
     assert "0-based" in signed_revision["signed_revision"]["description"]

@@ -176,8 +176,8 @@ async def assess_trust(
         logger.warning(
             "trust validation of signature %r could not complete",
             findings.entry.field_name,
-            exc_info=True,
         )
+        logger.debug("trust validation failure", exc_info=True)
         return TrustFindings(SubIndication.GENERIC, TRUST_INCOMPLETE)
     found = _interpret(findings, result, evidence, errors)
     revocation = with_freshness(found.revocation, moment or setup.at)

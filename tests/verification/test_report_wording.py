@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import logging
 import os
 import re
 import subprocess
@@ -49,6 +50,7 @@ from edocx.verification.evidence import read_dss, signer_evidence
 from edocx.verification.integrity import check_integrity
 from edocx.verification.report import ChangeKind, ChangeReport, Problem
 from edocx.verification.trust import (
+    TrustFindings,
     TrustSetup,
     assess_trust,
     captured_library_errors,
@@ -73,6 +75,25 @@ def alter_content_type(pdf: bytes) -> bytes:
     return pdf[:start] + ALTERED_HEX + pdf[start + len(ID_DATA_HEX) :]
 
 
+def trust_of_altered(signed_blt: bytes, offline: VerifyOptions) -> TrustFindings:
+    """Run the trust check itself on a signature with an altered content type.
+
+    The verifier stops before it (the signature does not hold); called
+    directly, pyHanko's validation of that container fails inside.
+    """
+    doc = open_document(alter_content_type(signed_blt), None)
+    roots = _load_roots(offline.trust_root_paths)
+    setup = TrustSetup(roots, False, offline.revocation_mode, datetime.now(UTC))
+    with captured_library_errors() as errors:
+        findings = check_integrity(doc, doc.entries[0])
+        parts = findings.parts
+        assert parts is not None
+        evidence = read_dss(doc.reader).merged(
+            signer_evidence(parts.signer_info, (parts.signer_cert,))
+        )
+        return asyncio.run(assess_trust(findings, evidence, setup, errors))
+
+
 def test_an_altered_content_type_fails_with_a_plain_reason(
     signed_blt: bytes, offline: VerifyOptions
 ) -> None:
@@ -92,18 +113,7 @@ def test_a_trust_check_the_library_cannot_finish_says_so_plainly(
 ) -> None:
     # The altered container makes pyHanko's own validation raise an
     # AttributeError; the reason must not carry its text.
-    doc = open_document(alter_content_type(signed_blt), None)
-    roots = _load_roots(offline.trust_root_paths)
-    setup = TrustSetup(roots, False, offline.revocation_mode, datetime.now(UTC))
-
-    with captured_library_errors() as errors:
-        findings = check_integrity(doc, doc.entries[0])
-        parts = findings.parts
-        assert parts is not None
-        evidence = read_dss(doc.reader).merged(
-            signer_evidence(parts.signer_info, (parts.signer_cert,))
-        )
-        trust = asyncio.run(assess_trust(findings, evidence, setup, errors))
+    trust = trust_of_altered(signed_blt, offline)
 
     assert trust.sub_indication is SubIndication.GENERIC
     assert trust.explanation is not None
@@ -354,3 +364,17 @@ def test_a_disagreement_about_the_file_names_the_file(test_data_dir: Path) -> No
 
     assert disagreement.fact == "signature_count"
     assert disagreement.subject == expected.name
+
+
+def test_the_library_error_reaches_only_the_debug_log(
+    signed_blt: bytes, offline: VerifyOptions, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="edocx.verification.trust"):
+        trust_of_altered(signed_blt, offline)
+
+    mine = [r for r in caplog.records if r.name == "edocx.verification.trust"]
+    above_debug = [r for r in mine if r.levelno > logging.DEBUG]
+    assert above_debug
+    assert all(r.exc_info is None for r in above_debug)
+    assert "attribute" not in " ".join(r.getMessage() for r in above_debug)
+    assert any(r.exc_info for r in mine if r.levelno == logging.DEBUG)

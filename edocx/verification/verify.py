@@ -101,10 +101,14 @@ def verify_pdf(
     try:
         with verification_caches():
             return _verify(pdf, options, setup, policy)
-    except Exception as e:
-        # Last line of defence: a parser bug must not become a crash.
+    except Exception:
+        # Last line of defence: a parser bug must not become a crash. The
+        # exception's text is for the log only: it may quote the file.
         logger.exception("verification failed unexpectedly")
-        return _unusable(pdf, policy, at, "internal-error", f"verification failed: {e}")
+        message = (
+            "the verifier could not finish examining this file; it is not vouched for"
+        )
+        return _unusable(pdf, policy, at, "internal-error", message)
 
 
 def _verify(

@@ -9,7 +9,8 @@ three deliberate differences, each on the safe side:
   what the page shows: changing them is suspicious unless the field's value
   changed with them (DSS leaves this to a rendering comparison that edocx
   does not make; the shadow "hide" and "replace" attacks live here);
-* scripts and embedded files added through ``/Names`` are suspicious;
+* any change of the document's name trees (``/Names``: scripts, embedded
+  files, destinations) is suspicious, as DSS treats an unknown object;
 * a later signature widget that covers another annotation is suspicious,
   except that covering an earlier signature's widget is reported only:
   Decree 30/2020 puts the agency seal over a third of the signer's image.
@@ -83,14 +84,32 @@ def classify(diff: Difference) -> Change:
     if zone == "/StructTreeRoot":
         return _harmless_other("tagged document structure updated")
     if zone == "/Names":
-        if SCRIPT_NAMES & set(diff.path):
-            return _suspicious(ChangeKind.OTHER, "scripts or embedded files changed")
-        return _harmless_other("document name tree updated")
+        return _names(diff)
     if zone == "/Perms":
         if diff.action is Action.CREATED and len(diff.path) == 1:
             return _harmless_other("document permissions added")
         return _suspicious(ChangeKind.OTHER, "document permissions changed")
     return _by_object(diff)
+
+
+def _names(diff: Difference) -> Change:
+    """Any name tree change is suspicious (DSS: an unknown object change).
+
+    Scripts and attachments are named, whether the tree is new or not: a
+    new /Names dictionary carries them as values, not in the path.
+    """
+    named = set(diff.path) | _keys(diff.new) | _keys(diff.old)
+    found = sorted(SCRIPT_NAMES & named)
+    if found:
+        what = " and ".join(n.lstrip("/") for n in found)
+        return _suspicious(ChangeKind.OTHER, f"document {what} name tree changed")
+    return _suspicious(ChangeKind.OTHER, "document name tree changed")
+
+
+def _keys(value: generic.PdfObject | None) -> set[str]:
+    if isinstance(value, generic.DictionaryObject):
+        return {str(k) for k in value.keys()}
+    return set()
 
 
 def _by_object(diff: Difference) -> Change:

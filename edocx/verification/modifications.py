@@ -126,7 +126,12 @@ def analyse_modifications(
     # 3. Coverage (cheap: offsets and the xref table of the revision).
     try:
         coverage: SignatureCoverageLevel = placed.evaluate_signature_coverage()
-        if coverage == SignatureCoverageLevel.CONTIGUOUS_BLOCK_FROM_START:
+        # The revision the ByteRange ends, also when it ends the file (a
+        # linearized file's first-page section is a revision to pyHanko).
+        if coverage in (
+            SignatureCoverageLevel.CONTIGUOUS_BLOCK_FROM_START,
+            SignatureCoverageLevel.ENTIRE_FILE,
+        ):
             coverage = _covered_later(reader, placed, coverage)
         if embedded is not None:
             _prime(embedded)

@@ -24,6 +24,7 @@ from edocx.verification.byterange import trailing_bytes
 from edocx.verification.changes import Change, classify, field_name, field_type
 from edocx.verification.objdiff import Difference, find_differences
 from edocx.verification.report import ChangeKind, ChangeReport, UncoveredReport
+from edocx.verification.revisions import made_in, validation_only
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def _review(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
     judged = [(diff, classify(diff)) for diff in diffs]
     judged = _appearance_without_value(judged)
     judged = [(diff, _overlaps(change)) for diff, change in judged]
-    reports = _reports(reader, last, judged)
+    reports = _reports(reader, signed_revision, last, judged)
     suspicious = next((c.detail for _, c in judged if c.suspicious), None)
     level = max((c.level for _, c in judged), default=ModificationLevel.LTA_UPDATES)
     filled = sorted(
@@ -175,27 +176,20 @@ def _intersect(
 
 
 def _reports(
-    reader: PdfFileReader, last: int, judged: list[tuple[Difference, Change]]
+    reader: PdfFileReader,
+    signed: int,
+    last: int,
+    judged: list[tuple[Difference, Change]],
 ) -> tuple[ChangeReport, ...]:
     grouped: dict[tuple[int, ChangeKind, str, bool], None] = {}
     for diff, change in judged:
-        key = (_revision(reader, diff, last), change.kind, change.detail)
+        key = (made_in(reader, diff, signed, last), change.kind, change.detail)
         grouped[(*key, change.suspicious)] = None
     ordered = sorted(grouped, key=lambda k: (k[0], not k[3]))
     return tuple(
         ChangeReport(revision=rev, kind=kind, detail=detail, suspicious=bad)
         for rev, kind, detail, bad in ordered[:MAX_CHANGES_REPORTED]
     )
-
-
-def _revision(reader: PdfFileReader, diff: Difference, last: int) -> int:
-    if diff.ref is None:
-        return last
-    try:
-        revision = reader.xrefs.get_last_change(generic.Reference(*diff.ref))
-    except Exception:
-        return last
-    return int(revision) if revision <= last else last
 
 
 def uncovered_content(
@@ -205,7 +199,7 @@ def uncovered_content(
 
     Revisions after the newest signed one count unless they only add
     validation data (PAdES B-LT/LTA); bytes after the last ``%%EOF`` always
-    count.
+    count. The report's detail says why, the numbers are in its fields.
     """
     trailing = trailing_bytes(data)
     last = reader.xrefs.total_revisions - 1
@@ -219,10 +213,12 @@ def uncovered_content(
     revisions = _unsigned_revisions(reader, max(signed_revisions), last)
     parts = []
     if revisions:
-        listed = ", ".join(str(r + 1) for r in revisions)
-        parts.append(f"revision(s) {listed} (1-based) are signed by nobody")
+        parts.append(
+            "a later update holds more than validation data, and no signature "
+            "or timestamp covers it"
+        )
     if trailing:
-        parts.append(f"{trailing} byte(s) after the last %%EOF belong to no revision")
+        parts.append("bytes after the last %%EOF belong to no revision")
     return UncoveredReport(
         fully_covered=not revisions and not trailing,
         revisions=revisions,
@@ -234,19 +230,19 @@ def uncovered_content(
 def _unsigned_revisions(
     reader: PdfFileReader, newest: int, last: int
 ) -> tuple[int, ...]:
+    """Revisions after ``newest`` with anything but validation data in them."""
     if newest >= last:
         return ()
+    later = range(newest + 1, last + 1)
+    found = {r for r in later if not validation_only(reader, r)}
     try:
         review = review_revisions(reader, newest)
     except Exception as e:
         logger.info("later revisions cannot be analysed: %s", e)
-        return tuple(range(newest + 1, last + 1))
-    return tuple(
-        sorted(
-            {
-                c.revision
-                for c in review.changes
-                if c.suspicious or c.kind not in VALIDATION_DATA_KINDS
-            }
-        )
-    )
+        return tuple(later)
+    found |= {
+        c.revision
+        for c in review.changes
+        if c.suspicious or c.kind not in VALIDATION_DATA_KINDS
+    }
+    return tuple(sorted(found))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import weakref
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -22,12 +23,21 @@ from edocx.verification.objdiff import Difference
 logger = logging.getLogger(__name__)
 
 
-def touched_in(reader: PdfFileReader, revision: int) -> set[generic.Reference]:
+# What each revision of an open file wrote: asked once per difference.
+_touched: weakref.WeakKeyDictionary[
+    PdfFileReader, dict[int, frozenset[generic.Reference]]
+] = weakref.WeakKeyDictionary()
+
+
+def touched_in(reader: PdfFileReader, revision: int) -> frozenset[generic.Reference]:
     """Objects a revision wrote or freed."""
-    xrefs = reader.xrefs
-    return set(xrefs.explicit_refs_in_revision(revision)) | set(
-        xrefs.refs_freed_in_revision(revision)
-    )
+    known = _touched.setdefault(reader, {})
+    if revision not in known:
+        xrefs = reader.xrefs
+        known[revision] = frozenset(xrefs.explicit_refs_in_revision(revision)) | (
+            frozenset(xrefs.refs_freed_in_revision(revision))
+        )
+    return known[revision]
 
 
 def made_in(reader: PdfFileReader, diff: Difference, signed: int, last: int) -> int:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from edocx.verification.refindex import RefIndex, build_index
+
 # Back-links: comparing the reference is enough, following it would only
 # walk the tree again from another side (/Data: a signature reference's
 # link to the catalog, ISO 32000-1 Table 253).
@@ -97,20 +99,31 @@ def changed_refs(reader: PdfFileReader, since: int) -> set[RefKey]:
 
 
 def find_differences(
-    reader: PdfFileReader, signed_revision: int, later_revision: int
+    reader: PdfFileReader,
+    signed_revision: int,
+    later_revision: int,
+    *,
+    prune: bool = True,
 ) -> list[Difference]:
-    """Compare the catalog trees of two revisions; raise DiffLimitError if too big."""
+    """Compare the catalog trees of two revisions; raise DiffLimitError if too big.
+
+    With ``prune``, an object no later revision can have touched, with all
+    it reaches, is skipped (:mod:`edocx.verification.refindex`): the result
+    is the same, without parsing the fonts and images nothing changed.
+    """
     old = reader.get_historical_resolver(signed_revision)
     new = reader.get_historical_resolver(later_revision)
-    walker = _Walker(changed_refs(reader, signed_revision))
+    index = build_index(reader, signed_revision) if prune else None
+    walker = _Walker(changed_refs(reader, signed_revision), index)
     old_root = generic.IndirectObject(old.root_ref.idnum, old.root_ref.generation, old)
     new_root = generic.IndirectObject(new.root_ref.idnum, new.root_ref.generation, new)
     return list(walker.walk(_Node((), old_root, new_root, (), (), None)))
 
 
 class _Walker:
-    def __init__(self, changed: set[RefKey]) -> None:
+    def __init__(self, changed: set[RefKey], index: RefIndex | None) -> None:
         self.changed = changed
+        self.index = index
         self.seen: set[tuple[str, RefKey | None, RefKey | None]] = set()
         self.budget = MAX_NODES
 
@@ -133,6 +146,10 @@ class _Walker:
             self.seen.add((node.zone, old_ref, new_ref))
         same = old_ref is not None and old_ref == new_ref
         unchanged = same and old_ref not in self.changed
+        if unchanged and self.index is not None:
+            assert old_ref is not None
+            if self.index.prunable(old_ref):
+                return  # same bytes all the way down: no difference below
 
         old, old_error = _resolve(node.old)
         new, new_error = _resolve(node.new)

@@ -14,8 +14,9 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
+from pyhanko.pdf_utils.xref import read_object_header
 
-from edocx.verification import Verdict, VerifyOptions, verify_pdf
+from edocx.verification import Verdict, VerifyOptions, refindex, verify_pdf
 from edocx.verification.objdiff import Difference, find_differences
 from edocx.verification.refindex import (
     RefIndex,
@@ -232,6 +233,22 @@ def test_objects_in_object_streams_are_never_skipped() -> None:
     _assert_same_walks(updated)
 
 
+def test_a_long_chain_is_searched_once() -> None:
+    count = 3000
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>"}
+    objects[2] = b"<< /Type /Pages /Kids [] /Count 0 /Next 3 0 R >>"
+    for idnum in range(3, count):
+        objects[idnum] = b"<< /Next %d 0 R >>" % (idnum + 1)
+    objects[count] = b"<< >>"
+    updated = _append_update(_classic_pdf(objects), {count: b"<< /Changed true >>"})
+
+    reader, _ = read_structure(updated)
+    index = build_index(reader, 0)
+    assert index is not None
+    assert not any(index.prunable((idnum, 0)) for idnum in range(2, count))
+    assert refindex.MAX_WORK - index.work <= count
+
+
 UPDATES: dict[str, Callable[[bytes], bytes]] = {
     "replace-page-content": attacks.replace_page_content,
     "add-page": attacks.add_page,
@@ -277,3 +294,38 @@ def _outcome(reader: PdfFileReader, signed: int, last: int, *, prune: bool) -> o
         return _key(find_differences(reader, signed, last, prune=prune))
     except Exception as error:
         return type(error).__name__
+
+
+@pytest.mark.skipif(not _corpus_files(), reason=f"DSS corpus not at {CORPUS_DIR}")
+def test_vouched_spans_end_where_pyhanko_stops_reading() -> None:
+    vouched = 0
+    for path in _corpus_files():
+        try:
+            reader, _ = read_structure(path.read_bytes())
+        except Exception:
+            continue
+        index = build_index(reader, reader.xrefs.total_revisions - 1)
+        if index is None:
+            continue
+        last = reader.xrefs.get_xref_data(reader.xrefs.total_revisions - 1)
+        for idnum, (generation, offset) in last.standard_xrefs.items():
+            vouched += _same_end(index, (idnum, generation), offset)
+    assert vouched > 1000
+
+
+def _same_end(index: RefIndex, ref: tuple[int, int], offset: int) -> bool:
+    """Whether the index vouches for the object; if so, pyHanko ends there too."""
+    header = refindex._HEADER.match(index.data, offset)
+    try:
+        assert header is not None
+        spans, end = refindex._object_spans(index.data, header.end(), index._length)
+    except (_UnusualError, AssertionError):
+        return False
+    stream = index.reader.stream
+    stream.seek(offset)
+    read_object_header(stream, strict=False)
+    generic.read_object(stream, generic.Reference(*ref, index.reader))
+    stopped = refindex._END_OBJ.match(index.data, stream.tell())
+    assert stopped is not None and stopped.end() == end, ref
+    assert spans[0][1] <= stream.tell()
+    return True

@@ -37,10 +37,14 @@ from edocx.verification.xrefrepair import is_rebuilt
 RefKey = tuple[int, int]
 _Length = int | RefKey
 
-# Objects whose bytes one index may read, and bytes per object: beyond
-# them nothing more is skipped (the full walk has its own bounds).
+# Objects whose bytes one index may read, and text bytes per object (stream
+# data is skipped, not read): beyond them nothing more is skipped (the full
+# walk has its own bounds).
 MAX_OBJECTS = 20_000
 MAX_SPAN = 1 << 20
+# Where the header, "stream", "endstream" and "endobj" must be found: a few
+# separating bytes away, not after a long run of whitespace.
+_NEAR = 1024
 # Objects expanded by all searches together: past it nothing more is
 # skipped, whatever the shape of the graph.
 MAX_WORK = 4 * MAX_OBJECTS
@@ -95,6 +99,10 @@ _END_OBJ = re.compile(_PW + rb"*endobj(?![^" + re.escape(_PDF_WS + _DELIMS) + b"
 class _UnusualError(Exception):
     """The object's bytes are not in the plain form the index vouches for."""
 
+    def __init__(self, message: str, read: int = 0) -> None:
+        super().__init__(message)
+        self.read = read  # bytes of the object's text read before giving up
+
 
 class RefIndex:
     """Unchanged objects from which no later-touched object is reachable."""
@@ -107,6 +115,9 @@ class RefIndex:
         self.edges: dict[RefKey, frozenset[RefKey] | None] = {}
         self.verdict: dict[RefKey, bool] = {}
         self.work = MAX_WORK
+        # Fake objects nested in strings could make the spans overlap: the
+        # bytes read by all objects together are bounded too.
+        self.bytes_left = 4 * len(data) + MAX_SPAN
 
     def prunable(self, ref: RefKey) -> bool:
         """No object a later revision wrote or freed is reachable from ``ref``."""
@@ -158,10 +169,15 @@ class RefIndex:
             return frozenset()
         if not isinstance(where, int):
             return None  # in an object stream
-        try:
-            return frozenset(object_references(self.data, where, ref, self._length))
-        except _UnusualError:
+        if self.bytes_left < 0:
             return None
+        try:
+            found, read = object_references(self.data, where, ref, self._length)
+        except _UnusualError as error:
+            self.bytes_left -= error.read + _NEAR
+            return None
+        self.bytes_left -= read
+        return frozenset(found)
 
     def _length(self, ref: RefKey) -> int:
         # pyHanko reads an indirect /Length in the newest revision whichever
@@ -189,70 +205,83 @@ def build_index(reader: PdfFileReader, signed: int) -> RefIndex | None:
 
 def object_references(
     data: bytes, offset: int, ref: RefKey, length_of: Callable[[RefKey], int]
-) -> set[RefKey]:
-    """Every ``N G R`` in the object at ``offset``; raise _UnusualError if unsure.
+) -> tuple[set[RefKey], int]:
+    """Every ``N G R`` in the object at ``offset``, and the bytes its text took.
 
     ``length_of`` gives the value of an indirect /Length (or raises).
+    Raise _UnusualError, with the bytes read so far, if the bytes are not
+    plain enough to be sure.
     """
-    header = _HEADER.match(data, offset)
+    header = _HEADER.match(data, offset, offset + _NEAR)
     if header is None or (int(header[1]), int(header[2])) != ref:
-        raise _UnusualError("no header for the object at its offset")
-    spans, end = _object_spans(data, header.end(), length_of)
-    if end - offset > MAX_SPAN:
-        raise _UnusualError("object too large")
+        raise _UnusualError("no header for the object at its offset", _NEAR)
+    start, stop, _ = _object_text(data, header.end(), length_of)
 
     found: set[RefKey] = set()
-    for start, stop in spans:
-        for match in _REFERENCE.finditer(data, start, stop):
-            found.add((int(match[1]), int(match[2])))
-    return found
+    for match in _REFERENCE.finditer(data, start, stop):
+        found.add((int(match[1]), int(match[2])))
+    return found, stop - offset
 
 
-def _object_spans(
+def _object_text(
     data: bytes, pos: int, length_of: Callable[[RefKey], int]
-) -> tuple[list[tuple[int, int]], int]:
-    """The object's text (stream data left out) and where its ``endobj`` ends."""
-    body_start = _skip(data, pos)
-    pos, lengths = _value(data, body_start)
-    spans = [(body_start, pos)]
+) -> tuple[int, int, int]:
+    """The object's text (stream data left out), checked to end at ``endobj``.
 
-    stream = _STREAM_EOL.match(data, _skip(data, pos))
+    Return where the text starts and ends, and where the object (with its
+    stream data) ends before ``endobj``.
+    """
+    start = _skip(data, pos, pos + _NEAR)
+    reach = [start]
+    try:
+        pos, lengths = _value(data, start, start + MAX_SPAN, reach)
+    except _UnusualError as error:
+        raise _UnusualError(str(error), reach[0] - start) from None
+
+    text_end = pos
+    stream = _STREAM_EOL.match(data, _skip(data, pos, pos + _NEAR), pos + _NEAR)
     if stream is not None:
-        if not data.startswith(b"<<", body_start) or len(lengths) != 1:
-            raise _UnusualError("stream without one direct /Length")
+        if not data.startswith(b"<<", start) or len(lengths) != 1:
+            raise _UnusualError("stream without one /Length", pos - start)
         length = lengths[0]
         if isinstance(length, tuple):
             length = length_of(length)
         pos = _stream_end(data, stream.end(), length)
-    end = _END_OBJ.match(data, pos)
-    if end is None:
-        raise _UnusualError("the object does not end at its endobj")
-    return spans, end.end()
+    if _END_OBJ.match(data, pos, pos + _NEAR) is None:
+        raise _UnusualError("the object does not end at its endobj", text_end - start)
+    return start, text_end, pos
 
 
 def _stream_end(data: bytes, start: int, length: int) -> int:
-    end = _END_STREAM.match(data, start + length)
+    end = _END_STREAM.match(data, start + length, start + length + _NEAR)
     if start + length > len(data) or end is None:
         raise _UnusualError("stream data does not end at endstream")
     return end.end()
 
 
-def _value(data: bytes, pos: int) -> tuple[int, list[_Length]]:
-    """Read one value; return where it ends and the /Length entries it holds."""
+def _value(
+    data: bytes, pos: int, limit: int, reach: list[int]
+) -> tuple[int, list[_Length]]:
+    """Read one value before ``limit``; return its end and its /Length entries.
+
+    ``reach`` is kept at the farthest byte read, for the caller's budget.
+    """
     depth: list[bytes] = []
     lengths: list[_Length] = []
     while True:
-        token = _TOKEN.match(data, _skip(data, pos))
+        reach[0] = limit  # until the token is read, assume the worst
+        token = _TOKEN.match(data, _skip(data, pos, limit), limit)
         if token is None:
             raise _UnusualError("a byte pyHanko would not read here")
         pos = token.end()
         opener, _, name, regular = token.groups()
         if opener is not None:
-            pos = _open(data, opener, pos, depth)
+            pos = _open(data, opener, pos, depth, limit)
         elif name is not None:
             _name(data, name, pos, depth, lengths)
         elif regular is not None:
             _regular(data, regular, token.start(), depth)
+        reach[0] = pos
         if not depth:
             return pos, lengths
 
@@ -260,21 +289,21 @@ def _value(data: bytes, pos: int) -> tuple[int, list[_Length]]:
 def _regular(data: bytes, regular: bytes, start: int, depth: list[bytes]) -> None:
     if not (regular in _KEYWORDS or _NUMBER.fullmatch(regular)):
         raise _UnusualError("an unknown keyword")
-    if not depth and _REFERENCE.match(data, start):
+    if not depth and _REFERENCE.match(data, start, start + _NEAR):
         # An object that is only a reference to another one: rare enough
         # not to be worth vouching for.
         raise _UnusualError("an object that is a reference")
 
 
-def _skip(data: bytes, pos: int) -> int:
-    skipped = _SKIP.match(data, pos)
+def _skip(data: bytes, pos: int, limit: int) -> int:
+    skipped = _SKIP.match(data, pos, limit)
     assert skipped is not None
     return skipped.end()
 
 
-def _open(data: bytes, opener: bytes, pos: int, depth: list[bytes]) -> int:
+def _open(data: bytes, opener: bytes, pos: int, depth: list[bytes], limit: int) -> int:
     if opener == b"(":
-        return _string_end(data, pos)
+        return _string_end(data, pos, limit)
     if opener in (b"<<", b"["):
         depth.append(opener)
         return pos
@@ -291,7 +320,7 @@ def _name(
         raise _UnusualError("a name with escapes")
     if name != b"/Length":
         return
-    value = _LENGTH_VALUE.match(data, pos)
+    value = _LENGTH_VALUE.match(data, pos, pos + _NEAR)
     if depth != [b"<<"] or value is None:
         raise _UnusualError("a /Length that is not a direct number of the object")
     if value[1] is not None:
@@ -300,11 +329,11 @@ def _name(
         lengths.append((int(value[2]), int(value[3])))
 
 
-def _string_end(data: bytes, pos: int) -> int:
+def _string_end(data: bytes, pos: int, limit: int) -> int:
     """After the ``)`` closing a literal string opened before ``pos``."""
     nesting = 1
     while nesting:
-        stop = _STRING_STOP.search(data, pos)
+        stop = _STRING_STOP.search(data, pos, limit)
         if stop is None:
             raise _UnusualError("unterminated string")
         pos = stop.end()

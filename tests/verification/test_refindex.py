@@ -37,7 +37,7 @@ def _no_length(ref: tuple[int, int]) -> int:
 
 
 def _refs(text: bytes, length_of: Callable[[tuple[int, int]], int] = _no_length):
-    return object_references(text, 0, (5, 0), length_of)
+    return object_references(text, 0, (5, 0), length_of)[0]
 
 
 def test_reference_after_a_string_holding_endobj_is_found() -> None:
@@ -249,6 +249,17 @@ def test_a_long_chain_is_searched_once() -> None:
     assert refindex.MAX_WORK - index.work <= count
 
 
+def test_nothing_is_skipped_once_the_byte_budget_is_spent() -> None:
+    pdf, _, content = _trap_pdf()
+    updated = _append_update(pdf, {2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"})
+    reader, _ = read_structure(updated)
+    index = build_index(reader, 0)
+    assert index is not None
+    index.bytes_left = 0
+    assert index.prunable((content, 0))  # read within the budget
+    assert not index.prunable((3, 0))  # the page is not read any more
+
+
 UPDATES: dict[str, Callable[[bytes], bytes]] = {
     "replace-page-content": attacks.replace_page_content,
     "add-page": attacks.add_page,
@@ -318,14 +329,12 @@ def _same_end(index: RefIndex, ref: tuple[int, int], offset: int) -> bool:
     header = refindex._HEADER.match(index.data, offset)
     try:
         assert header is not None
-        spans, end = refindex._object_spans(index.data, header.end(), index._length)
+        text = refindex._object_text(index.data, header.end(), index._length)
     except (_UnusualError, AssertionError):
         return False
     stream = index.reader.stream
     stream.seek(offset)
     read_object_header(stream, strict=False)
     generic.read_object(stream, generic.Reference(*ref, index.reader))
-    stopped = refindex._END_OBJ.match(index.data, stream.tell())
-    assert stopped is not None and stopped.end() == end, ref
-    assert spans[0][1] <= stream.tell()
+    assert stream.tell() == text[2], ref
     return True

@@ -9,17 +9,20 @@ added. :class:`RefIndex` says of an unchanged object whether any such object
 is reachable from it; if none is, its whole subtree can be skipped.
 
 Reachability is taken on an over-approximation of the reference graph: every
-``N G R`` anywhere in an object's bytes (inside strings too) is an edge, so
-an error can only skip less. The bytes of an object run from its
-cross-reference offset to its own ``endobj``, which a small tokenizer finds
-the way pyHanko's parser does (literal strings with escapes and nesting,
-hexadecimal strings, names, dictionaries, arrays, a stream whose direct
-/Length ends at ``endstream``): a fake header or ``endobj`` inside a string
-cannot cut the span short and hide a reference behind it. Anything unusual
-(a comment, an indirect /Length, an object in an object stream, a name with
-``#`` escapes, a token pyHanko would not read) makes the object, and every
-object that reaches it, never skipped. An encrypted file or one whose
-cross-reference data had to be rebuilt gets no index at all.
+``N G R`` anywhere in an object's text (inside strings too) is an edge, so
+an error can only skip less. An object's text runs from its cross-reference
+offset to the end of its value, which a small tokenizer finds the way
+pyHanko's parser does (literal strings with escapes and nesting,
+hexadecimal strings, names, dictionaries, arrays, a stream whose /Length
+ends at ``endstream``), and must be followed by ``endobj``: a fake header or
+``endobj`` inside a string cannot cut the text short and hide a reference
+behind it. An indirect /Length is used only when no later revision touched
+it (pyHanko reads it in the newest revision, whichever revision it reads
+the stream in). Anything unusual (a comment, an object in an object stream,
+a name with ``#`` escapes, a token pyHanko would not read, a bound reached)
+makes the object, and every object that reaches it, never skipped. An
+encrypted file or one whose cross-reference data had to be rebuilt gets no
+index at all.
 """
 
 from __future__ import annotations

@@ -52,10 +52,11 @@ def test_token_end_as_pyhanko_finds_it(data: bytes) -> None:
     assert _read_name(fastlex.read_until_delimiter, data) == _read_name(stock, data)
 
 
-@pytest.mark.parametrize("data", TOKENS.values(), ids=TOKENS.keys())
+NAMES = {key: data for key, data in TOKENS.items() if data.startswith(b"/")}
+
+
+@pytest.mark.parametrize("data", NAMES.values(), ids=NAMES.keys())
 def test_name_as_pyhanko_reads_it(data: bytes) -> None:
-    if not data.startswith(b"/"):
-        pytest.skip("not a name")
     stock = generic.NameObject.read_from_stream(io.BytesIO(data))
 
     with fastlex.fast_names():

@@ -240,10 +240,15 @@ class _Walker:
         if all(old_refs) and all(new_refs):
             # Lists of objects (/Annots, /Fields, /Kids): matched by reference,
             # so that an insertion does not look like a change of every item.
-            by_ref = dict(zip(new_refs, new, strict=True))
+            # A reference may be listed more than once (a /ParentTree does):
+            # each listing is matched once.
+            by_ref: dict[RefKey | None, list[generic.PdfObject]] = {}
+            for ref, item in zip(new_refs, new, strict=True):
+                by_ref.setdefault(ref, []).append(item)
             for ref, item in zip(old_refs, old, strict=True):
-                stack.append(child(item, by_ref.pop(ref, None)))
-            stack.extend(child(None, item) for item in by_ref.values())
+                partners = by_ref.get(ref)
+                stack.append(child(item, partners.pop(0) if partners else None))
+            stack.extend(child(None, i) for items in by_ref.values() for i in items)
             return
         for index in range(max(len(old), len(new))):
             stack.append(

@@ -220,3 +220,19 @@ def test_later_changes_follow_the_signed_revision_in_a_real_file(
     for sig in report.signatures:
         assert sig.signed_revision is not None
         assert all(c.revision > sig.signed_revision for c in sig.changes)
+
+
+def test_a_structure_element_listed_twice_is_not_a_change(
+    test_data_dir: Path, offline: VerifyOptions
+) -> None:
+    # Its /ParentTree arrays list some structure elements twice; the later
+    # revisions only add a signature, validation data and a timestamp.
+    path = corpus_file(test_data_dir, "pades-multiple-pages-annots-overlap.pdf")
+    report = verify_pdf(path.read_bytes(), offline)
+    first = next(s for s in report.signatures if s.field == "Sign1868207534")
+
+    assert [(c.revision, c.kind.value) for c in first.changes] == [
+        (3, "signature-added"),
+        (4, "revocation-data-added"),
+        (5, "timestamp-added"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,11 +11,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 
 from edocx.config import Settings
 from edocx.pki.devpki import PKILayout, tsa_url
 from edocx.pki.server import PKIServerThread
+from edocx.signing import number_and_seal, prepare_draft, sign_personal
 from edocx.verification import VerifyOptions
+from tests.signing.conftest import JobFactory
 from tests.verification.pdfs import PKISigner, blank_pdf
 
 
@@ -26,6 +32,34 @@ def test_signer(
     test_settings: Settings,
 ) -> PKISigner:
     return PKISigner(dev_pki, passphrase, tsa_url(test_settings))
+
+
+@pytest.fixture(scope="session")
+def issued(
+    dev_pki: PKILayout,
+    pki_server: PKIServerThread,
+    passphrase: bytes,
+    test_settings: Settings,
+) -> bytes:
+    """A document as the hub issues it: personal signature, number, seal."""
+    jobs = JobFactory(dev_pki, passphrase, tsa_url(test_settings))
+    draft = prepare_draft(blank_pdf(), None)
+    signed = sign_personal(draft.pdf, jobs.personal("doc-issued"))
+    return number_and_seal(signed, jobs.seal("doc-issued", 12))
+
+
+@pytest.fixture(scope="session")
+def sha1_signed(test_signer: PKISigner) -> bytes:
+    """A legacy adbe.pkcs7.detached signature over SHA-1."""
+    meta = signers.PdfSignatureMetadata(
+        field_name="Signature1",
+        md_algorithm="sha1",
+        subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
+    signer = test_signer.signer("person-a-signer")
+    signed: bytes = signers.PdfSigner(meta, signer=signer).sign_pdf(writer).getvalue()
+    return signed
 
 
 @pytest.fixture(scope="session")

@@ -19,32 +19,14 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from edocx.config import Settings
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.server import PKIServerThread
-from edocx.signing import number_and_seal, prepare_draft, sign_personal
 from edocx.signing.issue import SEAL_FIELD
 from edocx.verification import VerifyOptions, verify_pdf
 from edocx.verification.report import ModificationClass, ValidationReport, Verdict
-from tests.signing.conftest import JobFactory
-from tests.verification.pdfs import PKISigner, blank_pdf
+from tests.verification.pdfs import PKISigner
 
 Update = Callable[[IncrementalPdfFileWriter], None]
 D = generic.DictionaryObject
 A = generic.ArrayObject
-
-
-@pytest.fixture(scope="module")
-def issued(
-    dev_pki: PKILayout,
-    pki_server: PKIServerThread,
-    passphrase: bytes,
-    test_settings: Settings,
-) -> bytes:
-    jobs = JobFactory(dev_pki, passphrase, tsa_url(test_settings))
-    draft = prepare_draft(blank_pdf(), None)
-    signed = sign_personal(draft.pdf, jobs.personal("doc-later"))
-    return number_and_seal(signed, jobs.seal("doc-later", 7))
 
 
 def updated(pdf: bytes, update: Update) -> bytes:

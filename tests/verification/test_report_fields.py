@@ -8,20 +8,13 @@ the OCSP responder on loopback.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 from asn1crypto import x509
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers
-from pyhanko.sign.fields import SigSeedSubFilter
 
-from edocx.config import Settings
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.server import PKIServerThread
-from edocx.signing import number_and_seal, prepare_draft, sign_personal
+from edocx.pki.devpki import PKILayout
 from edocx.signing.issue import PERSONAL_FIELD, SEAL_FIELD
 from edocx.verification import VerifyOptions, verify_pdf
 from edocx.verification.identity import role_of_subject
@@ -37,28 +30,13 @@ from edocx.verification.report import (
     ValidationReport,
     Verdict,
 )
-from tests.signing.conftest import AGENCY_NAME, POSITION, SIGNER_NAME, JobFactory
+from tests.signing.conftest import AGENCY_NAME, POSITION, SIGNER_NAME
 from tests.verification.pdfs import (
     PKISigner,
     add_document_timestamp,
-    blank_pdf,
     flip_signed_byte,
     load_cert,
 )
-
-
-@pytest.fixture(scope="module")
-def issued(
-    dev_pki: PKILayout,
-    pki_server: PKIServerThread,
-    passphrase: bytes,
-    test_settings: Settings,
-) -> bytes:
-    """A document as the hub issues it: personal signature, number, seal."""
-    jobs = JobFactory(dev_pki, passphrase, tsa_url(test_settings))
-    draft = prepare_draft(blank_pdf(), None)
-    signed = sign_personal(draft.pdf, jobs.personal("doc-report"))
-    return number_and_seal(signed, jobs.seal("doc-report", 12))
 
 
 @pytest.fixture(scope="module")
@@ -275,18 +253,9 @@ def test_role_follows_the_subject(attributes: dict[str, str], role: str) -> None
 
 
 def test_sha1_signature_names_its_weak_algorithms(
-    test_signer: PKISigner, offline: VerifyOptions
+    sha1_signed: bytes, offline: VerifyOptions
 ) -> None:
-    meta = signers.PdfSignatureMetadata(
-        field_name="Signature1",
-        md_algorithm="sha1",
-        subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
-    )
-    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
-    signer = test_signer.signer("person-a-signer")
-    signed = signers.PdfSigner(meta, signer=signer).sign_pdf(writer).getvalue()
-
-    signature = verify_pdf(signed, offline).signatures[0]
+    signature = verify_pdf(sha1_signed, offline).signatures[0]
 
     assert signature.crypto_ok is True
     assert signature.digest_algorithm == "sha1"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
 import logging
 import os
 import re
@@ -25,9 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
-from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from edocx.bench.corpus import (
@@ -58,7 +55,7 @@ from edocx.verification.trust import (
 from edocx.verification.verify import _load_roots
 from edocx.verification.wording import TECHNICAL, explain, vietnamese
 from tests.conftest import REPO_ROOT
-from tests.verification.pdfs import PKISigner, append_page_content, blank_pdf
+from tests.verification.pdfs import append_page_content, blank_pdf
 from tests.verification.rogue_certs import sign_plain
 
 # The DER of the OID id-data (1.2.840.113549.1.7.1), as /Contents spells it.
@@ -270,18 +267,9 @@ def test_frequent_findings_have_their_own_vietnamese(
 
 
 def test_a_rejected_algorithm_is_named(
-    test_signer: PKISigner, offline: VerifyOptions
+    sha1_signed: bytes, offline: VerifyOptions
 ) -> None:
-    meta = signers.PdfSignatureMetadata(
-        field_name="Signature1",
-        md_algorithm="sha1",
-        subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
-    )
-    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
-    signer = test_signer.signer("person-a-signer")
-    signed = signers.PdfSigner(meta, signer=signer).sign_pdf(writer).getvalue()
-
-    signature = verify_pdf(signed, offline).signatures[0]
+    signature = verify_pdf(sha1_signed, offline).signatures[0]
 
     assert signature.sub_indication in (
         SubIndication.CRYPTO_CONSTRAINTS_FAILURE,

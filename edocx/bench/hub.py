@@ -23,7 +23,6 @@ import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import aiohttp
 from aiohttp import web
 
 from edocx.bench import bare
+from edocx.bench.figure import Figure
 from edocx.bootstrap import ensure_demo_agencies, ensure_pki
 from edocx.config import (
     HTTPSettings,
@@ -47,17 +47,6 @@ from edocx.pki.credentials import CredentialRef, load_signer
 from edocx.pki.devpki import PKILayout, tsa_url
 from edocx.pki.trust import load_certs
 from edocx.store.db import Database
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    documents: int
-    seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.documents / self.seconds if self.seconds else 0.0
 
 
 def run_bench(settings: Settings, *, rounds: int, data_dir: Path | None = None) -> int:

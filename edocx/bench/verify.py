@@ -28,6 +28,7 @@ from pathlib import Path
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from edocx.bench import bare
+from edocx.bench.figure import Figure
 from edocx.config import Settings
 from edocx.demo.run import find_demo_pdfs
 from edocx.logsetup import configure_logging
@@ -42,17 +43,6 @@ from edocx.verification.verify import VerifyOptions, verify_pdf
 
 BENCH_PASSPHRASE = b"bench passphrase, not a secret"
 REPEATED_SIGNERS = 3
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    documents: int
-    seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.documents / self.seconds if self.seconds else 0.0
 
 
 @dataclass(frozen=True)

@@ -87,13 +87,19 @@ async def _read_bounded(request: web.Request, limit: int) -> bytes:
 
 
 async def read_parts(
-    request: web.Request, parts: tuple[Part, ...], limit: int
+    request: web.Request, parts: tuple[Part, ...], limit: int, described: str = ""
 ) -> dict[str, bytes]:
-    """Read a multipart/form-data body into ``{name: bytes}``, bounded."""
+    """Read a multipart/form-data body into ``{name: bytes}``, bounded.
+
+    ``limit`` includes the multipart framing; ``described`` is the limit as
+    the configuration states it ("20 MB, verification.max_upload_mb"), which
+    is what a caller can act on.
+    """
     if request.content_type != "multipart/form-data":
         raise MediaTypeUnsupportedError("send the body as multipart/form-data")
+    too_large = _too_large(described or f"{limit} bytes")
     if request.content_length is not None and request.content_length > limit:
-        raise UploadTooLargeError(f"the upload exceeds {limit} bytes")
+        raise too_large
 
     wanted = {part.name for part in parts}
     found: dict[str, bytes] = {}
@@ -103,7 +109,7 @@ async def read_parts(
         while (item := await reader.next()) is not None:
             if not isinstance(item, BodyPartReader):
                 raise RequestInvalidError("nested multipart bodies are not accepted")
-            data = await _read_part(item, budget, limit)
+            data = await _read_part(item, budget, too_large)
             budget -= len(data)
             _keep(found, wanted, item.name, data)
     except EdocxError:
@@ -118,13 +124,19 @@ async def read_parts(
     return found
 
 
-async def _read_part(part: BodyPartReader, budget: int, limit: int) -> bytes:
+def _too_large(described: str) -> UploadTooLargeError:
+    return UploadTooLargeError(f"the upload exceeds the configured limit ({described})")
+
+
+async def _read_part(
+    part: BodyPartReader, budget: int, too_large: UploadTooLargeError
+) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while chunk := await part.read_chunk(_CHUNK):
         size += len(chunk)
         if size > budget:
-            raise UploadTooLargeError(f"the upload exceeds {limit} bytes")
+            raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -63,7 +63,8 @@ async def _prepare(route: Route, request: web.Request) -> tuple[Call, dict[str, 
         body, raw = await read_json(request, route.body, _FRAMING)
         parts_for_key = {"body": raw}
     elif route.parts:
-        parts = await read_parts(request, route.parts, limit + _FRAMING)
+        described = route.upload_limit_text(settings)
+        parts = await read_parts(request, route.parts, limit + _FRAMING, described)
         parts_for_key = parts
     else:
         parts_for_key = {}

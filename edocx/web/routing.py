@@ -54,7 +54,8 @@ class Route:
     ``Idempotency-Key``. ``body`` is a JSON request model, ``parts`` the
     parts of a multipart request, ``query`` the model of the query string.
     ``upload_mb`` gives the upload limit of a multipart route when it is not
-    ``http.max_upload_mb``; ``alternatives`` are media types the route can
+    ``http.max_upload_mb`` (``upload_setting`` names the setting that holds it);
+    ``alternatives`` are media types the route can
     answer with besides ``media_type``.
     """
 
@@ -72,12 +73,18 @@ class Route:
     creates: bool = False
     problems: tuple[str, ...] = ()
     upload_mb: Callable[[Settings], int] | None = None
+    upload_setting: str = "http.max_upload_mb"
     alternatives: tuple[str, ...] = ()
 
     def upload_limit(self, settings: Settings) -> int:
         """Return the largest upload this route takes, in bytes."""
         mb = self.upload_mb(settings) if self.upload_mb else settings.http.max_upload_mb
         return mb * 1024 * 1024
+
+    def upload_limit_text(self, settings: Settings) -> str:
+        """The limit as configured, for a 413 answer: "20 MB, <setting>"."""
+        mb = self.upload_mb(settings) if self.upload_mb else settings.http.max_upload_mb
+        return f"{mb} MB, {self.upload_setting}"
 
     @property
     def operation_id(self) -> str:

@@ -120,6 +120,7 @@ ROUTES: tuple[Route, ...] = (
           "html or text, else by Accept)", parts=PDF_PARTS, query=VerifyQuery,
           response=ValidationReport, alternatives=("text/html", "text/plain"),
           upload_mb=_verification_upload_mb,
+          upload_setting="verification.max_upload_mb",
           problems=("upload-too-large", "media-type-unsupported",
                     "request-invalid", "worker-timeout", "worker-memory")),
     Route("GET", API + "/audit/events", service.list_audit_events,

@@ -198,7 +198,9 @@ async def test_beyond_the_upload_limit_is_413(strict_hub: Hub) -> None:
 
     response = await verify(strict_hub, big)
 
-    await problem(response, 413, "upload-too-large")
+    body = await problem(response, 413, "upload-too-large")
+    # The limit as configured, not the byte count with the multipart framing.
+    assert "1 MB, verification.max_upload_mb" in body["detail"], body
 
 
 async def test_beyond_the_limit_without_a_length_is_413(strict_hub: Hub) -> None:
@@ -220,7 +222,8 @@ async def test_beyond_the_limit_without_a_length_is_413(strict_hub: Hub) -> None
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
 
-    await problem(response, 413, "upload-too-large")
+    body = await problem(response, 413, "upload-too-large")
+    assert "1 MB, verification.max_upload_mb" in body["detail"], body
 
 
 async def test_a_declared_length_beyond_the_limit_is_refused_unread(

@@ -68,6 +68,9 @@ class Change:
     widget: generic.DictionaryObject | None = None
     # A new, visible signature field (not a placeholder filled in).
     new_visible_field: bool = False
+    # The detail in Vietnamese where the wording of the report cannot
+    # derive it (a widget's place on the page); empty otherwise.
+    detail_vi: str = ""
 
 
 def classify(diff: Difference) -> Change:

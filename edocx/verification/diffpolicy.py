@@ -24,7 +24,9 @@ from edocx.verification.byterange import trailing_bytes
 from edocx.verification.changes import Change, classify, field_name, field_type
 from edocx.verification.objdiff import Difference, find_differences
 from edocx.verification.report import ChangeKind, ChangeReport, UncoveredReport
-from edocx.verification.revisions import made_in, validation_only
+from edocx.verification.revisions import info_changed, made_in, validation_only
+from edocx.verification.widgetbox import signed_in_place, visible_placements
+from edocx.verification.wording import change_vi
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,11 @@ def _review(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
     judged = [(diff, classify(diff)) for diff in diffs]
     judged = _appearance_without_value(judged)
     judged = [(diff, _overlaps(change)) for diff, change in judged]
+    judged = [
+        (diff, _visible_box(reader, signed_revision, change)) for diff, change in judged
+    ]
     reports = _reports(reader, signed_revision, last, judged)
+    reports = _with_info_change(reader, signed_revision, last, reports)
     suspicious = next((c.detail for _, c in judged if c.suspicious), None)
     level = max((c.level for _, c in judged), default=ModificationLevel.LTA_UPDATES)
     filled = sorted(
@@ -128,6 +134,43 @@ def _overlaps(change: Change) -> Change:
     )
 
 
+def _visible_box(reader: PdfFileReader, signed: int, change: Change) -> Change:
+    """Say where a later signature or timestamp shows; judge its size.
+
+    A document timestamp has nothing to show (PAdES timestamps are
+    invisible), so a visible one in a new field is suspicious; a signature,
+    or a timestamp in a field whose box the signer already signed, may show
+    a stamp-sized picture, not one hiding much of the page.
+    """
+    signing = (ChangeKind.SIGNATURE_ADDED, ChangeKind.TIMESTAMP_ADDED)
+    if change.widget is None or change.kind not in signing:
+        return change
+    placements = visible_placements(reader, change.widget)
+    if not placements:
+        return change
+    where = [p.describe() for p in placements[:3]]
+    detail = "; ".join((change.detail, *(en for en, _ in where)))
+    note_vi = "; ".join(
+        (change_vi(change.kind, change.detail), *(vi for _, vi in where))
+    )
+    why: tuple[str, str] | None = (
+        "a document timestamp shows nothing on the page",
+        "dấu thời gian tài liệu không hiển thị gì trên trang",
+    )
+    placeholder = signed_in_place(reader, signed, change.widget)
+    if change.kind is ChangeKind.SIGNATURE_ADDED or placeholder:
+        why = next(filter(None, (p.too_large() for p in placements)), None)
+    if why is None:
+        return replace(change, detail=detail, detail_vi=note_vi)
+    return replace(
+        change,
+        detail=f"{detail}: {why[0]}",
+        detail_vi=f"{note_vi}: {why[1]}",
+        level=ModificationLevel.OTHER,
+        suspicious=True,
+    )
+
+
 def _page_of(widget: generic.DictionaryObject) -> generic.DictionaryObject | None:
     try:
         page = widget["/P"]
@@ -181,14 +224,52 @@ def _reports(
     last: int,
     judged: list[tuple[Difference, Change]],
 ) -> tuple[ChangeReport, ...]:
-    grouped: dict[tuple[int, ChangeKind, str, bool], None] = {}
+    grouped: dict[tuple[int, ChangeKind, str, bool, str], None] = {}
     for diff, change in judged:
         key = (made_in(reader, diff, signed, last), change.kind, change.detail)
-        grouped[(*key, change.suspicious)] = None
+        grouped[(*key, change.suspicious, change.detail_vi)] = None
     ordered = sorted(grouped, key=lambda k: (k[0], not k[3]))
     return tuple(
-        ChangeReport(revision=rev, kind=kind, detail=detail, suspicious=bad)
-        for rev, kind, detail, bad in ordered[:MAX_CHANGES_REPORTED]
+        _report(rev, kind, detail, bad, note_vi)
+        for rev, kind, detail, bad, note_vi in ordered[:MAX_CHANGES_REPORTED]
+    )
+
+
+def _report(
+    revision: int, kind: ChangeKind, detail: str, suspicious: bool, note_vi: str
+) -> ChangeReport:
+    if not note_vi:
+        return ChangeReport(
+            revision=revision, kind=kind, detail=detail, suspicious=suspicious
+        )
+    return ChangeReport(
+        revision=revision,
+        kind=kind,
+        detail=detail,
+        detail_vi=note_vi,
+        suspicious=suspicious,
+    )
+
+
+def _with_info_change(
+    reader: PdfFileReader, signed: int, last: int, reports: tuple[ChangeReport, ...]
+) -> tuple[ChangeReport, ...]:
+    """The document information (/Info) is outside the catalog the walk
+    compares: a viewer shows its title and author, so a change is listed
+    (and leaves its revision uncovered), though nothing on a page changes.
+    """
+    found = info_changed(reader, signed, last)
+    if found is None:
+        return reports
+    revision, keys = found
+    change = ChangeReport(
+        revision=revision,
+        kind=ChangeKind.OTHER,
+        detail=f"document information (/Info) changed: {keys}",
+        suspicious=False,
+    )
+    return tuple(
+        sorted((*reports, change), key=lambda c: (c.revision, not c.suspicious))
     )
 
 

@@ -248,12 +248,20 @@ def _judge(
         problem = f"the file was changed after this signature: {review.suspicious}"
     if facts.trailing_bytes:
         detail = (
-            f"{facts.trailing_bytes} byte(s) after the last %%EOF belong to no revision"
+            f"{facts.trailing_bytes} byte(s) after the end of the last revision "
+            "(after its %%EOF)"
         )
-        last = reader.xrefs.total_revisions - 1
+        # They belong to no revision: numbered after the last one, never
+        # with a revision a signature signed.
+        after_last = reader.xrefs.total_revisions
         changes += (
             ChangeReport(
-                revision=last, kind=ChangeKind.OTHER, detail=detail, suspicious=True
+                revision=after_last,
+                kind=ChangeKind.OTHER,
+                detail=detail,
+                detail_vi=f"Có {facts.trailing_bytes} byte nằm sau phần cuối của "
+                "phiên bản cuối cùng (sau dấu %%EOF), không thuộc phiên bản nào",
+                suspicious=True,
             ),
         )
         problem = problem or f"the file was changed after this signature: {detail}"
@@ -276,6 +284,7 @@ def _judge(
     if problem is None and locked:
         names = ", ".join(map(repr, locked[:5]))
         problem = f"form field(s) {names} locked by this signature were changed"
+        changes = blame_form_filling(changes)
 
     # 6. The edocx rule: filling after an approval signature waits for a
     # later signature (settle_form_filling), and refilling never passes.
@@ -284,7 +293,10 @@ def _judge(
         filled = tuple(
             n for n in review.filled_fields if n not in signature_field_names
         )
-    problem = problem or refilled_fields(reader, embedded.signed_revision, filled)
+    refilled = refilled_fields(reader, embedded.signed_revision, filled)
+    if problem is None and refilled:
+        changes = blame_form_filling(changes)
+    problem = problem or refilled
     suspicious = problem is not None
     return replace(
         base,
@@ -369,7 +381,18 @@ def settle_form_filling(
         findings,
         filled_fields=(),
         problem=problem,
+        changes=blame_form_filling(findings.changes),
         modification_class=ModificationClass.SUSPICIOUS,
+    )
+
+
+def blame_form_filling(changes: tuple[ChangeReport, ...]) -> tuple[ChangeReport, ...]:
+    """Mark the form filling suspicious when it is what fails the signature."""
+    return tuple(
+        c.model_copy(update={"suspicious": True})
+        if c.kind is ChangeKind.FORM_FILLED
+        else c
+        for c in changes
     )
 
 

@@ -155,8 +155,53 @@ def validation_only(reader: PdfFileReader, revision: int) -> bool:
 
 
 def _info(resolver: HistoricalResolver) -> generic.PdfObject | None:
+    """The /Info dictionary as this revision wrote it.
+
+    Through the revision's own resolver: an /Info object rewritten later
+    under the same number must not read as the later version.
+    """
     trailer = resolver.trailer_view
-    return trailer["/Info"] if "/Info" in trailer else None
+    if "/Info" not in trailer:
+        return None
+    raw: generic.PdfObject = trailer.raw_get("/Info")
+    if isinstance(raw, generic.IndirectObject):
+        info: generic.PdfObject = resolver(raw.reference)
+        return info
+    return raw
+
+
+def info_changed(
+    reader: PdfFileReader, signed: int, last: int
+) -> tuple[int, str] | None:
+    """The first revision after ``signed`` that changed what /Info says.
+
+    Returns it with the entries changed; the writer's own stamp
+    (/ModDate, /Producer) does not count.
+    """
+    try:
+        then = _info(reader.get_historical_resolver(signed))
+        for revision in range(signed + 1, last + 1):
+            now = _info(reader.get_historical_resolver(revision))
+            if then is None and now is None:
+                continue
+            keys = _changed_keys(then, now, WRITER_INFO_KEYS)
+            if keys:
+                return revision, ", ".join(keys)
+    except Exception as e:
+        logger.info("the document information cannot be read: %s", e)
+        return last, "unreadable entries"
+    return None
+
+
+def _changed_keys(
+    then: generic.PdfObject | None, now: generic.PdfObject | None, free: frozenset[str]
+) -> list[str]:
+    old, new = (
+        d if isinstance(d, generic.DictionaryObject) else generic.DictionaryObject()
+        for d in (then, now)
+    )
+    keys = (set(old.keys()) | set(new.keys())) - free
+    return sorted(str(k) for k in keys if _written(old, k) != _written(new, k))
 
 
 def _info_ref(resolver: HistoricalResolver) -> set[generic.Reference]:
@@ -169,7 +214,7 @@ def _same_info(old: HistoricalResolver, new: HistoricalResolver) -> bool:
     then, now = _info(old), _info(new)
     if then is None and now is None:
         return True
-    return _same_except(then, now, WRITER_INFO_KEYS)
+    return not _changed_keys(then, now, WRITER_INFO_KEYS)
 
 
 def _same_except(

@@ -63,7 +63,8 @@ class TokenCheck:
     time: datetime
     intact: bool
     valid: bool
-    tsa_cert: x509.Certificate
+    # None when the TSA's certificate cannot be identified in the token.
+    tsa_cert: x509.Certificate | None
     signed_data: cms.SignedData
     note: str | None = None
 
@@ -329,6 +330,21 @@ def check_token(
         signed_data=signed_data,
         note=note,
     )
+
+
+def damaged_token(signed_data: cms.SignedData, note: str) -> TokenCheck | None:
+    """A token that cannot be checked, kept with its stated time if it has one.
+
+    A signature timestamp that does not verify is still part of the
+    signature: the report shows it as invalid rather than as absent.
+    """
+    try:
+        time = signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+    except Exception:
+        return None
+    if not isinstance(time, datetime):
+        return None
+    return TokenCheck(time, False, False, None, signed_data, note)
 
 
 def signature_timestamp_tokens(signer_info: cms.SignerInfo) -> list[cms.SignedData]:

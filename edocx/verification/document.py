@@ -75,7 +75,8 @@ class SignatureEntry:
 class FieldScan:
     """The filled signature fields of a document, and what was wrong with them.
 
-    ``entries`` are the signatures and document timestamps, in field order;
+    ``entries`` are the signatures and document timestamps in the order they
+    were made (see :func:`signing_order`);
     reserved placeholders and RFC 3161 tokens in ``/Sig`` dictionaries are
     not among them, only noted in ``problems``.
     """
@@ -162,7 +163,36 @@ def scan_signature_fields(reader: PdfFileReader) -> FieldScan:
     """
     scan = FieldScan()
     _collect_entries(reader, scan)
+    scan.entries = signing_order(scan.entries)
     return scan
+
+
+def signing_order(entries: list[SignatureEntry]) -> list[SignatureEntry]:
+    """Order signatures as they were made: by where their signed bytes end.
+
+    Each signature covers the file up to its own revision, so the end of its
+    ByteRange says when in the file's history it was made; the form's
+    /Fields lists fields in whatever order an editor left them. Entries
+    without a usable ByteRange follow, in field order.
+    """
+    ends = [_signed_end(entry.sig_dict) for entry in entries]
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda i: (ends[i] is None, ends[i] or 0, i),
+    )
+    return [entries[i] for i in ranked]
+
+
+def _signed_end(sig_dict: generic.DictionaryObject) -> int | None:
+    try:
+        raw = list(sig_dict.get_object()["/ByteRange"])
+    except Exception:
+        # Missing or not an array: no place in the file's history.
+        return None
+    usable = all(isinstance(v, generic.NumberObject) and int(v) >= 0 for v in raw)
+    if len(raw) != 4 or not usable:
+        return None
+    return int(raw[2]) + int(raw[3])
 
 
 def _decrypt(reader: PdfFileReader, password: str | None) -> bool:

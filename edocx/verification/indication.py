@@ -169,15 +169,11 @@ def _open_question(
 def _token_issue(
     findings: IntegrityFindings, trust: TrustFindings
 ) -> Explanation | None:
-    if findings.entry.kind is not SignatureKind.SIGNATURE:
+    damage = _token_damage(findings)
+    if damage is not None:
+        return damage
+    if findings.entry.kind is not SignatureKind.SIGNATURE or findings.token is None:
         return None
-    if findings.token_problem is not None:
-        return explain(findings.token_problem)
-    token = findings.token
-    if token is None:
-        return None
-    if not (token.intact and token.valid):
-        return with_detail(TOKEN_INVALID, token.note)
     if trust.timestamp_trusted is False:
         return TOKEN_UNTRUSTED
     return None
@@ -188,6 +184,22 @@ def _failure_reasons(findings: IntegrityFindings) -> Iterable[Explanation]:
     problem = findings.modifications.problem
     if problem is not None and (findings.intact is False or findings.valid is False):
         yield explain(problem)
+    # A damaged signature timestamp is said whatever else decides.
+    damage = _token_damage(findings)
+    if damage is not None:
+        yield damage
+
+
+def _token_damage(findings: IntegrityFindings) -> Explanation | None:
+    """Why the signature timestamp of a signature does not verify, if so."""
+    if findings.entry.kind is not SignatureKind.SIGNATURE:
+        return None
+    if findings.token_problem is not None:
+        return with_detail(TOKEN_INVALID, findings.token_problem)
+    token = findings.token
+    if token is None or (token.intact and token.valid):
+        return None
+    return with_detail(TOKEN_INVALID, token.note)
 
 
 def _failed(

@@ -27,6 +27,7 @@ from edocx.verification.cryptocheck import (
     byte_range_digest,
     check_signature_value,
     check_token,
+    damaged_token,
     identify_signer,
     load_signed_data,
     message_digest_matches,
@@ -147,6 +148,7 @@ def _check_signature(
             )
         except CryptoCheckError as e:
             findings.token_problem = e.message
+            findings.token = damaged_token(tokens[0], e.message)
 
 
 def _check_document_timestamp(

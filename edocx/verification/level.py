@@ -191,8 +191,9 @@ class _Ladder:
         """The signer and every TSA whose token the validation data must serve."""
         if self.findings.parts is not None:
             yield self.findings.parts.signer_cert
-        if self.findings.token is not None:
-            yield self.findings.token.tsa_cert
+        token = self.findings.token
+        if token is not None and token.tsa_cert is not None:
+            yield token.tsa_cert
         # Document timestamps made before the validation data was added; a
         # later one is the archive timestamp, whose own data may follow it.
         after = self.context.dss_revision
@@ -218,7 +219,7 @@ def _stamps(findings: list[IntegrityFindings]) -> Iterator[_Stamp]:
             continue
         if token is None or revision is None or item.failure is not None:
             continue
-        if token.intact and token.valid:
+        if token.intact and token.valid and token.tsa_cert is not None:
             certs = (token.tsa_cert, *_certificates(token.signed_data))
             yield _Stamp(revision, certs)
 

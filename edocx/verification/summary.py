@@ -128,7 +128,7 @@ def _timestamp(
     if token is None:
         return None
     try:
-        tsa = token.tsa_cert.subject.human_friendly
+        tsa = token.tsa_cert.subject.human_friendly if token.tsa_cert else None
     except Exception:
         tsa = None
     return TimestampReport(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from asn1crypto import x509
+from asn1crypto import cms, x509
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 from pyhanko.sign.validation.ades import (
@@ -84,6 +84,11 @@ NO_SIGNATURE_TIMESTAMP = (
     "the signature has no signature timestamp, so nothing proves when it was "
     "made and the signer's certificate cannot be confirmed for that time"
 )
+DAMAGED_SIGNATURE_TIMESTAMP = (
+    "the signature timestamp is damaged and does not verify, so it proves "
+    "nothing: nothing proves when the signature was made and the signer's "
+    "certificate cannot be confirmed for that time"
+)
 REVOCATION_MODES = {
     "hard-fail": RevocationCheckingPolicy.from_legacy("hard-fail"),
     "require": REQUIRE_REVINFO,
@@ -114,6 +119,17 @@ REVOKED = frozenset(
         SubIndication.REVOKED,
         SubIndication.REVOKED_NO_POE,
         SubIndication.REVOKED_CA_NO_POE,
+    }
+)
+# Outcomes of a path that was not validated: whatever the builder put
+# together (e.g. an issuer found by name only) is no certification path.
+PATH_NOT_VALIDATED = frozenset(
+    {
+        SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+        SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+        SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+        SubIndication.GENERIC,
     }
 )
 
@@ -179,7 +195,7 @@ async def assess_trust(
         )
         logger.debug("trust validation failure", exc_info=True)
         return TrustFindings(SubIndication.GENERIC, TRUST_INCOMPLETE)
-    found = _interpret(findings, result, evidence, errors)
+    found = _interpret(findings, result, evidence, errors, setup.roots)
     revocation = with_freshness(found.revocation, moment or setup.at)
     return replace(found, validated_at=moment, revocation=revocation)
 
@@ -199,8 +215,9 @@ async def _validate_signature(
     if embedded is None or findings.modifications.coverage is None:
         raise ValueError("the signature could not be placed in the file")
     spec = _spec(setup, evidence)
+    sound = _timestamp_sound(findings)
     with_time = await ades_with_time_validation(
-        embedded.signed_data,
+        embedded.signed_data if sound else _without_timestamp(embedded.signed_data),
         spec,
         timing_info=_timing(setup),
         raw_digest=embedded.compute_digest(),
@@ -212,6 +229,10 @@ async def _validate_signature(
     if not isinstance(sub, AdESIndeterminate):
         return current, None
     best = current
+    if not sound:
+        # TODO(#3): past validation from the document timestamps alone;
+        # pyHanko's LTA process reads the damaged token again and fails on it.
+        return best, None
     if sub in PAST_VALIDATION_MAY_HELP:
         pdf_spec = PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY)
         past = await ades_lta_validation(embedded, pdf_spec, timing_info=_timing(setup))
@@ -223,6 +244,33 @@ async def _validate_signature(
         return best, None
     assert findings.token is not None
     return at_timestamp, findings.token.time
+
+
+def _timestamp_sound(findings: IntegrityFindings) -> bool:
+    """Whether the signature timestamp, if any, verifies (intact, valid)."""
+    token = findings.token
+    if findings.token_problem is not None:
+        return False
+    return token is None or (token.intact and token.valid)
+
+
+def _without_timestamp(signed_data: cms.SignedData) -> cms.SignedData:
+    """The signature without its signature timestamp, for validation.
+
+    A timestamp that does not verify proves nothing (EN 319 102-1: no proof
+    of existence), so the signature is judged as if it had none; the
+    damaged token itself is reported from the integrity checks. Removing an
+    unsigned attribute leaves the signature value untouched.
+    """
+    copy = signed_data.copy()
+    for signer_info in copy["signer_infos"]:
+        kept = [
+            attr
+            for attr in signer_info["unsigned_attrs"]
+            if attr["type"].native != "signature_time_stamp_token"
+        ]
+        signer_info["unsigned_attrs"] = cms.CMSAttributes(kept) if kept else None
+    return copy
 
 
 async def _validate_at_signature_timestamp(
@@ -325,6 +373,7 @@ def _interpret(
     result: object,
     evidence: DocumentEvidence,
     errors: list[BaseException],
+    roots: tuple[x509.Certificate, ...],
 ) -> TrustFindings:
     ades: AdESSubIndic = result.ades_subindic  # type: ignore[attr-defined]
     status = result.api_status  # type: ignore[attr-defined]
@@ -338,21 +387,24 @@ def _interpret(
         explanation = "no OCSP response or CRL vouches for the signer's certificate"
     elif sub in UNSPECIFIC and _missing_revinfo(errors):
         sub = SubIndication.TRY_LATER
-    elif sub is SubIndication.CHAIN_CONSTRAINTS_FAILURE and _self_signed_alone(
-        findings, status
-    ):
-        # pyHanko calls an untrusted self-signed signer a constraints failure:
-        # the certificate is simply not issued by anyone the verifier trusts.
+    elif sub is not None and _self_signed_unanchored(findings, roots):
+        # A self-signed certificate that is not an anchor is issued by no one
+        # the verifier trusts, whatever its name: pyHanko calls it a
+        # constraints failure, or builds a "path" through a certificate of
+        # the same name and then finds that path broken.
         sub, explanation = SubIndication.NO_CERTIFICATE_CHAIN_FOUND, None
     if explanation == PYHANKO_NO_TIMESTAMP:
-        explanation = NO_SIGNATURE_TIMESTAMP
+        # pyHanko saw no timestamp: either there is none, or the damaged one
+        # was set aside (see _without_timestamp).
+        sound = _timestamp_sound(findings)
+        explanation = NO_SIGNATURE_TIMESTAMP if sound else DAMAGED_SIGNATURE_TIMESTAMP
 
     return TrustFindings(
         sub_indication=sub,
         explanation=None if sub is None else explanation,
         revocation=revocation,
         timestamp_trusted=_timestamp_trusted(findings, status, sub),
-        **_path(status),
+        **({} if sub in PATH_NOT_VALIDATED else _path(status)),
     )
 
 
@@ -410,14 +462,21 @@ def _path(status: object) -> dict[str, Any]:
     except Exception as e:
         logger.info("certification path not reported: %s", e)
         return {}
+    if not all(cert.ca for cert in certs[:-1]):
+        # Only CAs issue certificates: a path through anything else was
+        # assembled by name and never validated.
+        return {}
     subjects = tuple(cert.subject.human_friendly for cert in reversed(certs))
     return {"certification_path": subjects, "trust_anchor": anchor}
 
 
-def _self_signed_alone(findings: IntegrityFindings, status: object) -> bool:
+def _self_signed_unanchored(
+    findings: IntegrityFindings, roots: tuple[x509.Certificate, ...]
+) -> bool:
     cert = findings.parts.signer_cert if findings.parts else None
-    built = getattr(status, "validation_path", None)
-    return cert is not None and cert.self_signed != "no" and built is None
+    if cert is None or cert.self_signed == "no":
+        return False
+    return all(cert.dump() != root.dump() for root in roots)
 
 
 def _sub_indication(ades: AdESSubIndic) -> SubIndication:

@@ -20,13 +20,17 @@ TECHNICAL = "chi tiết kỹ thuật"
 # ETSI EN 319 102-1 sub-indications of a trust failure, by name.
 TRUST_REASONS: Mapping[str, Explanation] = {
     "NO_CERTIFICATE_CHAIN_FOUND": Explanation(
-        en="the signer's certificate does not chain to a trusted anchor",
+        en="the signer's certificate does not chain to a trusted anchor: no "
+        "valid certification path to a trusted authority was found",
         vi="Chứng thư số của người ký không được cấp bởi tổ chức chứng thực "
-        "nào trong danh sách tin cậy",
+        "nào trong danh sách tin cậy: không tìm thấy chuỗi chứng thực hợp lệ "
+        "đến tổ chức chứng thực tin cậy",
     ),
     "CERTIFICATE_CHAIN_GENERAL_FAILURE": Explanation(
-        en="the signer's certificate chain could not be validated",
-        vi="Không kiểm tra được chuỗi chứng thư số của người ký",
+        en="the signer's certificate chain could not be validated: no valid "
+        "certification path to a trusted anchor was found",
+        vi="Không kiểm tra được chuỗi chứng thư số của người ký: không tìm thấy "
+        "chuỗi chứng thực hợp lệ đến tổ chức chứng thực tin cậy",
     ),
     "CHAIN_CONSTRAINTS_FAILURE": Explanation(
         en="a certificate in the chain is not allowed for this use",
@@ -288,6 +292,15 @@ _FINDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "Chữ ký không có dấu thời gian nên không có bằng chứng chữ ký được "
             "tạo lúc nào, và không xác nhận được chứng thư số của người ký còn "
             "hiệu lực vào thời điểm đó",
+        ),
+        (
+            r"the signature timestamp is damaged and does not verify, so it "
+            r"proves nothing: nothing proves when the signature was made and the "
+            r"signer's certificate cannot be confirmed for that time",
+            "Dấu thời gian của chữ ký bị hỏng, không xác minh được nên không có "
+            "giá trị chứng minh: không có bằng chứng chữ ký được tạo lúc nào, và "
+            "không xác nhận được chứng thư số của người ký còn hiệu lực vào thời "
+            "điểm đó",
         ),
         (
             r"trust was not evaluated: the signature itself does not hold",

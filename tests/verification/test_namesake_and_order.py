@@ -1,0 +1,122 @@
+"""A self-signed namesake of a real signer, and the order signatures are listed.
+
+A certificate anyone can make may carry the exact name of an agency's seal
+certificate. Its signature must not borrow the seal's certification path:
+the report names a path and an anchor only when the path was validated.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from edocx.verification import Indication, SubIndication, VerifyOptions, verify_pdf
+from tests.verification.pdfs import PKISigner, blank_pdf
+from tests.verification.rogue_certs import sign_plain
+
+
+def _namesake_signer(subject: x509.Name) -> signers.SimpleSigner:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    der_key = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(
+            cert.public_bytes(serialization.Encoding.DER)
+        ),
+        signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+        cert_registry=SimpleCertificateStore(),
+    )
+
+
+@pytest.fixture(scope="module")
+def namesake_signed(issued: bytes) -> bytes:
+    """The issued document, then signed by a self-signed namesake of its seal."""
+    reader = PdfFileReader(io.BytesIO(issued))
+    seal = next(s for s in reader.embedded_signatures if s.field_name == "edocx_seal")
+    subject = x509.load_der_x509_certificate(seal.signer_cert.dump()).subject
+    return sign_plain(issued, _namesake_signer(subject))
+
+
+def test_a_self_signed_namesake_of_the_seal_has_no_path(
+    namesake_signed: bytes, offline: VerifyOptions
+) -> None:
+    report = verify_pdf(namesake_signed, offline)
+
+    namesake = next(s for s in report.signatures if s.field == "Signature1")
+    assert namesake.indication is Indication.INDETERMINATE
+    assert namesake.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    assert namesake.certification_path == ()
+    assert namesake.trust_anchor is None
+    reason = namesake.reasons[0]
+    assert "no valid certification path" in reason.en
+    assert "chuỗi chứng thực hợp lệ" in reason.vi
+    assert "chi tiết kỹ thuật" not in reason.vi
+    assert "not a CA" not in reason.en
+
+
+def test_the_genuine_signatures_keep_their_paths(
+    namesake_signed: bytes, offline: VerifyOptions
+) -> None:
+    report = verify_pdf(namesake_signed, offline)
+
+    seal = next(s for s in report.signatures if s.field == "edocx_seal")
+    assert seal.indication is Indication.TOTAL_PASSED
+    assert len(seal.certification_path) == 3
+    assert seal.trust_anchor is not None
+
+
+def test_signatures_are_listed_in_the_order_they_were_made(
+    namesake_signed: bytes, offline: VerifyOptions
+) -> None:
+    report = verify_pdf(namesake_signed, offline)
+
+    fields = [s.field for s in report.signatures]
+    assert fields == ["edocx_personal", "edocx_seal", "Signature1"]
+    revisions = [s.signed_revision for s in report.signatures]
+    assert revisions == sorted(revisions)
+
+
+def test_a_field_listed_first_but_signed_last_comes_last(
+    test_signer: PKISigner, offline: VerifyOptions
+) -> None:
+    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
+    for name in ("listed_first", "listed_second"):
+        append_signature_field(writer, SigFieldSpec(name))
+    out = io.BytesIO()
+    writer.write(out)
+    once = test_signer.sign(out.getvalue(), "person-a-signer", field="listed_second")
+    twice = test_signer.sign(once, "person-a-signer", field="listed_first", lt=False)
+
+    report = verify_pdf(twice, offline)
+
+    assert [s.field for s in report.signatures] == ["listed_second", "listed_first"]

@@ -382,17 +382,18 @@ def _interpret(
 
     # Revocation: the validator's verdict first, then the evidence itself.
     revocation = _revocation(findings, result, evidence, status, sub)
-    if sub is None and revocation.status is RevocationStatus.UNKNOWN:
+    if sub is not None and _self_signed_unanchored(findings, roots):
+        # A self-signed certificate that is not an anchor is issued by no one
+        # the verifier trusts, whatever its name: pyHanko calls it a
+        # constraints failure, or builds a "path" through a certificate of
+        # the same name and then finds that path broken or its revocation
+        # status unknown.
+        sub, explanation = SubIndication.NO_CERTIFICATE_CHAIN_FOUND, None
+    elif sub is None and revocation.status is RevocationStatus.UNKNOWN:
         sub = SubIndication.TRY_LATER
         explanation = "no OCSP response or CRL vouches for the signer's certificate"
     elif sub in UNSPECIFIC and _missing_revinfo(errors):
         sub = SubIndication.TRY_LATER
-    elif sub is not None and _self_signed_unanchored(findings, roots):
-        # A self-signed certificate that is not an anchor is issued by no one
-        # the verifier trusts, whatever its name: pyHanko calls it a
-        # constraints failure, or builds a "path" through a certificate of
-        # the same name and then finds that path broken.
-        sub, explanation = SubIndication.NO_CERTIFICATE_CHAIN_FOUND, None
     if explanation == PYHANKO_NO_TIMESTAMP:
         # pyHanko saw no timestamp: either there is none, or the damaged one
         # was set aside (see _without_timestamp).

@@ -67,10 +67,15 @@ def namesake_signed(issued: bytes) -> bytes:
     return sign_plain(issued, _namesake_signer(subject))
 
 
+@pytest.mark.parametrize("days_later", [0, 2])
 def test_a_self_signed_namesake_of_the_seal_has_no_path(
-    namesake_signed: bytes, offline: VerifyOptions
+    namesake_signed: bytes, offline: VerifyOptions, days_later: int
 ) -> None:
-    report = verify_pdf(namesake_signed, offline)
+    # Days later the seal's OCSP response has expired: a "path" through the
+    # seal's certificate would then end in TRY_LATER instead.
+    at = datetime.now(UTC) + timedelta(days=days_later)
+
+    report = verify_pdf(namesake_signed, offline, at=at)
 
     namesake = next(s for s in report.signatures if s.field == "Signature1")
     assert namesake.indication is Indication.INDETERMINATE

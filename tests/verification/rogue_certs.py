@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from asn1crypto import crl, keys, x509
 from cryptography import x509 as pyca
@@ -204,3 +204,36 @@ def embed_revocation(
         force_write=True,
     )
     return out.getvalue()
+
+
+def self_signed_signer(
+    subject: pyca.Name,
+) -> tuple[signers.SimpleSigner, pyca.Certificate]:
+    """A signer whose certificate it issued itself (RSA-2048, 30 days)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    cert = (
+        pyca.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(pyca.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            pyca.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    der_key = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    signer = signers.SimpleSigner(
+        signing_cert=_asn1_cert(cert),
+        signing_key=keys.PrivateKeyInfo.load(der_key),
+        cert_registry=SimpleCertificateStore(),
+    )
+    return signer, cert

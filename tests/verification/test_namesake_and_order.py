@@ -11,51 +11,19 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from edocx.verification import Indication, SubIndication, VerifyOptions, verify_pdf
 from tests.verification.pdfs import PKISigner, blank_pdf
-from tests.verification.rogue_certs import sign_plain
+from tests.verification.rogue_certs import self_signed_signer, sign_plain
 
 
 def _namesake_signer(subject: x509.Name) -> signers.SimpleSigner:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    der_key = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return signers.SimpleSigner(
-        signing_cert=asn1_x509.Certificate.load(
-            cert.public_bytes(serialization.Encoding.DER)
-        ),
-        signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
-        cert_registry=SimpleCertificateStore(),
-    )
+    return self_signed_signer(subject)[0]
 
 
 @pytest.fixture(scope="module")

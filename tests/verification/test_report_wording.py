@@ -14,18 +14,13 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
-from pyhanko.sign import signers
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from edocx.bench.corpus import (
     compare_file,
@@ -56,7 +51,7 @@ from edocx.verification.verify import _load_roots
 from edocx.verification.wording import TECHNICAL, explain, vietnamese
 from tests.conftest import REPO_ROOT
 from tests.verification.pdfs import append_page_content, blank_pdf
-from tests.verification.rogue_certs import sign_plain
+from tests.verification.rogue_certs import self_signed_signer, sign_plain
 
 # The DER of the OID id-data (1.2.840.113549.1.7.1), as /Contents spells it.
 ID_DATA_HEX = b"06092a864886f70d010701"
@@ -123,35 +118,8 @@ def test_a_trust_check_the_library_cannot_finish_says_so_plainly(
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
     """A blank PDF signed by a self-signed certificate, and that certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Self Made Signer")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    der_key = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    signer = signers.SimpleSigner(
-        signing_cert=asn1_x509.Certificate.load(
-            cert.public_bytes(serialization.Encoding.DER)
-        ),
-        signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
-        cert_registry=SimpleCertificateStore(),
-    )
+    signer, cert = self_signed_signer(name)
     pem = tmp_path_factory.mktemp("self-signed") / "signer.pem"
     pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return sign_plain(blank_pdf(), signer), pem

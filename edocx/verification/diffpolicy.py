@@ -25,7 +25,11 @@ from edocx.verification.changes import Change, classify, field_name, field_type
 from edocx.verification.objdiff import Difference, find_differences
 from edocx.verification.report import ChangeKind, ChangeReport, UncoveredReport
 from edocx.verification.revisions import info_changed, made_in, validation_only
-from edocx.verification.widgetbox import signed_in_place, visible_placements
+from edocx.verification.widgetbox import (
+    MAX_SIGNATURE_PAGE_SHARE,
+    signed_in_place,
+    visible_placements,
+)
 from edocx.verification.wording import change_vi
 
 logger = logging.getLogger(__name__)
@@ -52,6 +56,11 @@ class PolicyResult:
 # Reviews already made of an open file, by signed revision: the coverage
 # check of the newest signature asks again what its own check found. Kept
 # with the reader, so they go when the file does.
+# Decree 30/2020 puts the seal over the left third of the signer's image; a
+# later box hiding more than half of an earlier signature's box replaces
+# what that signature shows.
+MAX_HIDDEN_SHARE = 0.5
+
 _reviews: weakref.WeakKeyDictionary[PdfFileReader, dict[int, PolicyResult]] = (
     weakref.WeakKeyDictionary()
 )
@@ -74,6 +83,7 @@ def _review(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
     judged = [
         (diff, _visible_box(reader, signed_revision, change)) for diff, change in judged
     ]
+    judged = _pages_covered(reader, judged)
     reports = _reports(reader, signed_revision, last, judged)
     reports = _with_info_change(reader, signed_revision, last, reports)
     suspicious = next((c.detail for _, c in judged if c.suspicious), None)
@@ -112,12 +122,13 @@ def _overlaps(change: Change) -> Change:
     page = _page_of(widget)
     if page is None:
         return change
-    covered_signatures: list[str] = []
+    covered_signatures: list[tuple[str, float]] = []
     for other in _annotations(page):
         if other is widget or not _intersect(rect, _rect(other)):
             continue
         if field_type(other) == "/Sig":
-            covered_signatures.append(field_name(other) or "?")
+            share = _covered_share(rect, _rect(other))
+            covered_signatures.append((field_name(other) or "?", share))
             continue
         return replace(
             change,
@@ -127,10 +138,66 @@ def _overlaps(change: Change) -> Change:
         )
     if not covered_signatures:
         return change
-    names = ", ".join(repr(n) for n in covered_signatures[:3])
+    names = ", ".join(repr(n) for n, _ in covered_signatures[:3])
+    hidden = [n for n, share in covered_signatures if share > MAX_HIDDEN_SHARE]
+    if hidden:
+        return replace(
+            change,
+            detail=f"{change.detail}; its widget hides most of that of "
+            + ", ".join(repr(n) for n in hidden[:3]),
+            level=ModificationLevel.OTHER,
+            suspicious=True,
+        )
     # Decree 30/2020: the seal is placed over part of the signer's image.
     return replace(
         change, detail=f"{change.detail}; its widget overlaps that of {names}"
+    )
+
+
+def _pages_covered(
+    reader: PdfFileReader, judged: list[tuple[Difference, Change]]
+) -> list[tuple[Difference, Change]]:
+    """Judge the later signatures' boxes on each page together.
+
+    One stamp-sized box per signature is allowed; several of them tiled
+    over a page hide it as one large box would.
+    """
+    signing = (ChangeKind.SIGNATURE_ADDED, ChangeKind.TIMESTAMP_ADDED)
+    areas: dict[int, float] = {}
+    pages: dict[int, list[int]] = {}
+    for index, (_, change) in enumerate(judged):
+        if change.widget is None or change.kind not in signing:
+            continue
+        for placement in visible_placements(reader, change.widget):
+            share = placement.page_share()
+            if share is None:
+                continue
+            areas[placement.page_number] = areas.get(placement.page_number, 0) + share
+            pages.setdefault(placement.page_number, []).append(index)
+    result = list(judged)
+    for page, share in areas.items():
+        if share <= MAX_SIGNATURE_PAGE_SHARE:
+            continue
+        why = (
+            f"later signatures together cover {share:.0%} of page {page}",
+            f"các chữ ký thêm sau cùng che {share:.0%} diện tích trang {page}",
+        )
+        for index in pages[page]:
+            diff, change = result[index]
+            result[index] = (diff, _covering(change, why))
+    return result
+
+
+def _covering(change: Change, why: tuple[str, str]) -> Change:
+    if change.suspicious:
+        return change
+    return replace(
+        change,
+        detail=f"{change.detail}: {why[0]}",
+        detail_vi=f"{change.detail_vi or change_vi(change.kind, change.detail)}: "
+        f"{why[1]}",
+        level=ModificationLevel.OTHER,
+        suspicious=True,
     )
 
 
@@ -207,6 +274,18 @@ def _rect(
         return None
     box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
     return box if box[2] > box[0] and box[3] > box[1] else None
+
+
+def _covered_share(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float] | None
+) -> float:
+    """How much of box ``b`` box ``a`` covers, from 0 to 1."""
+    if b is None:
+        return 0.0
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    area = (b[2] - b[0]) * (b[3] - b[1])
+    return max(width, 0.0) * max(height, 0.0) / area if area > 0 else 0.0
 
 
 def _intersect(

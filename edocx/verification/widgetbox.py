@@ -61,6 +61,14 @@ class Placement:
             f"ô hiển thị {size} ở trang {self.page_number}",
         )
 
+    def page_share(self) -> float | None:
+        """The share of its page the box covers, or None if unknown."""
+        if self.page_box is None:
+            return None
+        px1, py1, px2, py2 = self.page_box
+        area = (px2 - px1) * (py2 - py1)
+        return self.width * self.height / area if area > 0 else None
+
     def too_large(self) -> tuple[str, str] | None:
         """Why the box hides too much of its page (English, Vietnamese)."""
         if self.page_box is None:

@@ -126,6 +126,34 @@ def test_another_seal_the_size_of_a_stamp_is_named_and_passes(
     assert "visible box 200×60 pt on page 1" in change.detail
 
 
+def test_stamp_sized_seals_tiled_over_the_page_fail_together(
+    issued: bytes, test_signer: PKISigner, offline: VerifyOptions
+) -> None:
+    # Six boxes of 12 % each: none too large alone, 72 % of page 1 together.
+    tiled = issued
+    for row in range(6):
+        box = (0, 300 + 80 * row, 595, 380 + 80 * row)
+        tiled = test_signer.sign(tiled, "seal-b", field=f"Tile{row}", box=box)
+    report = verify_pdf(tiled, offline)
+    seal = sig(report, SEAL_FIELD)
+
+    assert report.verdict is Verdict.FAILED
+    assert seal.modification_class is ModificationClass.SUSPICIOUS
+    assert any("together cover" in c.detail and c.suspicious for c in seal.changes)
+
+
+def test_another_seal_hiding_the_hub_signatures_fails(
+    issued: bytes, test_signer: PKISigner, offline: VerifyOptions
+) -> None:
+    # Over both of the hub's boxes at the foot of the page (36-565 x 34-91).
+    hiding = test_signer.sign(issued, "seal-b", field="Over", box=(30, 30, 570, 95))
+    report = verify_pdf(hiding, offline)
+    personal = sig(report, PERSONAL_FIELD)
+
+    assert report.verdict is Verdict.FAILED
+    assert any("hides most of" in c.detail for c in personal.changes)
+
+
 def test_the_hub_seal_is_named_with_its_box(
     issued: bytes, offline: VerifyOptions
 ) -> None:

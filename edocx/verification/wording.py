@@ -473,9 +473,14 @@ def change_vi(kind: object, detail: str) -> str:
     if not parts:
         return general
     said = [_change_part(part) for part in parts]
+    unknown = [part for part, text in zip(parts, said, strict=True) if text is None]
     if said[0] is None:
         said[0] = general
-    return "; ".join(text for text in said if text is not None)
+    text = "; ".join(text for text in said if text is not None)
+    if unknown:
+        # What has no Vietnamese yet is kept, in English, for the record.
+        text += f" (chi tiết kỹ thuật: {'; '.join(unknown)})"
+    return text
 
 
 def _change_part(part: str) -> str | None:

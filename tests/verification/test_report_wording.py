@@ -194,7 +194,9 @@ def test_change_vietnamese_follows_the_kind_when_the_detail_is_unknown() -> None
         revision=1, kind=ChangeKind.CONTENT_CHANGED, detail="something odd happened"
     )
 
-    assert change.detail_vi == "Nội dung trang bị thay đổi"
+    assert change.detail_vi == (
+        "Nội dung trang bị thay đổi (chi tiết kỹ thuật: something odd happened)"
+    )
     assert ChangeReport.model_validate(change.model_dump()).detail_vi == (
         change.detail_vi
     )

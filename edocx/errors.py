@@ -122,3 +122,35 @@ class PDFAlreadyIssuedError(InputError):
     code = "pdf-already-issued"
     status = 422
     title = "The PDF is an issued document"
+
+
+class CertificateExpiredError(SigningError):
+    """The signer's certificate, or a CA certificate above it, has expired."""
+
+    code = "signer-certificate-expired"
+    status = 409
+    title = "The signer's certificate has expired"
+
+
+class CertificateNotYetValidError(SigningError):
+    """The signing time is before the signer's certificate starts."""
+
+    code = "signer-certificate-not-yet-valid"
+    status = 409
+    title = "The signer's certificate is not valid yet"
+
+
+class KeyUsageMissingError(SigningError):
+    """The certificate allows neither digital signature nor non-repudiation."""
+
+    code = "signer-key-usage-missing"
+    status = 409
+    title = "The signer's certificate does not allow signing"
+
+
+class SealSubjectNotOrganisationError(SigningError):
+    """A seal certificate must name an organisation, not only a person."""
+
+    code = "seal-subject-not-organisation"
+    status = 409
+    title = "The seal's certificate does not name an organisation"

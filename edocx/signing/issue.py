@@ -12,6 +12,9 @@
 
 ``sign_plain`` makes one invisible B-LT signature on any PDF: the bench's
 point of comparison.
+
+Each first refuses a key that may not sign in its role (``keycheck``), before
+the PDF is read.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from edocx.signing import fields, texts
 from edocx.signing.jobs import PersonalSignJob, PlainSignJob, SealJob
+from edocx.signing.keycheck import check_signing_key
 from edocx.signing.pades import Appearance, free_field_name, sign_b_lt
 from edocx.signing.reading import read_strict
 
@@ -39,6 +43,7 @@ SEAL_SLOT = 1
 
 def sign_personal(pdf: bytes, job: PersonalSignJob) -> bytes:
     """Add the competent person's visible B-LT signature to a prepared draft."""
+    check_signing_key(job)
     text = texts.personal_stamp_text(
         job.signer_name, job.position, job.agency_name, job.at
     )
@@ -59,6 +64,7 @@ def sign_personal(pdf: bytes, job: PersonalSignJob) -> bytes:
 
 def number_and_seal(pdf: bytes, job: SealJob) -> bytes:
     """Write the number and date on page 1 and apply the agency's seal."""
+    check_signing_key(job)
     text = texts.seal_stamp_text(job.agency_name, job.at)
     if fields.has_issue_fields(read_strict(pdf)):
         appearance = Appearance(text=text, slot=SEAL_SLOT)
@@ -88,6 +94,7 @@ def number_and_seal(pdf: bytes, job: SealJob) -> bytes:
 
 def sign_plain(pdf: bytes, job: PlainSignJob) -> bytes:
     """Add one invisible B-LT signature and nothing else."""
+    check_signing_key(job)
     signed = sign_b_lt(
         pdf, job, field_name=free_field_name(pdf, PLAIN_FIELD), appearance=None
     )

@@ -55,6 +55,13 @@ _UPLOAD_PROBLEMS = (
 )  # fmt: skip
 
 
+# Refusals of the signing key before any work on the PDF (signing.keycheck).
+_SIGNER_KEY_PROBLEMS = (
+    "signer-certificate-expired", "signer-certificate-not-yet-valid",
+    "signer-key-usage-missing",
+)  # fmt: skip
+
+
 def _verification_upload_mb(settings: Settings) -> int:
     return settings.verification.max_upload_mb
 
@@ -91,7 +98,8 @@ ROUTES: tuple[Route, ...] = (
                     "action-not-allowed", "credential-unavailable",
                     "timestamp-unavailable", "signing-failed",
                     "signer-certificate-revoked", "signer-mismatch",
-                    "signing-would-break-document")),
+                    "signing-would-break-document",
+                    *_SIGNER_KEY_PROBLEMS)),
     Route("POST", DOC + "/issue", handlers.issue_document, frozenset({Role.CLERK}),
           "Number, seal and send a signed document", response=DocumentOut,
           creates=True,
@@ -99,7 +107,8 @@ ROUTES: tuple[Route, ...] = (
                     "action-not-allowed", "credential-unavailable",
                     "timestamp-unavailable", "signing-failed",
                     "signer-certificate-revoked",
-                    "issue-verification-failed")),
+                    "issue-verification-failed",
+                    *_SIGNER_KEY_PROBLEMS, "seal-subject-not-organisation")),
     Route("GET", DOC + "/statuses", handlers.get_statuses, READERS,
           "Read the status history of the document's deliveries",
           response=StatusesOut, problems=_DOCUMENT_PROBLEMS),

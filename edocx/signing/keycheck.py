@@ -1,0 +1,168 @@
+"""Refuse a signing key before any work on the PDF.
+
+pyHanko validates the signer's certificate only while it signs, after the
+document has been opened, stamped and timestamped, and its failures need
+digging to say why. This check runs first, at the job's signing time, and
+refuses with one error per reason, cheapest check first:
+
+1. the certificate's validity period must contain the signing time;
+2. its key usage must allow signing (digital signature or non-repudiation);
+3. a seal's certificate must name an organisation in its subject;
+4. its path to a trust anchor must hold no revoked, expired or not yet valid
+   certificate, checked with the development PKI's OCSP and CRL services the
+   certificates point to, as the signature itself does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from asn1crypto import x509
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import (
+    ExpiredError,
+    NotYetValidError,
+    PathError,
+    RevokedError,
+    ValidationError,
+)
+
+from edocx.errors import (
+    CertificateExpiredError,
+    CertificateNotYetValidError,
+    CertificateRevokedError,
+    ConfigurationError,
+    KeyUsageMissingError,
+    SealSubjectNotOrganisationError,
+    SigningError,
+)
+from edocx.pki.credentials import load_signer
+from edocx.pki.trust import load_certs
+from edocx.signing.jobs import SealJob, SignJob
+
+logger = logging.getLogger(__name__)
+
+SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
+NEW_CERTIFICATE_HINT = "the key can no longer sign; ask the CA for a new certificate"
+
+
+def check_signing_key(job: SignJob) -> None:
+    """Raise unless the job's key may sign in its role at ``job.at``.
+
+    A ``SealJob`` signs for an agency; every other job for a person. Each
+    refusal is a ``SigningError`` with its own code (HTTP 409).
+    """
+    cert = _signing_cert(job)
+    try:
+        check_certificate(cert, at=job.at, seal=isinstance(job, SealJob))
+        _check_path(cert, job)
+    except SigningError as refusal:
+        logger.warning(
+            "signing key refused for document %s of %s: %s",
+            job.document_id,
+            job.agency_code,
+            refusal.code,
+        )
+        raise
+
+
+def check_certificate(cert: x509.Certificate, *, at: datetime, seal: bool) -> None:
+    """Check what the certificate says of itself: dates, key usage, subject."""
+    _check_validity(cert, at)
+    _check_key_usage(cert)
+    if seal:
+        _check_organisation(cert)
+
+
+def _signing_cert(job: SignJob) -> x509.Certificate:
+    cert = load_signer(job.credential).signing_cert
+    if cert is None:
+        raise ConfigurationError(
+            f"credential {job.credential.p12_path.name} holds no certificate"
+        )
+    return cert
+
+
+def _check_validity(cert: x509.Certificate, at: datetime) -> None:
+    if at < cert.not_valid_before:
+        raise CertificateNotYetValidError(
+            f"the signing certificate {_name(cert)} is valid only from"
+            f" {cert.not_valid_before.isoformat()}",
+            hint="sign later, or use a certificate that is valid now",
+        )
+    if at > cert.not_valid_after:
+        raise CertificateExpiredError(
+            f"the signing certificate {_name(cert)} expired on"
+            f" {cert.not_valid_after.isoformat()}",
+            hint=NEW_CERTIFICATE_HINT,
+        )
+
+
+def _check_key_usage(cert: x509.Certificate) -> None:
+    # Official signatures must state their purpose: a certificate without
+    # the extension is refused too, although RFC 5280 would allow any use.
+    usage = cert.key_usage_value
+    allowed = set() if usage is None else set(usage.native)
+    if not allowed & SIGNING_USAGES:
+        shown = ", ".join(sorted(allowed)) or "no key usage"
+        raise KeyUsageMissingError(
+            f"the signing certificate {_name(cert)} allows {shown}, neither"
+            " digital signature nor non-repudiation",
+            hint="use a certificate issued for signing",
+        )
+
+
+def _check_organisation(cert: x509.Certificate) -> None:
+    if not cert.subject.native.get("organization_name"):
+        raise SealSubjectNotOrganisationError(
+            f"the seal certificate {_name(cert)} names no organisation (O)",
+            hint="a seal needs the agency's certificate, not a person's",
+        )
+
+
+def _check_path(cert: x509.Certificate, job: SignJob) -> None:
+    """Validate the path at the signing time, fetching OCSP and CRLs.
+
+    Only a revoked, expired or not yet valid certificate on the path refuses
+    here; any other doubt (no path, no revocation data) is left to the
+    validation pyHanko runs while signing, which reports it as before.
+    """
+    # TODO(#4): pyHanko fetches the same OCSP response and CRL again while
+    # signing; one validation context for both would save a round trip.
+    context = ValidationContext(
+        trust_roots=load_certs(job.trust_root_paths),
+        other_certs=load_certs(job.extra_cert_paths),
+        allow_fetching=True,
+        moment=job.at,
+    )
+    try:
+        asyncio.run(_validate_path(cert, context))
+    except RevokedError as e:
+        raise CertificateRevokedError(
+            f"the signing certificate is revoked: {e}", hint=NEW_CERTIFICATE_HINT
+        ) from e
+    except ExpiredError as e:
+        raise CertificateExpiredError(str(e), hint=NEW_CERTIFICATE_HINT) from e
+    except NotYetValidError as e:
+        raise CertificateNotYetValidError(str(e)) from e
+    except (PathError, ValidationError) as e:
+        logger.info(
+            "signer's path of document %s of %s not settled before signing: %s",
+            job.document_id,
+            job.agency_code,
+            type(e).__name__,
+        )
+
+
+async def _validate_path(cert: x509.Certificate, context: ValidationContext) -> None:
+    validator = CertificateValidator(cert, validation_context=context)
+    # The context's HTTP session belongs to this event loop: close it here.
+    async with contextlib.aclosing(context):
+        await validator.async_validate_path()
+
+
+def _name(cert: x509.Certificate) -> str:
+    return repr(cert.subject.human_friendly)

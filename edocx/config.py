@@ -122,6 +122,15 @@ class VerificationSettings(_Section):
     timeout_s: float = Field(default=30.0, gt=0)
 
 
+class SigningSettings(_Section):
+    # RFC 3161 TSAs for signature timestamps, tried in order, each with its
+    # own timeout. Empty means: the hub's own development TSA (demo only).
+    tsa_urls: list[str] = Field(default_factory=list)
+    # When no TSA answers: false refuses to sign (timestamp-unavailable);
+    # true signs at level B-B, without a timestamp, and says so.
+    allow_downgrade_to_bb: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -138,6 +147,7 @@ class Settings(BaseSettings):
     trust: TrustSettings = Field(default_factory=TrustSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from edocx.config import Settings
 from edocx.errors import (
+    ConfigurationError,
     PDFUnusableError,
     ServiceStoppingError,
     WorkerError,
@@ -58,13 +59,14 @@ class Runner(Protocol):
 
 @dataclass(frozen=True)
 class SigningSetup:
-    """Where the keys, the TSA and the trust anchors are."""
+    """Where the keys, the TSAs and the trust anchors are."""
 
     pki_dir: Path
     passphrase: bytes = field(repr=False)
-    tsa_url: str
+    tsa_urls: tuple[str, ...]
     trust_roots: tuple[Path, ...]
     extra_certs: tuple[Path, ...]
+    allow_downgrade_to_bb: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings, passphrase: bytes) -> SigningSetup:
@@ -73,9 +75,10 @@ class SigningSetup:
         return cls(
             pki_dir=settings.pki.dir,
             passphrase=passphrase,
-            tsa_url=tsa_url(settings),
+            tsa_urls=_tsa_urls(settings),
             trust_roots=trust_root_paths(settings),
             extra_certs=extra,
+            allow_downgrade_to_bb=settings.signing.allow_downgrade_to_bb,
         )
 
     def credential(self, label: str | None, *, whose: str) -> CredentialRef:
@@ -84,6 +87,18 @@ class SigningSetup:
         if path is None or not path.is_file():
             raise CredentialUnavailableError(f"no signing credential for {whose}")
         return CredentialRef(path, self.passphrase)
+
+
+def _tsa_urls(settings: Settings) -> tuple[str, ...]:
+    """The configured TSAs; unset, the hub's own development TSA (demo only)."""
+    if settings.signing.tsa_urls:
+        return tuple(settings.signing.tsa_urls)
+    if settings.demo:
+        return (tsa_url(settings),)
+    raise ConfigurationError(
+        "no timestamp authority configured",
+        hint="list the TSAs' RFC 3161 addresses in signing.tsa_urls",
+    )
 
 
 class Compute:
@@ -173,7 +188,8 @@ class Compute:
             "document_id": document.uuid,
             "agency_code": agency.organ_id,
             "credential": credential,
-            "tsa_url": self.setup.tsa_url,
+            "tsa_urls": self.setup.tsa_urls,
+            "allow_downgrade_to_bb": self.setup.allow_downgrade_to_bb,
             "trust_root_paths": self.setup.trust_roots,
             "extra_cert_paths": self.setup.extra_certs,
             "at": at,

@@ -47,16 +47,19 @@ class SignJob:
     TSA's are validated against when the revocation information is collected;
     ``extra_cert_paths`` are intermediate certificates to help build the
     paths. ``at`` is the signing time written into the signature and shown in
-    its appearance.
+    its appearance. ``tsa_urls`` are the RFC 3161 TSAs, tried in order; when
+    none answers, signing fails unless ``allow_downgrade_to_bb``, which signs
+    without a timestamp (PAdES B-B) instead.
     """
 
     document_id: str
     agency_code: str
     credential: CredentialRef
-    tsa_url: str
+    tsa_urls: tuple[str, ...]
     trust_root_paths: tuple[Path, ...]
     at: datetime
     extra_cert_paths: tuple[Path, ...] = ()
+    allow_downgrade_to_bb: bool = False
 
     def __post_init__(self) -> None:
         # A naive time would be read in the worker's local zone.

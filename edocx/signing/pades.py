@@ -2,10 +2,11 @@
 
 Each signature is an approval signature (never a certification: a later
 visible signature could not be added after one) with a signature timestamp
-from the configured RFC 3161 TSA, and the revocation information of the
-signer's and the TSA's certificates embedded in the document security store,
-so recipients can verify offline. pyHanko does the work; this module holds
-the settings and turns pyHanko's failures into edocx errors.
+from the first configured RFC 3161 TSA that answers (see ``tsa``), and the
+revocation information of the signer's and the TSA's certificates embedded
+in the document security store, so recipients can verify offline. pyHanko
+does the work; this module holds the settings and turns pyHanko's failures
+into edocx errors.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -26,7 +27,7 @@ from pyhanko.sign.signers.pdf_signer import (
     PdfSigningSession,
     SigDSSPlacementPreference,
 )
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathError, RevokedError, ValidationError
@@ -43,11 +44,11 @@ from edocx.signing import fields
 from edocx.signing.fonts import DocumentFont
 from edocx.signing.jobs import SignJob
 from edocx.signing.reading import read_strict
+from edocx.signing.tsa import FallbackTimestamper
 from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
 
-TSA_TIMEOUT_S = 10
 DIGEST = "sha256"
 
 # The document security store goes into the signed revision itself, so that
@@ -104,9 +105,38 @@ def sign_b_lt(
 
     ``update`` runs on the incremental writer before signing, so its changes
     land in the signed revision; ``signer_name`` goes into the signature
-    dictionary's /Name. Raises ``TimestampError`` when the TSA does not
-    answer and ``SigningError`` for any other failure.
+    dictionary's /Name. Raises ``TimestampError`` when no TSA answers and
+    ``SigningError`` for any other failure. When no TSA answers and
+    ``job.allow_downgrade_to_bb``, the signature is made without a timestamp
+    (B-B) instead, with a warning in the log.
     """
+    try:
+        return _sign_translated(pdf, job, field_name, appearance, update, signer_name)
+    except TimestampError as e:
+        if not job.allow_downgrade_to_bb:
+            raise
+        # TODO(#4): the downgrade reaches the log and the stored validation
+        # report (level B-B) only; the sign and issue responses do not say it
+        # yet, which needs a signing result carried through compute, exchange
+        # and web instead of bare bytes.
+        logger.warning(
+            "document %s of %s signed at level B-B without a timestamp: %s",
+            job.document_id,
+            job.agency_code,
+            e.detail,
+        )
+        bare = replace(job, tsa_urls=())
+        return _sign_translated(pdf, bare, field_name, appearance, update, signer_name)
+
+
+def _sign_translated(
+    pdf: bytes,
+    job: SignJob,
+    field_name: str,
+    appearance: Appearance | None,
+    update: Update | None,
+    signer_name: str | None,
+) -> bytes:
     try:
         return _sign(pdf, job, field_name, appearance, update, signer_name)
     except EdocxError:
@@ -152,7 +182,7 @@ def _sign(
     signer = _TimedPdfSigner(
         meta,
         load_signer(job.credential),
-        timestamper=HTTPTimeStamper(job.tsa_url, timeout=TSA_TIMEOUT_S),
+        timestamper=FallbackTimestamper(job.tsa_urls) if job.tsa_urls else None,
         stamp_style=_stamp_style(writer, appearance),
         new_field_spec=_field_spec(writer, field_name, appearance),
         at=at,

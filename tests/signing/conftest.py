@@ -45,7 +45,7 @@ class JobFactory:
             "document_id": document_id,
             "agency_code": AGENCY_CODE,
             "credential": self.credential(label),
-            "tsa_url": tsa or self.tsa_url,
+            "tsa_urls": (tsa or self.tsa_url,),
             "trust_root_paths": (self.pki.root_cert_path,),
             "extra_cert_paths": self.pki.chain_cert_paths,
             "at": datetime.now(UTC),

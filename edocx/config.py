@@ -92,11 +92,36 @@ class PKISettings(_Section):
     arch: str = "edocx-dev"
 
 
+class TokenKeySettings(_Section):
+    # A key in a PKCS#11 token: the token's library, the token's label and
+    # the key's label on it (default: the credential label). The user PIN
+    # comes from the environment variable pin_env when it is set, else from
+    # pin_file (relative to storage.var_dir); never from this file.
+    module: Path
+    token: str
+    key_label: str = ""
+    pin_env: str = "EDOCX_TOKEN_PIN"
+    pin_file: Path | None = None
+
+    @field_validator("pin_env")
+    @classmethod
+    def _not_a_setting(cls, value: str) -> str:
+        # Other EDOCX_* variables name settings and are checked as such.
+        if value.startswith("EDOCX_") and value != "EDOCX_TOKEN_PIN":
+            raise ValueError(
+                "a PIN variable other than EDOCX_TOKEN_PIN must not start with EDOCX_"
+            )
+        return value
+
+
 class KeySettings(_Section):
     # File holding the passphrase of the agencies' PKCS#12 files, relative
     # to storage.var_dir. The environment variable EDOCX_KEY_PASSPHRASE wins
     # over it.
     passphrase_file: Path | None = Path("secrets/key-passphrase")
+    # Credentials held in PKCS#11 tokens, by credential label (an agency's
+    # seal credential or a signer's); other labels are PKCS#12 files.
+    tokens: dict[str, TokenKeySettings] = Field(default_factory=dict)
 
 
 class TrustSettings(_Section):
@@ -188,7 +213,7 @@ class Settings(BaseSettings):
 
 
 # EDOCX_* variables that are not settings.
-NOT_SETTINGS = frozenset({"CONFIG", "KEY_PASSPHRASE", "TEST_DATA"})
+NOT_SETTINGS = frozenset({"CONFIG", "KEY_PASSPHRASE", "TEST_DATA", "TOKEN_PIN"})
 
 
 def _check_environment(settings_cls: type[BaseSettings]) -> None:

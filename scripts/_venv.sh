@@ -53,3 +53,17 @@ ensure_font() {
         echo "edocx: please install the Debian package fonts-dejavu-core" >&2
     fi
 }
+
+# SoftHSM2, the PKCS#11 token in files the tests sign with (Debian: softhsm2).
+ensure_softhsm() {
+    command -v softhsm2-util >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "edocx: installing softhsm2 (PKCS#11 tests)" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends softhsm2 >/dev/null
+    else
+        echo "edocx: install the Debian package softhsm2 to run the PKCS#11" \
+             "tests; they are skipped without it" >&2
+    fi
+}

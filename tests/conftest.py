@@ -18,7 +18,9 @@ from edocx.config import Settings
 from edocx.demo.agencies import demo_subscribers
 from edocx.pki.devpki import PKILayout, init_pki, load_architecture
 from edocx.pki.server import PKIServerThread
+from edocx.pki.softhsm import find_module
 from edocx.web.server import free_loopback_port
+from tests.pki.devtoken import DevToken, make_dev_token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSPHRASE = b"test passphrase, not a secret"
@@ -97,3 +99,25 @@ def pki_server(
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def dev_token(
+    tmp_path_factory: pytest.TempPathFactory, dev_pki: PKILayout, passphrase: bytes
+) -> Iterator[DevToken]:
+    """A SoftHSM2 token with development keys; SOFTHSM2_CONF names it meanwhile."""
+    module = find_module()
+    if module is None:
+        pytest.skip(
+            "SoftHSM2 is not installed (Debian: softhsm2; scripts/test adds it)"
+        )
+    token = make_dev_token(
+        module, tmp_path_factory.mktemp("softhsm"), dev_pki, passphrase
+    )
+    before = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(token.conf_path)
+    yield token
+    if before is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = before

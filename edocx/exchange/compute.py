@@ -34,7 +34,7 @@ from edocx.errors import (
     WorkerTimeoutError,
 )
 from edocx.exchange.errors import CredentialUnavailableError
-from edocx.pki.credentials import CredentialRef
+from edocx.pki.credentials import CredentialRef, KeyRef, PKCS11Ref, token_credentials
 from edocx.pki.devpki import PKILayout, tsa_url
 from edocx.pki.trust import trust_root_paths
 from edocx.signing import number_and_seal, prepare_draft, sign_personal
@@ -67,6 +67,8 @@ class SigningSetup:
     trust_roots: tuple[Path, ...]
     extra_certs: tuple[Path, ...]
     allow_downgrade_to_bb: bool = False
+    # Credential labels whose keys live in PKCS#11 tokens ([keys.tokens]).
+    tokens: dict[str, PKCS11Ref] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, passphrase: bytes) -> SigningSetup:
@@ -79,10 +81,17 @@ class SigningSetup:
             trust_roots=trust_root_paths(settings),
             extra_certs=extra,
             allow_downgrade_to_bb=settings.signing.allow_downgrade_to_bb,
+            tokens=token_credentials(settings),
         )
 
-    def credential(self, label: str | None, *, whose: str) -> CredentialRef:
-        """Return the PKCS#12 credential ``label``, or refuse when it is absent."""
+    def credential(self, label: str | None, *, whose: str) -> KeyRef:
+        """Return the credential ``label``, or refuse when it is absent.
+
+        A label configured under ``[keys.tokens]`` is a key in a token;
+        any other is the PKCS#12 file of that name.
+        """
+        if label is not None and label in self.tokens:
+            return self.tokens[label]
         path = None if label is None else PKILayout(self.pki_dir).p12_path(label)
         if path is None or not path.is_file():
             raise CredentialUnavailableError(f"no signing credential for {whose}")
@@ -180,7 +189,7 @@ class Compute:
         return await self._run(number_and_seal, pdf, job)
 
     def _job_basics(
-        self, document: Document, agency: Agency, credential: CredentialRef,
+        self, document: Document, agency: Agency, credential: KeyRef,
         at: datetime,
     ) -> dict[str, Any]:  # fmt: skip
         """The fields every signing job shares (see SignJob)."""

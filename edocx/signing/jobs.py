@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from edocx.pki.credentials import CredentialRef
+from edocx.pki.credentials import KeyRef
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class SignJob:
 
     document_id: str
     agency_code: str
-    credential: CredentialRef
+    credential: KeyRef
     tsa_urls: tuple[str, ...]
     trust_root_paths: tuple[Path, ...]
     at: datetime

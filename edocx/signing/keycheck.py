@@ -78,10 +78,10 @@ def check_certificate(cert: x509.Certificate, *, at: datetime, seal: bool) -> No
 
 
 def _signing_cert(job: SignJob) -> x509.Certificate:
-    cert = load_signer(job.credential).signing_cert
+    cert: x509.Certificate | None = load_signer(job.credential).signing_cert
     if cert is None:
         raise ConfigurationError(
-            f"credential {job.credential.p12_path.name} holds no certificate"
+            f"credential {job.credential.name} holds no certificate"
         )
     return cert
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -29,7 +29,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from edocx.errors import ConfigurationError
+from edocx.errors import ConfigurationError, EdocxError
 
 # The checkout edocx runs from: relative paths in the configuration are
 # taken from here, so that commands work from any current directory.
@@ -147,6 +147,30 @@ class VerificationSettings(_Section):
     timeout_s: float = Field(default=30.0, gt=0)
 
 
+LevelName = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+
+
+def canonical_type_levels(levels: dict[str, LevelName]) -> dict[str, LevelName]:
+    """Key ``levels`` by document type name; refuse a type Decree 30 lacks."""
+    from edocx.exchange.doctypes import find_document_type
+
+    try:
+        return {find_document_type(k).name: v for k, v in levels.items()}
+    except EdocxError as e:
+        raise ValueError(e.detail) from None
+
+
+class AgencySigningSettings(_Section):
+    # One agency's own level and levels per document type (see signing).
+    level: LevelName | None = None
+    document_types: dict[str, LevelName] = Field(default_factory=dict)
+
+    @field_validator("document_types")
+    @classmethod
+    def _known_types(cls, value: dict[str, LevelName]) -> dict[str, LevelName]:
+        return canonical_type_levels(value)
+
+
 class SigningSettings(_Section):
     # RFC 3161 TSAs for signature timestamps, tried in order, each with its
     # own timeout. Empty means: the hub's own development TSA (demo only).
@@ -154,6 +178,18 @@ class SigningSettings(_Section):
     # When no TSA answers: false refuses to sign (timestamp-unavailable);
     # true signs at level B-B, without a timestamp, and says so.
     allow_downgrade_to_bb: bool = False
+    # The PAdES level of the hub's signatures: B-B, B-T, B-LT or B-LTA.
+    # Precedence, most specific first: agencies.<organ id>.document_types,
+    # document_types, agencies.<organ id>.level, level.
+    level: LevelName = "B-T"
+    # Levels per document type (its name or abbreviation, Decree 30/2020).
+    document_types: dict[str, LevelName] = Field(default_factory=dict)
+    agencies: dict[str, AgencySigningSettings] = Field(default_factory=dict)
+
+    @field_validator("document_types")
+    @classmethod
+    def _known_types(cls, value: dict[str, LevelName]) -> dict[str, LevelName]:
+        return canonical_type_levels(value)
 
 
 class Settings(BaseSettings):

@@ -7,8 +7,11 @@ signing workers talk to the TSA and the OCSP responder).
 
 Verification at the door never fetches: an uploaded PDF names the OCSP, CRL
 and CA-issuer addresses it likes, and the hub must not be made to call them
-(server-side request forgery). Documents arrive as PAdES B-LT, with the
-revocation data inside, which is what the validation uses.
+(server-side request forgery). Documents should arrive as PAdES B-LT or
+B-LTA, with the revocation data inside, which is what the validation uses.
+The hub's own signatures are made at the configured level (``levels``);
+below B-LT the check before keeping them follows only the hub's own
+certificates (``Compute.check_own``).
 
 A worker that crashes on an uploaded file (``WorkerError``) says that the
 file could not be processed: the uploader gets a 422 problem, never a 500.
@@ -24,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from edocx.config import Settings
+from edocx.config import Settings, SigningSettings
 from edocx.errors import (
     ConfigurationError,
     PDFUnusableError,
@@ -37,8 +40,16 @@ from edocx.exchange.errors import CredentialUnavailableError
 from edocx.pki.credentials import CredentialRef, KeyRef, PKCS11Ref, token_credentials
 from edocx.pki.devpki import PKILayout, tsa_url
 from edocx.pki.trust import trust_root_paths
-from edocx.signing import number_and_seal, prepare_draft, sign_personal
+from edocx.signing import (
+    Level,
+    SignOutcome,
+    number_and_seal_outcome,
+    prepare_draft,
+    sign_personal_outcome,
+)
+from edocx.signing.augment import AugmentSetup, add_own_validation_data
 from edocx.signing.jobs import PersonalSignJob, PreparedDraft, SealJob
+from edocx.signing.levels import LevelRules, level_for
 from edocx.store.db import assert_no_write_transaction
 from edocx.store.models import Agency, Document, User
 from edocx.verification import ValidationReport, VerifyOptions, verify_pdf
@@ -69,6 +80,12 @@ class SigningSetup:
     allow_downgrade_to_bb: bool = False
     # Credential labels whose keys live in PKCS#11 tokens ([keys.tokens]).
     tokens: dict[str, PKCS11Ref] = field(default_factory=dict, repr=False)
+    levels: LevelRules = field(default_factory=LevelRules)
+
+    @property
+    def may_sign_b_b(self) -> bool:
+        """Whether the configuration lets a signature of the hub be B-B."""
+        return self.allow_downgrade_to_bb or Level.B_B in self.levels.named()
 
     @classmethod
     def from_settings(cls, settings: Settings, passphrase: bytes) -> SigningSetup:
@@ -82,6 +99,7 @@ class SigningSetup:
             extra_certs=extra,
             allow_downgrade_to_bb=settings.signing.allow_downgrade_to_bb,
             tokens=token_credentials(settings),
+            levels=level_rules(settings.signing),
         )
 
     def credential(self, label: str | None, *, whose: str) -> KeyRef:
@@ -98,6 +116,20 @@ class SigningSetup:
         return CredentialRef(path, self.passphrase)
 
 
+def level_rules(signing: SigningSettings) -> LevelRules:
+    """Return the configured PAdES levels (``signing.level`` and overrides)."""
+    agencies = signing.agencies
+    return LevelRules(
+        default=Level(signing.level),
+        by_type={k: Level(v) for k, v in signing.document_types.items()},
+        by_agency={k: Level(a.level) for k, a in agencies.items() if a.level},
+        by_agency_type={
+            k: {t: Level(v) for t, v in a.document_types.items()}
+            for k, a in agencies.items()
+        },
+    )
+
+
 def _tsa_urls(settings: Settings) -> tuple[str, ...]:
     """The configured TSAs; unset, the hub's own development TSA (demo only)."""
     if settings.signing.tsa_urls:
@@ -108,6 +140,35 @@ def _tsa_urls(settings: Settings) -> tuple[str, ...]:
         "no timestamp authority configured",
         hint="list the TSAs' RFC 3161 addresses in signing.tsa_urls",
     )
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """A document after one of the hub's signatures, and the level made.
+
+    ``level`` is below ``requested`` only after a downgrade to B-B (no TSA
+    answered and ``signing.allow_downgrade_to_bb``); ``warnings`` say why.
+    """
+
+    document: Document
+    level: Level
+    requested: Level
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, document: Document, outcome: SignOutcome) -> SignedDocument:
+        return cls(document, outcome.level, outcome.requested, outcome.warnings)
+
+    @property
+    def downgraded(self) -> bool:
+        return self.level is not self.requested
+
+
+def verify_with_own_data(
+    pdf: bytes, options: VerifyOptions, last: int, setup: AugmentSetup
+) -> ValidationReport:
+    """Verify ``pdf`` given the validation data of its ``last`` signatures."""
+    return verify_pdf(add_own_validation_data(pdf, last, setup), options)
 
 
 class Compute:
@@ -159,10 +220,31 @@ class Compute:
             return await self._run(verify_pdf, pdf, options, timeout_s=timeout_s)
         return await self._run_on_upload(verify_pdf, pdf, options, timeout_s=timeout_s)
 
+    async def check_own(
+        self, outcome: SignOutcome, *, own_signatures: int
+    ) -> ValidationReport:
+        """Verify the hub's freshly signed file for the check before keeping it.
+
+        Below B-LT the file carries no revocation data; the check then runs
+        on a copy given the validation data of the hub's own last
+        ``own_signatures`` signatures, fetched from their certificates'
+        addresses (the hub's keys and TSAs, as the key check does), never
+        from a signature the draft carried before.
+        """
+        options = VerifyOptions(
+            trust_root_paths=self.setup.trust_roots, allow_fetching=False
+        )
+        if outcome.level.long_term:
+            return await self._run(verify_pdf, outcome.pdf, options)
+        setup = AugmentSetup(self.setup.trust_roots, self.setup.extra_certs)
+        return await self._run(
+            verify_with_own_data, outcome.pdf, options, own_signatures, setup
+        )
+
     async def sign_personal(
         self, pdf: bytes, *, document: Document, signer: User, agency: Agency,
         at: datetime,
-    ) -> bytes:  # fmt: skip
+    ) -> SignOutcome:  # fmt: skip
         credential = self.setup.credential(
             signer.credential_label, whose=f"signer {signer.id}"
         )
@@ -172,12 +254,12 @@ class Compute:
             position=signer.position or document.signer_position,
             agency_name=agency.name,
         )  # fmt: skip
-        return await self._run(sign_personal, pdf, job)
+        return await self._run(sign_personal_outcome, pdf, job)
 
     async def number_and_seal(
         self, pdf: bytes, *, document: Document, agency: Agency, number: int,
         code: str, at: datetime,
-    ) -> bytes:  # fmt: skip
+    ) -> SignOutcome:  # fmt: skip
         credential = self.setup.credential(
             agency.seal_credential, whose=f"agency {agency.organ_id}"
         )
@@ -186,7 +268,7 @@ class Compute:
             agency_name=agency.name, number=number, notation=code,
             place=agency.place, issued_on=vietnam_time(at).date(),
         )  # fmt: skip
-        return await self._run(number_and_seal, pdf, job)
+        return await self._run(number_and_seal_outcome, pdf, job)
 
     def _job_basics(
         self, document: Document, agency: Agency, credential: KeyRef,
@@ -199,6 +281,11 @@ class Compute:
             "credential": credential,
             "tsa_urls": self.setup.tsa_urls,
             "allow_downgrade_to_bb": self.setup.allow_downgrade_to_bb,
+            "level": level_for(
+                self.setup.levels,
+                agency_code=agency.organ_id,
+                document_type=document.type_name,
+            ),
             "trust_root_paths": self.setup.trust_roots,
             "extra_cert_paths": self.setup.extra_certs,
             "at": at,

@@ -25,6 +25,7 @@ from typing import Any
 from edocx.audit.events import record_event
 from edocx.errors import PDFUnusableError, VerificationError
 from edocx.exchange.access import open_document, require_sender
+from edocx.exchange.compute import SignedDocument
 from edocx.exchange.doctypes import find_document_type
 from edocx.exchange.errors import (
     ActionNotAllowedError,
@@ -38,6 +39,7 @@ from edocx.exchange.errors import (
 from edocx.exchange.header import DraftHeader
 from edocx.exchange.hub import Hub
 from edocx.exchange.verdicts import Verdict, signing_refusal, verdict_of
+from edocx.signing.levels import Level, SignOutcome
 from edocx.store import documents, reports
 from edocx.store.agencies import find_agency, get_agency
 from edocx.store.db import Reader
@@ -163,7 +165,9 @@ async def _check_existing_signatures(
     return dumped
 
 
-async def sign_draft(hub: Hub, user: User, uuid: str, *, at: datetime) -> Document:
+async def sign_draft(
+    hub: Hub, user: User, uuid: str, *, at: datetime
+) -> SignedDocument:
     """Apply ``user``'s personal signature to a draft of their agency.
 
     The header's signer must be ``user``; the signed result must pass the
@@ -183,10 +187,11 @@ async def sign_draft(hub: Hub, user: User, uuid: str, *, at: datetime) -> Docume
     _require_named_signer(document, user)
 
     pdf = await hub.blobs.get(document.current_blob)
-    signed = await hub.compute.sign_personal(
+    outcome = await hub.compute.sign_personal(
         pdf, document=document, signer=user, agency=agency, at=at
     )
-    await _check_signed(hub, document, signed)
+    signed = outcome.pdf
+    await _check_signed(hub, document, outcome)
     digest = await hub.blobs.put(signed)
 
     async with hub.db.write() as tx:
@@ -205,9 +210,10 @@ async def sign_draft(hub: Hub, user: User, uuid: str, *, at: datetime) -> Docume
     if updated is None:
         raise DocumentNotFoundError(f"no document {uuid}")
     logger.info(
-        "document %s signed by user %d of agency %s", uuid, user.id, user.organ_id
-    )
-    return updated
+        "document %s signed by user %d of agency %s at level %s",
+        uuid, user.id, user.organ_id, outcome.level,
+    )  # fmt: skip
+    return SignedDocument.of(updated, outcome)
 
 
 def same_person(a: str, b: str) -> bool:
@@ -233,9 +239,9 @@ def _require_named_signer(document: Document, user: User) -> None:
     )
 
 
-async def _check_signed(hub: Hub, document: Document, signed: bytes) -> None:
-    report = await hub.compute.verify(signed, own_document=True)
-    refusal = signing_refusal(report)
+async def _check_signed(hub: Hub, document: Document, outcome: SignOutcome) -> None:
+    report = await hub.compute.check_own(outcome, own_signatures=1)
+    refusal = signing_refusal(report, untimed_ok=outcome.level is Level.B_B)
     if refusal is None:
         return
     logger.warning(

@@ -25,6 +25,7 @@ from edocx.audit.events import record_event
 from edocx.errors import EdocxError
 from edocx.exchange import numbering
 from edocx.exchange.access import open_document, require_sender
+from edocx.exchange.compute import SignedDocument
 from edocx.exchange.errors import DocumentStateError, IssueVerificationError
 from edocx.exchange.hub import Hub
 from edocx.exchange.verdicts import issue_refusal
@@ -38,7 +39,9 @@ from edocx.store.register import reservation_for
 logger = logging.getLogger(__name__)
 
 
-async def issue_document(hub: Hub, user: User, uuid: str, *, at: datetime) -> Document:
+async def issue_document(
+    hub: Hub, user: User, uuid: str, *, at: datetime
+) -> SignedDocument:
     """Issue a signed document of ``user``'s agency and route it."""
     document, agency = await _load_signed(hub, user, uuid)
 
@@ -86,7 +89,7 @@ def _require_signed(document: Document) -> None:
 async def _seal_and_route(
     hub: Hub, user: User, document: Document, agency: Agency,
     reserved: numbering.ReservedNumber, at: datetime,
-) -> Document:  # fmt: skip
+) -> SignedDocument:  # fmt: skip
     # 2. Number, date and seal, in a worker.
     code = numbering.code_notation(
         type_abbreviation=document.type_abbreviation,
@@ -94,17 +97,21 @@ async def _seal_and_route(
         drafting_unit=document.drafting_unit,
     )
     pdf = await hub.blobs.get(document.current_blob)
-    sealed = await hub.compute.number_and_seal(
+    outcome = await hub.compute.number_and_seal(
         pdf, document=document, agency=agency, number=reserved.number, code=code, at=at
     )
+    sealed = outcome.pdf
 
     # 3. The hub's verifier must pass what the hub is about to send.
-    report = await hub.compute.verify(sealed, own_document=True)
-    refusal = issue_refusal(report)
+    report = await hub.compute.check_own(outcome, own_signatures=2)
+    refusal = issue_refusal(report, untimed_ok=hub.compute.setup.may_sign_b_b)
     if refusal is not None:
         raise IssueVerificationError(
             refusal, extensions={"verdict": report.verdict.value}
         )
+    if not outcome.level.long_term:
+        # The stored report is of the file as sent, read offline.
+        report = await hub.compute.verify(sealed, own_document=True)
     dumped: dict[str, Any] = report.model_dump(mode="json")
 
     # 4. Store, then commit number, document, report and deliveries together.
@@ -142,10 +149,11 @@ async def _seal_and_route(
 
     assert issued is not None
     logger.info(
-        "document %s issued as %s by agency %s to %s",
-        document.uuid, facts.notation, agency.organ_id, ", ".join(document.recipients),
+        "document %s issued as %s by agency %s at level %s to %s",
+        document.uuid, facts.notation, agency.organ_id, outcome.level,
+        ", ".join(document.recipients),
     )  # fmt: skip
-    return issued
+    return SignedDocument.of(issued, outcome)
 
 
 async def _route(tx: Tx, user: User, document: Document, at: datetime) -> None:

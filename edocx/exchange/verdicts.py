@@ -16,6 +16,7 @@ from edocx.verification.report import (
     ValidationReport,
     Verdict,
 )
+from edocx.verification.trust import NO_SIGNATURE_TIMESTAMP
 
 __all__ = ["Verdict", "issue_refusal", "signing_refusal", "verdict_of"]
 
@@ -37,12 +38,20 @@ def verdict_of(report: ValidationReport) -> Verdict:
     return report.verdict
 
 
-def issue_refusal(report: ValidationReport) -> str | None:
-    """Return why an issued document must not be sent, or None when it may."""
-    return _refusal(report, HUB_SIGNATURES, "the personal signature or the seal")
+def issue_refusal(report: ValidationReport, *, untimed_ok: bool = False) -> str | None:
+    """Return why an issued document must not be sent, or None when it may.
+
+    ``untimed_ok`` accepts a signature of the hub made at B-B, which nothing
+    but its timestamp's absence keeps from passing (the configuration allows
+    the level, or a downgrade to it).
+    """
+    what = "the personal signature or the seal"
+    return _refusal(report, HUB_SIGNATURES, what, untimed_ok)
 
 
-def signing_refusal(report: ValidationReport) -> str | None:
+def signing_refusal(
+    report: ValidationReport, *, untimed_ok: bool = False
+) -> str | None:
     """Return why a freshly signed draft must not be kept, or None when it may.
 
     The same rule as at issue, one step earlier: the personal signature,
@@ -50,7 +59,8 @@ def signing_refusal(report: ValidationReport) -> str | None:
     here, a draft that signing breaks stays a draft instead of voiding a
     number at every attempt to issue it.
     """
-    refusal = _refusal(report, PERSONAL_SIGNATURES, "the personal signature")
+    what = "the personal signature"
+    refusal = _refusal(report, PERSONAL_SIGNATURES, what, untimed_ok)
     if refusal is not None:
         return refusal
     return _unanalysable(report)
@@ -67,7 +77,9 @@ def _unanalysable(report: ValidationReport) -> str | None:
     return None
 
 
-def _refusal(report: ValidationReport, own: int, what: str) -> str | None:
+def _refusal(
+    report: ValidationReport, own: int, what: str, untimed_ok: bool
+) -> str | None:
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
     failed = [s for s in signatures if s.indication is Indication.TOTAL_FAILED]
     if failed:
@@ -79,9 +91,20 @@ def _refusal(report: ValidationReport, own: int, what: str) -> str | None:
     if len(signatures) < own:
         return f"{what} is missing"
     for signature in signatures[-own:]:
-        if signature.indication is not Indication.TOTAL_PASSED:
+        if signature.indication is Indication.TOTAL_PASSED:
+            continue
+        if not (untimed_ok and _untimed_only(signature)):
             return _describe(signature)
     return None
+
+
+def _untimed_only(signature: SignatureReport) -> bool:
+    """Whether only a missing signature timestamp keeps ``signature`` back."""
+    return (
+        signature.indication is Indication.INDETERMINATE
+        and bool(signature.crypto_ok)
+        and any(r.en == NO_SIGNATURE_TIMESTAMP for r in signature.reasons)
+    )
 
 
 def _describe(signature: SignatureReport) -> str:

@@ -5,7 +5,14 @@ worker processes with picklable inputs and outputs.
 """
 
 from edocx.signing.drafts import prepare_draft
-from edocx.signing.issue import number_and_seal, sign_personal, sign_plain
+from edocx.signing.issue import (
+    number_and_seal,
+    number_and_seal_outcome,
+    sign_personal,
+    sign_personal_outcome,
+    sign_plain,
+    sign_plain_outcome,
+)
 from edocx.signing.jobs import (
     PersonalSignJob,
     PlainSignJob,
@@ -13,15 +20,21 @@ from edocx.signing.jobs import (
     SealJob,
     SignJob,
 )
+from edocx.signing.levels import Level, SignOutcome
 
 __all__ = [
+    "Level",
     "PersonalSignJob",
     "PlainSignJob",
     "PreparedDraft",
     "SealJob",
     "SignJob",
+    "SignOutcome",
     "number_and_seal",
+    "number_and_seal_outcome",
     "prepare_draft",
     "sign_personal",
+    "sign_personal_outcome",
     "sign_plain",
+    "sign_plain_outcome",
 ]

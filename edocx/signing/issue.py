@@ -10,8 +10,11 @@
    such fields (see ``drafts``); its seal then shows the number and date
    itself, across the head of page 1.
 
-``sign_plain`` makes one invisible B-LT signature on any PDF: the bench's
-point of comparison.
+``sign_plain`` makes one invisible signature on any PDF: the bench's point
+of comparison.
+
+Each signature is made at the job's PAdES level; the ``*_outcome`` forms
+return the level made with the file (see ``levels.SignOutcome``).
 
 Each first refuses a key that may not sign in its role (``keycheck``), before
 the PDF is read.
@@ -27,7 +30,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from edocx.signing import fields, texts
 from edocx.signing.jobs import PersonalSignJob, PlainSignJob, SealJob
 from edocx.signing.keycheck import check_signing_key
-from edocx.signing.pades import Appearance, free_field_name, sign_b_lt
+from edocx.signing.levels import SignOutcome
+from edocx.signing.pades import Appearance, free_field_name, sign_pades
 from edocx.signing.reading import read_strict
 
 logger = logging.getLogger(__name__)
@@ -42,12 +46,17 @@ SEAL_SLOT = 1
 
 
 def sign_personal(pdf: bytes, job: PersonalSignJob) -> bytes:
-    """Add the competent person's visible B-LT signature to a prepared draft."""
+    """Return ``pdf`` with the competent person's signature (the file only)."""
+    return sign_personal_outcome(pdf, job).pdf
+
+
+def sign_personal_outcome(pdf: bytes, job: PersonalSignJob) -> SignOutcome:
+    """Add the competent person's visible signature to a prepared draft."""
     check_signing_key(job)
     text = texts.personal_stamp_text(
         job.signer_name, job.position, job.agency_name, job.at
     )
-    signed = sign_b_lt(
+    signed = sign_pades(
         pdf,
         job,
         field_name=free_field_name(pdf, PERSONAL_FIELD),
@@ -55,14 +64,20 @@ def sign_personal(pdf: bytes, job: PersonalSignJob) -> bytes:
         signer_name=job.signer_name,
     )
     logger.info(
-        "document %s of %s signed by its competent person",
+        "document %s of %s signed by its competent person at level %s",
         job.document_id,
         job.agency_code,
+        signed.level,
     )
     return signed
 
 
 def number_and_seal(pdf: bytes, job: SealJob) -> bytes:
+    """Return ``pdf`` numbered and sealed (the file only)."""
+    return number_and_seal_outcome(pdf, job).pdf
+
+
+def number_and_seal_outcome(pdf: bytes, job: SealJob) -> SignOutcome:
     """Write the number and date on page 1 and apply the agency's seal."""
     check_signing_key(job)
     text = texts.seal_stamp_text(job.agency_name, job.at)
@@ -75,7 +90,7 @@ def number_and_seal(pdf: bytes, job: SealJob) -> bytes:
         appearance = Appearance(text=f"{number}\n{place_date}\n{text}", at_head=True)
         update = None
 
-    sealed = sign_b_lt(
+    sealed = sign_pades(
         pdf,
         job,
         field_name=free_field_name(pdf, SEAL_FIELD),
@@ -84,21 +99,32 @@ def number_and_seal(pdf: bytes, job: SealJob) -> bytes:
         signer_name=job.agency_name,
     )
     logger.info(
-        "document %s of %s issued as %s and sealed",
+        "document %s of %s issued as %s and sealed at level %s",
         job.document_id,
         job.agency_code,
         job.code,
+        sealed.level,
     )
     return sealed
 
 
 def sign_plain(pdf: bytes, job: PlainSignJob) -> bytes:
-    """Add one invisible B-LT signature and nothing else."""
+    """Return ``pdf`` with one invisible signature (the file only)."""
+    return sign_plain_outcome(pdf, job).pdf
+
+
+def sign_plain_outcome(pdf: bytes, job: PlainSignJob) -> SignOutcome:
+    """Add one invisible signature and nothing else."""
     check_signing_key(job)
-    signed = sign_b_lt(
+    signed = sign_pades(
         pdf, job, field_name=free_field_name(pdf, PLAIN_FIELD), appearance=None
     )
-    logger.info("document %s of %s signed", job.document_id, job.agency_code)
+    logger.info(
+        "document %s of %s signed at level %s",
+        job.document_id,
+        job.agency_code,
+        signed.level,
+    )
     return signed
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from edocx.pki.credentials import KeyRef
+from edocx.signing.levels import Level
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class PreparedDraft:
 
 @dataclass(frozen=True, kw_only=True)
 class SignJob:
-    """What every PAdES B-LT signature needs.
+    """What every PAdES signature needs.
 
     ``trust_root_paths`` are the anchors the signer's own certificate and the
     TSA's are validated against when the revocation information is collected;
@@ -49,7 +50,8 @@ class SignJob:
     paths. ``at`` is the signing time written into the signature and shown in
     its appearance. ``tsa_urls`` are the RFC 3161 TSAs, tried in order; when
     none answers, signing fails unless ``allow_downgrade_to_bb``, which signs
-    without a timestamp (PAdES B-B) instead.
+    without a timestamp (PAdES B-B) instead. ``level`` is the PAdES level
+    asked for; B-B asks no TSA.
     """
 
     document_id: str
@@ -60,6 +62,8 @@ class SignJob:
     at: datetime
     extra_cert_paths: tuple[Path, ...] = ()
     allow_downgrade_to_bb: bool = False
+    # The hub passes the configured level (signing.level, B-T by default).
+    level: Level = Level.B_LT
 
     def __post_init__(self) -> None:
         # A naive time would be read in the worker's local zone.

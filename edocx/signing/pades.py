@@ -1,12 +1,13 @@
-"""PAdES baseline B-LT signatures (ETSI EN 319 142-1), the one way edocx signs.
+"""PAdES baseline signatures (ETSI EN 319 142-1) at the level each job asks.
 
 Each signature is an approval signature (never a certification: a later
-visible signature could not be added after one) with a signature timestamp
-from the first configured RFC 3161 TSA that answers (see ``tsa``), and the
-revocation information of the signer's and the TSA's certificates embedded
-in the document security store, so recipients can verify offline. pyHanko
-does the work; this module holds the settings and turns pyHanko's failures
-into edocx errors.
+visible signature could not be added after one). From B-T up it carries a
+signature timestamp from the first configured RFC 3161 TSA that answers
+(see ``tsa``); from B-LT up the revocation information of the signer's and
+the TSA's certificates is embedded in the document security store, so
+recipients can verify offline; B-LTA adds a document timestamp after it
+(see ``levels`` and ``augment``). pyHanko does the work; this module holds
+the settings and turns pyHanko's failures into edocx errors.
 """
 
 from __future__ import annotations
@@ -41,8 +42,14 @@ from edocx.errors import (
 from edocx.pki.credentials import load_signer
 from edocx.pki.trust import load_certs
 from edocx.signing import fields
+from edocx.signing.augment import (
+    AugmentSetup,
+    add_document_timestamp,
+    validation_context,
+)
 from edocx.signing.fonts import DocumentFont
 from edocx.signing.jobs import SignJob
+from edocx.signing.levels import Level, SignOutcome
 from edocx.signing.reading import read_strict
 from edocx.signing.tsa import FallbackTimestamper
 from edocx.vntime import vietnam_time
@@ -92,7 +99,7 @@ class _TimedPdfSigner(signers.PdfSigner):
         return session
 
 
-def sign_b_lt(
+def sign_pades(
     pdf: bytes,
     job: SignJob,
     *,
@@ -100,33 +107,63 @@ def sign_b_lt(
     appearance: Appearance | None,
     update: Update | None = None,
     signer_name: str | None = None,
-) -> bytes:
-    """Append a B-LT approval signature to ``pdf`` and return the new file.
+) -> SignOutcome:
+    """Append an approval signature at ``job.level`` to ``pdf``.
 
     ``update`` runs on the incremental writer before signing, so its changes
     land in the signed revision; ``signer_name`` goes into the signature
     dictionary's /Name. Raises ``TimestampError`` when no TSA answers and
     ``SigningError`` for any other failure. When no TSA answers and
     ``job.allow_downgrade_to_bb``, the signature is made without a timestamp
-    (B-B) instead, with a warning in the log.
+    (B-B) instead: the outcome says so and the log has a warning.
     """
+    if job.level.timestamped and not job.tsa_urls:
+        raise SigningError(
+            f"level {job.level} needs a timestamp authority",
+            hint="list the TSAs in signing.tsa_urls, or sign at level B-B",
+        )
+
+    args = (field_name, appearance, update, signer_name)
     try:
-        return _sign_translated(pdf, job, field_name, appearance, update, signer_name)
+        signed = _sign_at_level(pdf, job, *args)
     except TimestampError as e:
         if not job.allow_downgrade_to_bb:
             raise
-        # TODO(#4): the downgrade reaches the log and the stored validation
-        # report (level B-B) only; the sign and issue responses do not say it
-        # yet, which needs a signing result carried through compute, exchange
-        # and web instead of bare bytes.
         logger.warning(
             "document %s of %s signed at level B-B without a timestamp: %s",
             job.document_id,
             job.agency_code,
             e.detail,
         )
-        bare = replace(job, tsa_urls=())
-        return _sign_translated(pdf, bare, field_name, appearance, update, signer_name)
+        # Without a timestamp the signature is B-B, whatever validation data
+        # it carries; that data still lets a recipient check it offline.
+        kept = Level.B_LT if job.level.long_term else Level.B_B
+        bare = replace(job, tsa_urls=(), level=kept)
+        warning = f"signed at level B-B instead of {job.level}: {e.detail}"
+        return SignOutcome(
+            _sign_at_level(pdf, bare, *args),
+            level=Level.B_B,
+            requested=job.level,
+            warnings=(warning,),
+        )
+    return SignOutcome(signed, level=job.level, requested=job.level)
+
+
+def _sign_at_level(
+    pdf: bytes,
+    job: SignJob,
+    field_name: str,
+    appearance: Appearance | None,
+    update: Update | None,
+    signer_name: str | None,
+) -> bytes:
+    signed = _sign_translated(pdf, job, field_name, appearance, update, signer_name)
+    if not job.level.archival:
+        return signed
+
+    # B-LTA: a document timestamp after the signature and its DSS.
+    setup = AugmentSetup(job.trust_root_paths, job.extra_cert_paths, job.tsa_urls)
+    return add_document_timestamp(signed, job.tsa_urls, validation_context(setup))
 
 
 def _sign_translated(
@@ -175,14 +212,14 @@ def _sign(
         name=signer_name,
         md_algorithm=DIGEST,
         subfilter=sig_fields.SigSeedSubFilter.PADES,
-        embed_validation_info=True,
+        embed_validation_info=job.level.long_term,
         validation_context=_validation_context(job),
         dss_settings=DSS_IN_SIGNED_REVISION,
     )
     signer = _TimedPdfSigner(
         meta,
         load_signer(job.credential),
-        timestamper=FallbackTimestamper(job.tsa_urls) if job.tsa_urls else None,
+        timestamper=_timestamper(job),
         stamp_style=_stamp_style(writer, appearance),
         new_field_spec=_field_spec(writer, field_name, appearance),
         at=at,
@@ -193,7 +230,17 @@ def _sign(
     return bytes(out.getvalue())
 
 
-def _validation_context(job: SignJob) -> ValidationContext:
+def _timestamper(job: SignJob) -> FallbackTimestamper | None:
+    # No TSA below B-T, nor after a downgrade (see sign_pades).
+    if not job.level.timestamped or not job.tsa_urls:
+        return None
+    return FallbackTimestamper(job.tsa_urls)
+
+
+def _validation_context(job: SignJob) -> ValidationContext | None:
+    # Below B-LT nothing is embedded: the key check has validated the key.
+    if not job.level.long_term:
+        return None
     return ValidationContext(
         trust_roots=load_certs(job.trust_root_paths),
         other_certs=load_certs(job.extra_cert_paths),

@@ -31,6 +31,7 @@ from edocx.web.schemas import (
     OutboxOut,
     ReportOut,
     ReportsOut,
+    SignedDocumentOut,
     StatusEntryOut,
     StatusesOut,
     legal_time,
@@ -107,16 +108,16 @@ async def get_document_reports(call: Call) -> ReportsOut:
     )  # fmt: skip
 
 
-async def sign_document(call: Call) -> DocumentOut:
+async def sign_document(call: Call) -> SignedDocumentOut:
     signed = await drafts.sign_draft(call.hub, call.me, document_id(call), at=call.at)
-    return DocumentOut.of(signed)
+    return SignedDocumentOut.of_signed(signed)
 
 
-async def issue_document(call: Call) -> DocumentOut:
+async def issue_document(call: Call) -> SignedDocumentOut:
     issued = await issue.issue_document(
         call.hub, call.me, document_id(call), at=call.at
     )
-    return DocumentOut.of(issued)
+    return SignedDocumentOut.of_signed(issued)
 
 
 async def list_inbox(call: Call) -> InboxOut:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edocx.exchange.compute import SignedDocument
 from edocx.exchange.numbering import format_number
 from edocx.store.models import Agency, Delivery, Document, StatusEntry, User
 from edocx.vntime import vietnam_time
@@ -63,6 +64,30 @@ class DocumentOut(BaseModel):
             edxml_document_id=doc.edxml_document_id, sha256=doc.current_blob,
             created_at=legal_time(doc.created_at) or "",
             updated_at=legal_time(doc.updated_at) or "",
+        )  # fmt: skip
+
+
+class SignedDocumentOut(DocumentOut):
+    """A document just signed or sealed, with the PAdES level of that act."""
+
+    level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = Field(
+        description="PAdES baseline level of the signature just made"
+    )
+    requested_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = Field(
+        description="the level the configuration asks for"
+    )
+    downgraded: bool = Field(
+        description="made at B-B because no TSA answered "
+        "(signing.allow_downgrade_to_bb)"
+    )
+    warnings: list[str]
+
+    @classmethod
+    def of_signed(cls, signed: SignedDocument) -> SignedDocumentOut:
+        base = DocumentOut.of(signed.document).model_dump()
+        return cls(
+            **base, level=signed.level.value, requested_level=signed.requested.value,
+            downgraded=signed.downgraded, warnings=list(signed.warnings),
         )  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from certomancer.registry import (
     PKIArchitecture,
 )
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from edocx.config import Settings
 from edocx.errors import ConfigurationError
@@ -52,6 +52,8 @@ class SubscriberSpec:
     organization: str
     title: str | None = None
     revoked: bool = False
+    # "rsa2048" or "ecdsa-p256"; the service certificates are RSA-2048.
+    key_type: str = "rsa2048"
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,9 @@ def init_pki(
     # 2. Generate the keys before anything refers to them.
     for sub in ("keys", "certs", "p12"):
         (layout.dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+    key_types = {sub.label: sub.key_type for sub in subscribers}
     for label in _key_labels(rendered, settings.pki.arch):
-        _write_key(layout.key_path(label), passphrase)
+        _write_key(layout.key_path(label), passphrase, key_types.get(label))
 
     # 3. Certificates and PKCS#12 files; the config goes last so that a
     # half-written PKI is not taken for a complete one.
@@ -208,8 +211,12 @@ def _key_labels(config: dict[str, Any], arch: str) -> list[str]:
     return list(config["pki-architectures"][arch]["certs"])
 
 
-def _write_key(path: Path, passphrase: bytes) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+def _write_key(path: Path, passphrase: bytes, key_type: str | None = None) -> None:
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if key_type == "ecdsa-p256":
+        key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
     data = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -18,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 from asn1crypto import x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -132,6 +135,9 @@ def _check_path(cert: x509.Certificate, job: SignJob) -> None:
     """
     # TODO(#4): pyHanko fetches the same OCSP response and CRL again while
     # signing; one validation context for both would save a round trip.
+    key = _path_key(cert, job)
+    if _recently_checked(key, job.at):
+        return
     context = ValidationContext(
         trust_roots=load_certs(job.trust_root_paths),
         other_certs=load_certs(job.extra_cert_paths),
@@ -155,6 +161,8 @@ def _check_path(cert: x509.Certificate, job: SignJob) -> None:
             job.agency_code,
             type(e).__name__,
         )
+        return
+    _remember(key, job.at)
 
 
 async def _validate_path(cert: x509.Certificate, context: ValidationContext) -> None:
@@ -162,6 +170,43 @@ async def _validate_path(cert: x509.Certificate, context: ValidationContext) -> 
     # The context's HTTP session belongs to this event loop: close it here.
     async with contextlib.aclosing(context):
         await validator.async_validate_path()
+
+
+# A signing server signs with the same few keys all day: a path found
+# unrevoked is taken as such for PATH_CHECK_TTL_S in this process instead of
+# fetching OCSP and CRLs again for every document (about 40 ms each time).
+# Only a passed check is kept; a refusal is checked again every time.
+PATH_CHECK_TTL_S = 60.0
+_PathKey = tuple[bytes, tuple[Path, ...], tuple[Path, ...]]
+_passed: dict[_PathKey, float] = {}
+_passed_lock = threading.Lock()
+
+
+def _path_key(cert: x509.Certificate, job: SignJob) -> _PathKey:
+    return (cert.sha256, job.trust_root_paths, job.extra_cert_paths)
+
+
+def _recently_checked(key: _PathKey, at: datetime) -> bool:
+    # Only for a signature made now: a path checked now says nothing of
+    # another moment.
+    if abs((at - datetime.now(UTC)).total_seconds()) > PATH_CHECK_TTL_S:
+        return False
+    with _passed_lock:
+        until = _passed.get(key)
+    return until is not None and time.monotonic() < until
+
+
+def _remember(key: _PathKey, at: datetime) -> None:
+    if abs((at - datetime.now(UTC)).total_seconds()) > PATH_CHECK_TTL_S:
+        return
+    with _passed_lock:
+        _passed[key] = time.monotonic() + PATH_CHECK_TTL_S
+
+
+def forget_checked_paths() -> None:
+    """Check every path online again from now on (tests, a revocation)."""
+    with _passed_lock:
+        _passed.clear()
 
 
 def _name(cert: x509.Certificate) -> str:

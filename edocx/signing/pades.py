@@ -47,11 +47,13 @@ from edocx.signing.augment import (
     add_document_timestamp,
     validation_context,
 )
+from edocx.signing.fastsigner import held_key, reserved_bytes
 from edocx.signing.fonts import DocumentFont
 from edocx.signing.jobs import SignJob
 from edocx.signing.levels import Level, SignOutcome
 from edocx.signing.reading import read_strict
 from edocx.signing.tsa import FallbackTimestamper
+from edocx.signing.tsaclient import kept_timestamper, revocation_fetchers
 from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
@@ -216,17 +218,25 @@ def _sign(
         validation_context=_validation_context(job),
         dss_settings=DSS_IN_SIGNED_REVISION,
     )
+    # The key stays parsed in this process, and the container's size is
+    # reckoned instead of measured by a first, thrown-away signature.
+    cms_signer = held_key(load_signer(job.credential))
+    timestamper = _timestamper(job)
     signer = _TimedPdfSigner(
         meta,
-        load_signer(job.credential),
-        timestamper=_timestamper(job),
+        cms_signer,
+        timestamper=timestamper,
         stamp_style=_stamp_style(writer, appearance),
         new_field_spec=_field_spec(writer, field_name, appearance),
         at=at,
     )
 
     # 3. Sign; the DSS is written in the same revision.
-    out = signer.sign_pdf(writer, output=io.BytesIO())
+    out = signer.sign_pdf(
+        writer,
+        output=io.BytesIO(),
+        bytes_reserved=reserved_bytes(cms_signer, timestamper),
+    )
     return bytes(out.getvalue())
 
 
@@ -234,7 +244,8 @@ def _timestamper(job: SignJob) -> FallbackTimestamper | None:
     # No TSA below B-T, nor after a downgrade (see sign_pades).
     if not job.level.timestamped or not job.tsa_urls:
         return None
-    return FallbackTimestamper(job.tsa_urls)
+    # One per process and list of TSAs, over kept-alive connections.
+    return kept_timestamper(job.tsa_urls)
 
 
 def _validation_context(job: SignJob) -> ValidationContext | None:
@@ -245,6 +256,7 @@ def _validation_context(job: SignJob) -> ValidationContext | None:
         trust_roots=load_certs(job.trust_root_paths),
         other_certs=load_certs(job.extra_cert_paths),
         allow_fetching=True,
+        fetcher_backend=revocation_fetchers(),
     )
 
 

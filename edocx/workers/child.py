@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from edocx.errors import EdocxError
+from edocx.signing.asn1fix import install as install_asn1_correction
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ def serve(conn: Connection, memory_limit_bytes: int) -> None:
     # The parent handles Ctrl-C; a worker must not die mid-call on SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(memory_limit_bytes)
+    # Signing and timestamping here: asn1crypto's encoder, corrected.
+    install_asn1_correction()
 
     while True:
         try:

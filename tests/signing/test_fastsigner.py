@@ -23,7 +23,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from edocx.errors import TimestampError
+from edocx.errors import ConfigurationError, TimestampError
 from edocx.pki.credentials import load_signer
 from edocx.signing import (
     Level,
@@ -34,6 +34,7 @@ from edocx.signing import (
     tsaclient,
 )
 from edocx.signing.fastsigner import HeldKeySigner, held_key, reserved_bytes
+from edocx.signing.keycheck import check_signing_key, forget_checked_paths
 from edocx.signing.tsaclient import KeepAliveTimeStamper, kept_timestamper
 from tests.conftest import free_port
 from tests.signing import pdfcheck
@@ -184,6 +185,26 @@ def test_a_silent_tsa_is_left_after_its_timeout() -> None:
         asyncio.run(stamper.async_timestamp(bytes(32), "sha256"))
 
     assert f"{url}: no answer within the timeout" in caught.value.detail
+
+
+def test_a_passed_path_check_is_kept_for_signatures_made_now(
+    jobs: JobFactory, tmp_path: Path
+) -> None:
+    # An anchor file of this test only: once it is gone, only a kept check
+    # can pass without reading it.
+    anchor = tmp_path / "root.pem"
+    anchor.write_bytes(jobs.pki.root_cert_path.read_bytes())
+    job = replace(jobs.plain("doc-fast-keycheck"), trust_root_paths=(anchor,))
+    check_signing_key(job)
+    anchor.unlink()
+
+    check_signing_key(job)  # kept: nothing fetched, nothing read
+    with pytest.raises(ConfigurationError):
+        # Another moment is checked in full.
+        check_signing_key(replace(job, at=job.at - timedelta(hours=2)))
+    forget_checked_paths()
+    with pytest.raises(ConfigurationError):
+        check_signing_key(job)
 
 
 def _self_signed(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:

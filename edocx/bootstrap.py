@@ -1,8 +1,9 @@
 """Create the embedded state under ``var/`` when it is missing.
 
 In demo mode a first start makes the key passphrase file, the development
-PKI, and three demo agencies with their users and API tokens. A later start
-finds everything in place and changes nothing.
+PKI, three demo agencies with their users and API tokens, and stand-in
+seal and signature images for them. A later start finds everything in
+place and changes nothing (a missing image is drawn again).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from edocx.demo.agencies import (
 from edocx.errors import ConfigurationError
 from edocx.pki.devpki import PKILayout, init_pki
 from edocx.secretfile import write_private_file
+from edocx.signing.demoimages import draw_seal, draw_signature
 from edocx.store.agencies import insert_agency, list_agencies
 from edocx.store.db import Database, Tx
 from edocx.store.models import Role
@@ -68,8 +71,31 @@ def ensure_pki(settings: Settings, *, create: bool = False) -> PKILayout:
     return init_pki(settings, passphrase, demo_subscribers(), at=datetime.now(UTC))
 
 
+def ensure_demo_images(settings: Settings) -> None:
+    """Draw the demo agencies' seals and their signers' signatures if missing."""
+    folder = settings.stamps.images_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    drawn = 0
+    for demo in DEMO_AGENCIES:
+        drawn += _draw_once(folder / f"seal-{demo.code}.png", draw_seal, demo.name)
+        for person in demo.people:
+            if person.has_certificate:
+                path = folder / f"signature-{demo.person_label(person)}.png"
+                drawn += _draw_once(path, draw_signature, person.full_name)
+    if drawn:
+        logger.info("drew %d demo stamp image(s) in %s", drawn, folder)
+
+
+def _draw_once(path: Path, draw: Callable[[str], bytes], name: str) -> int:
+    if path.exists():
+        return 0
+    path.write_bytes(draw(name))
+    return 1
+
+
 async def ensure_demo_agencies(settings: Settings, db: Database) -> None:
     """Create the demo agencies and users once; write their tokens for the demo."""
+    ensure_demo_images(settings)
     async with db.read() as reader:
         if await list_agencies(reader):
             return

@@ -192,6 +192,15 @@ class SigningSettings(_Section):
         return canonical_type_levels(value)
 
 
+class StampSettings(_Section):
+    # Images in visible signatures (Decree 30/2020, Appendix I), PNG with a
+    # transparent background that states its resolution: seal-<OrganId>.png
+    # for an agency's seal, signature-<credential label>.png for a person's
+    # signature. A missing file means a stamp without an image. Relative to
+    # storage.var_dir; demo mode draws stand-ins for the demo agencies.
+    images_dir: Path = Path("stamp-images")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -209,6 +218,7 @@ class Settings(BaseSettings):
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
+    stamps: StampSettings = Field(default_factory=StampSettings)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -240,6 +250,7 @@ class Settings(BaseSettings):
         if self.keys.passphrase_file is not None:
             self.keys.passphrase_file = _under(var, self.keys.passphrase_file)
         self.trust.anchors = [_under(PROJECT_ROOT, p) for p in self.trust.anchors]
+        self.stamps.images_dir = _under(var, self.stamps.images_dir)
         return self
 
     @property

@@ -48,6 +48,7 @@ from edocx.signing import (
     sign_personal_outcome,
 )
 from edocx.signing.augment import AugmentSetup, add_own_validation_data
+from edocx.signing.images import seal_image_path, signature_image_path
 from edocx.signing.jobs import PersonalSignJob, PreparedDraft, SealJob
 from edocx.signing.levels import LevelRules, level_for
 from edocx.store.db import assert_no_write_transaction
@@ -81,6 +82,8 @@ class SigningSetup:
     # Credential labels whose keys live in PKCS#11 tokens ([keys.tokens]).
     tokens: dict[str, PKCS11Ref] = field(default_factory=dict, repr=False)
     levels: LevelRules = field(default_factory=LevelRules)
+    # Seal and signature images of visible signatures ([stamps]).
+    images_dir: Path | None = None
 
     @property
     def may_sign_b_b(self) -> bool:
@@ -100,7 +103,20 @@ class SigningSetup:
             allow_downgrade_to_bb=settings.signing.allow_downgrade_to_bb,
             tokens=token_credentials(settings),
             levels=level_rules(settings.signing),
+            images_dir=settings.stamps.images_dir,
         )
+
+    def seal_image(self, organ_id: str) -> Path | None:
+        """Return the agency's configured seal image, if any."""
+        if self.images_dir is None:
+            return None
+        return seal_image_path(self.images_dir, organ_id)
+
+    def signature_image(self, credential_label: str | None) -> Path | None:
+        """Return a person's configured signature image, if any."""
+        if self.images_dir is None:
+            return None
+        return signature_image_path(self.images_dir, credential_label)
 
     def credential(self, label: str | None, *, whose: str) -> KeyRef:
         """Return the credential ``label``, or refuse when it is absent.
@@ -253,6 +269,7 @@ class Compute:
             signer_name=signer.display_name,
             position=signer.position or document.signer_position,
             agency_name=agency.name,
+            signature_image=self.setup.signature_image(signer.credential_label),
         )  # fmt: skip
         return await self._run(sign_personal_outcome, pdf, job)
 
@@ -267,6 +284,7 @@ class Compute:
             **self._job_basics(document, agency, credential, at),
             agency_name=agency.name, number=number, notation=code,
             place=agency.place, issued_on=vietnam_time(at).date(),
+            seal_image=self.setup.seal_image(agency.organ_id),
         )  # fmt: skip
         return await self._run(number_and_seal_outcome, pdf, job)
 

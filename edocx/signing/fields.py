@@ -146,6 +146,20 @@ def header_rect(box: PageBox, lines: int) -> Rect:
     return (box.left + margin_x, top - height, box.right - margin_x, top)
 
 
+def top_right_rect(box: PageBox, lines: int) -> Rect:
+    """Place a visible signature at the top right of a page.
+
+    Used for the agency's signature on an attachment in a separate file
+    (Decree 30/2020, Appendix I).
+    """
+    margin_x = max(box.width * 0.06, 12.0)
+    width = min(box.width * 0.45, 260.0)
+    height = lines * box.stamp_text_size * 1.25 + 12
+    top = box.top - max(box.height * 0.025, 6.0)
+    right = box.right - margin_x
+    return (right - width, top - height, right, top)
+
+
 def text_style(box: PageBox) -> TextBoxStyle:
     """Return the style of the number and date texts on this page."""
     font = DocumentFont(box.text_size)
@@ -164,6 +178,46 @@ def existing_field_names(handler: PdfHandler) -> set[str]:
         if isinstance(field, generic.DictionaryObject) and "/T" in field:
             names.add(str(field["/T"]))
     return names
+
+
+def find_field(handler: PdfHandler, name: str) -> generic.DictionaryObject | None:
+    """Return the top-level form field called ``name``, if there is one."""
+    try:
+        form_fields = handler.root["/AcroForm"]["/Fields"]
+    except KeyError:
+        return None
+    for ref in form_fields:
+        field = ref.get_object()
+        if isinstance(field, generic.DictionaryObject) and field.get("/T") == name:
+            return field
+    return None
+
+
+def drawn_form_fields(handler: PdfHandler) -> list[str]:
+    """Name the form fields, other than signatures and ours, with appearances.
+
+    Walks the whole field tree (ISO 32000-2, 12.7.4); a field's type may be
+    inherited from its parent.
+    """
+    try:
+        roots = list(handler.root["/AcroForm"]["/Fields"])
+    except KeyError:
+        return []
+    found: list[str] = []
+    stack = [(ref, None) for ref in roots]
+    seen: set[int] = set()
+    while stack and len(seen) < 10_000:
+        ref, parent_type = stack.pop()
+        node = ref.get_object()
+        if id(node) in seen or not isinstance(node, generic.DictionaryObject):
+            continue
+        seen.add(id(node))
+        field_type = node.get("/FT", parent_type)
+        stack.extend((kid, field_type) for kid in node.get("/Kids", ()))
+        name = str(node.get("/T", ""))
+        if "/AP" in node and field_type != "/Sig" and name not in ISSUE_FIELDS:
+            found.append(name)
+    return found
 
 
 def has_issue_fields(handler: PdfHandler) -> bool:

@@ -1,8 +1,9 @@
 """The font of every text the hub draws on a document.
 
-DejaVu Serif (Debian package fonts-dejavu-core, on every machine of the hub)
-covers the Vietnamese alphabet, Latin Extended Additional included. pyHanko
-embeds a subset of it in each appearance stream.
+DejaVu Serif covers the Vietnamese alphabet, Latin Extended Additional
+included. It ships inside the package (``data/``, with its licence), so
+signing needs no font installed on the machine. pyHanko embeds a subset of
+it in each appearance stream.
 
 NOTE: pyHanko 0.38 writes glyph widths in the font's own design units into
 the PDF, which expects thousandths of an em (ISO 32000-2, 9.7.4.3). That is
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from importlib import resources
 from pathlib import Path
 
 from fontTools import subset  # type: ignore[import-untyped]
@@ -33,10 +35,8 @@ logger = logging.getLogger(__name__)
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 # TODO(#2): make the font a setting once agencies ask for Times New Roman.
-FONT_CANDIDATES: tuple[Path, ...] = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"),
-    Path("/usr/share/fonts/dejavu/DejaVuSerif.ttf"),
-)
+FONT_FILE = "DejaVuSerif.ttf"
+LICENCE_FILE = "DejaVuSerif-LICENSE.txt"
 
 # Latin, Vietnamese and the punctuation official documents use.
 UNICODE_RANGES: tuple[tuple[int, int], ...] = (
@@ -74,14 +74,14 @@ class DocumentFont(FontEngineFactory):
 
 
 def font_path() -> Path:
-    """Return the font file the hub draws with."""
-    for candidate in FONT_CANDIDATES:
-        if candidate.is_file():
-            return candidate
-    raise ConfigurationError(
-        "no font for Vietnamese text found",
-        hint="install the Debian package fonts-dejavu-core",
-    )
+    """Return the font file the hub draws with, shipped in the package."""
+    path = Path(str(resources.files("edocx.signing") / "data" / FONT_FILE))
+    if not path.is_file():
+        raise ConfigurationError(
+            f"the packaged font {FONT_FILE} is missing",
+            hint="reinstall edocx; its package data is incomplete",
+        )
+    return path
 
 
 def font_bytes() -> bytes:

@@ -62,6 +62,8 @@ class SignJob:
     at: datetime
     extra_cert_paths: tuple[Path, ...] = ()
     allow_downgrade_to_bb: bool = False
+    # An existing empty signature field to sign into; None makes a new one.
+    field_name: str | None = None
     # The hub passes the configured level (signing.level, B-T by default).
     level: Level = Level.B_LT
 
@@ -78,6 +80,8 @@ class PersonalSignJob(SignJob):
     signer_name: str
     position: str
     agency_name: str
+    # The signer's handwritten-signature image (PNG, transparent background).
+    signature_image: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +97,8 @@ class SealJob(SignJob):
     notation: str
     place: str
     issued_on: date
+    # The agency's seal image (PNG, red, transparent, at its actual size).
+    seal_image: Path | None = None
 
     @property
     def code(self) -> str:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields as sig_fields
 from pyhanko.sign import signers
@@ -29,7 +28,6 @@ from pyhanko.sign.signers.pdf_signer import (
     SigDSSPlacementPreference,
 )
 from pyhanko.sign.timestamps import TimestampRequestError
-from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathError, RevokedError, ValidationError
 
@@ -41,17 +39,17 @@ from edocx.errors import (
 )
 from edocx.pki.credentials import load_signer
 from edocx.pki.trust import load_certs
-from edocx.signing import fields
+from edocx.signing import fields, stamps
 from edocx.signing.augment import (
     AugmentSetup,
     add_document_timestamp,
     validation_context,
 )
 from edocx.signing.fastsigner import held_key, reserved_bytes
-from edocx.signing.fonts import DocumentFont
 from edocx.signing.jobs import SignJob
 from edocx.signing.levels import Level, SignOutcome
 from edocx.signing.reading import read_strict
+from edocx.signing.stamps import Appearance
 from edocx.signing.tsa import FallbackTimestamper
 from edocx.signing.tsaclient import kept_timestamper, revocation_fetchers
 from edocx.vntime import vietnam_time
@@ -70,19 +68,6 @@ DSS_IN_SIGNED_REVISION = DSSContentSettings(
 )
 
 Update = Callable[[IncrementalPdfFileWriter], None]
-
-
-@dataclass(frozen=True)
-class Appearance:
-    """A visible signature's text and place.
-
-    By default it sits at the foot of the last page in ``slot`` (counted from
-    the right); ``at_head`` puts it across the head of page 1 instead.
-    """
-
-    text: str
-    slot: int = 0
-    at_head: bool = False
 
 
 class _TimedPdfSigner(signers.PdfSigner):
@@ -226,8 +211,8 @@ def _sign(
         meta,
         cms_signer,
         timestamper=timestamper,
-        stamp_style=_stamp_style(writer, appearance),
-        new_field_spec=_field_spec(writer, field_name, appearance),
+        stamp_style=stamps.stamp_style(writer, appearance),
+        new_field_spec=stamps.field_spec(writer, field_name, appearance),
         at=at,
     )
 
@@ -257,40 +242,6 @@ def _validation_context(job: SignJob) -> ValidationContext | None:
         other_certs=load_certs(job.extra_cert_paths),
         allow_fetching=True,
         fetcher_backend=revocation_fetchers(),
-    )
-
-
-def _field_spec(
-    writer: IncrementalPdfFileWriter, name: str, appearance: Appearance | None
-) -> sig_fields.SigFieldSpec:
-    if appearance is None:
-        return sig_fields.SigFieldSpec(sig_field_name=name)
-    page_ix = 0 if appearance.at_head else -1
-    box = fields.page_box(writer, page_ix)
-    lines = appearance.text.count("\n") + 1
-    if appearance.at_head:
-        rect = fields.header_rect(box, lines)
-    else:
-        rect = fields.signature_rect(box, appearance.slot, lines)
-    return sig_fields.SigFieldSpec(
-        sig_field_name=name,
-        on_page=page_ix,
-        box=tuple(round(v) for v in rect),  # type: ignore[arg-type]
-    )
-
-
-def _stamp_style(
-    writer: IncrementalPdfFileWriter, appearance: Appearance | None
-) -> TextStampStyle | None:
-    if appearance is None:
-        return None
-    page_ix = 0 if appearance.at_head else -1
-    size = fields.page_box(writer, page_ix).stamp_text_size
-    return TextStampStyle(
-        # pyHanko fills the template with %-interpolation.
-        stamp_text=appearance.text.replace("%", "%%"),
-        text_box_style=TextBoxStyle(font=DocumentFont(size), font_size=size),
-        border_width=1,
     )
 
 

@@ -49,3 +49,14 @@ def seal_stamp_text(agency: str, at: datetime) -> str:
             f"Thời gian ký: {iso_vietnam(at)}",
         )
     )
+
+
+def attachment_stamp_text(code: str, agency: str, at: datetime) -> str:
+    """Return the text of the agency's signature on a separate attachment."""
+    return "\n".join(
+        (
+            f"Kèm theo văn bản số: {code}",
+            f"Ký bởi: {agency}",
+            f"Thời gian ký: {iso_vietnam(at)}",
+        )
+    )

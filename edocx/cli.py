@@ -1,4 +1,4 @@
-"""The ``edocx`` command: serve the hub, manage the PKI, verify, demo, bench."""
+"""The ``edocx`` command: serve, manage the PKI, sign, augment, verify, demo, bench."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import NoReturn
 from edocx.config import Settings, load_settings
 from edocx.errors import EdocxError
 from edocx.logsetup import configure_logging, quiet_library_loggers
+from edocx.signing import cli as signing_cli
 from edocx.signing.asn1fix import install as install_asn1_correction
 
 
@@ -88,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
         help=argparse.SUPPRESS,
     )  # fmt: skip
     verify.set_defaults(run=_verify)
+
+    signing_cli.add_parsers(commands)
 
     demo = commands.add_parser("demo", help="play the main job against the hub")
     demo.add_argument("--url", default=None, help="hub address (default: config)")

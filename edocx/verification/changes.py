@@ -61,13 +61,17 @@ class Change:
     detail: str
     level: ModificationLevel
     suspicious: bool = False
-    # The form field a value or appearance change belongs to.
+    # The form field a value or appearance change, or a later signature,
+    # belongs to.
     field_name: str | None = None
     value_changed: bool = False
     # A signature or timestamp widget added later (for the overlap check).
     widget: generic.DictionaryObject | None = None
     # A new, visible signature field (not a placeholder filled in).
     new_visible_field: bool = False
+    # The change gives the field ``field_name`` a value or an appearance, or
+    # places a signature in it: what a FieldMDP lock forbids (fieldlocks.py).
+    fills_field: bool = False
     # The detail in Vietnamese where the wording of the report cannot
     # derive it (a widget's place on the page); empty otherwise.
     detail_vi: str = ""
@@ -186,8 +190,10 @@ def _annotation(
 def _new_signature_field(subject: generic.DictionaryObject, name: str | None) -> Change:
     value = _value(subject)
     if isinstance(value, generic.DictionaryObject):
+        # A lock names the fields the document had when it was signed: a
+        # field made later is no field it locked (fieldlocks.py).
         added = _signature_added(value, subject, name)
-        return replace(added, new_visible_field=visible(subject))
+        return replace(added, new_visible_field=visible(subject), fills_field=False)
     if visible(subject):
         return _suspicious(
             ChangeKind.ANNOTATION_ADDED,
@@ -213,7 +219,9 @@ def _signature_field(
             ChangeKind.SIGNATURE_ADDED,
             f"signature field {name!r} signed",
             ModificationLevel.FORM_FILLING,
+            field_name=name,
             widget=subject,
+            fills_field=True,
         )
     if key in ("/Ff", "/Lock", "/SV") or (key == "/F" and _same_visibility(diff)):
         return Change(
@@ -234,6 +242,7 @@ def _form_field(diff: Difference, key: str, name: str | None) -> Change:
             ModificationLevel.FORM_FILLING,
             field_name=name,
             value_changed=True,
+            fills_field=True,
         )
     if key in APPEARANCE_KEYS:
         return Change(
@@ -241,6 +250,7 @@ def _form_field(diff: Difference, key: str, name: str | None) -> Change:
             f"appearance of form field {name!r} updated",
             ModificationLevel.FORM_FILLING,
             field_name=name,
+            fills_field=True,
         )
     if key == "/F" and _same_visibility(diff):
         return _harmless_other(f"form field {name!r} flagged", form=True)
@@ -280,7 +290,9 @@ def _signature_added(
         ChangeKind.TIMESTAMP_ADDED if timestamp else ChangeKind.SIGNATURE_ADDED,
         f"{what} {name!r} added" if name else f"{what} added",
         ModificationLevel.LTA_UPDATES if timestamp else ModificationLevel.FORM_FILLING,
+        field_name=name,
         widget=widget,
+        fills_field=True,
     )
 
 

@@ -5,7 +5,9 @@ revision object by object (:mod:`edocx.verification.objdiff`), gives each
 difference its meaning (:mod:`edocx.verification.changes`), and adds what
 only shows across differences: a field whose appearance changed while its
 value did not (the shadow "replace" attack) and a new signature widget that
-covers another annotation.
+covers another annotation. Last, the signature's FieldMDP locks
+(:mod:`edocx.verification.fieldlocks`) make a change to a locked field
+suspicious.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 
 from edocx.verification.byterange import trailing_bytes
 from edocx.verification.changes import Change, classify, field_name, field_type
+from edocx.verification.fieldlocks import FieldLock, enforce_locks
 from edocx.verification.objdiff import Difference, find_differences
 from edocx.verification.report import ChangeKind, ChangeReport, UncoveredReport
 from edocx.verification.revisions import info_changed, made_in, validation_only
@@ -53,37 +56,47 @@ class PolicyResult:
     new_visible_signatures: tuple[str, ...] = ()
 
 
-# Reviews already made of an open file, by signed revision: the coverage
-# check of the newest signature asks again what its own check found. Kept
-# with the reader, so they go when the file does.
 # Decree 30/2020 puts the seal over the left third of the signer's image; a
 # later box hiding more than half of an earlier signature's box replaces
 # what that signature shows.
 MAX_HIDDEN_SHARE = 0.5
 
-_reviews: weakref.WeakKeyDictionary[PdfFileReader, dict[int, PolicyResult]] = (
+Judged = list[tuple[Difference, Change]]
+
+# Judgements and reviews already made of an open file, by signed revision
+# (and locks): the coverage check of the newest signature asks again what
+# its own check found. Kept with the reader, so they go when the file does.
+_judgements: weakref.WeakKeyDictionary[PdfFileReader, dict[int, Judged]] = (
     weakref.WeakKeyDictionary()
 )
+_reviews: weakref.WeakKeyDictionary[
+    PdfFileReader, dict[tuple[int, tuple[FieldLock, ...]], PolicyResult]
+] = weakref.WeakKeyDictionary()
 
 
-def review_revisions(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
-    """Classify everything the later revisions changed; may raise on a bad file."""
+def review_revisions(
+    reader: PdfFileReader, signed_revision: int, locks: tuple[FieldLock, ...] = ()
+) -> PolicyResult:
+    """Classify everything the later revisions changed; may raise on a bad file.
+
+    ``locks`` are the FieldMDP locks of the signature made in
+    ``signed_revision``: a later change to a field they lock is suspicious.
+    """
     done = _reviews.setdefault(reader, {})
-    if signed_revision not in done:
-        done[signed_revision] = _review(reader, signed_revision)
-    return done[signed_revision]
+    key = (signed_revision, locks)
+    if key not in done:
+        done[key] = _review(reader, signed_revision, locks)
+    return done[key]
 
 
-def _review(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
+def _review(
+    reader: PdfFileReader, signed_revision: int, locks: tuple[FieldLock, ...]
+) -> PolicyResult:
     last = reader.xrefs.total_revisions - 1
-    diffs = find_differences(reader, signed_revision, last)
-    judged = [(diff, classify(diff)) for diff in diffs]
-    judged = _appearance_without_value(judged)
-    judged = [(diff, _overlaps(change)) for diff, change in judged]
     judged = [
-        (diff, _visible_box(reader, signed_revision, change)) for diff, change in judged
+        (diff, enforce_locks(change, locks))
+        for diff, change in _judged(reader, signed_revision)
     ]
-    judged = _pages_covered(reader, judged)
     reports = _reports(reader, signed_revision, last, judged)
     reports = _with_info_change(reader, signed_revision, last, reports)
     suspicious = next((c.detail for _, c in judged if c.suspicious), None)
@@ -93,6 +106,23 @@ def _review(reader: PdfFileReader, signed_revision: int) -> PolicyResult:
     )
     visible = tuple(c.detail for _, c in judged if c.new_visible_field)
     return PolicyResult(reports, level, suspicious, tuple(filled), visible)
+
+
+def _judged(reader: PdfFileReader, signed_revision: int) -> Judged:
+    """Every later difference with its meaning, whatever the signature locks."""
+    done = _judgements.setdefault(reader, {})
+    if signed_revision in done:
+        return done[signed_revision]
+    last = reader.xrefs.total_revisions - 1
+    diffs = find_differences(reader, signed_revision, last)
+    judged = [(diff, classify(diff)) for diff in diffs]
+    judged = _appearance_without_value(judged)
+    judged = [(diff, _overlaps(change)) for diff, change in judged]
+    judged = [
+        (diff, _visible_box(reader, signed_revision, change)) for diff, change in judged
+    ]
+    done[signed_revision] = _pages_covered(reader, judged)
+    return done[signed_revision]
 
 
 def _appearance_without_value(

@@ -12,6 +12,8 @@ levels; edocx then applies a stricter rule of its own:
   (DocMDP, ISO 32000-1 §12.8.2.2) explicitly allows form filling (P=2) or
   annotations (P=3). Filling a text field after an approval signature is
   the "replace" shadow attack: the page shows content nobody signed.
+* a field the signature locks (FieldMDP, ISO 32000-1 Table 256) is never
+  filled in, redrawn or signed afterwards, whatever signs later;
 * a field may be filled in after a signature only once, from empty (or the
   hub's placeholder): a value that a signature covers, or that a field took
   after it, never changes again. Refilling a field is a change of signed
@@ -24,10 +26,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.fields import FieldMDPSpec, MDPPerm
+from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.pdf_embedded import (
     EmbeddedPdfSignature,
     read_certification_data,
@@ -41,7 +42,8 @@ from edocx.verification.byterange import (
     revision_ending_at,
 )
 from edocx.verification.diffpolicy import PolicyResult, review_revisions
-from edocx.verification.document import SignatureEntry, pdf_get
+from edocx.verification.document import SignatureEntry
+from edocx.verification.fieldlocks import read_locks
 from edocx.verification.fieldvalues import refilled_fields
 from edocx.verification.report import ChangeKind, ChangeReport, ModificationClass
 from edocx.verification.xrefrepair import is_rebuilt
@@ -97,8 +99,9 @@ def analyse_modifications(
     """Place the signature in the file's history and judge what came after.
 
     Steps: 1. the ByteRange; 2. find the signed revision; 3. coverage;
-    4. classify every later change (edocx's policy, diffpolicy.py);
-    5. DocMDP and FieldMDP; 6. the edocx rule on form filling.
+    4. classify every later change (edocx's policy, diffpolicy.py) under
+    the signature's FieldMDP locks (fieldlocks.py); 5. DocMDP; 6. the edocx
+    rule on form filling.
     """
     # 1. The ByteRange alone: well formed, ending a revision, whole file.
     facts = examine_byte_range(_file_bytes(reader), entry.sig_dict)
@@ -149,9 +152,11 @@ def analyse_modifications(
             modification_class=ModificationClass.NONE,
         )
 
-    # 4. Every later change, compared with the signed revision.
+    # 4. Every later change, compared with the signed revision; a change to
+    # a field this signature locked is suspicious.
     try:
-        review = review_revisions(reader, placed.signed_revision)
+        locks = read_locks(entry.sig_dict, entry.field)
+        review = review_revisions(reader, placed.signed_revision, locks)
     except Exception as e:
         # A structure nothing can read: the later revisions cannot be
         # vouched for, and nothing proves a change either.
@@ -266,7 +271,7 @@ def _judge(
         )
         problem = problem or f"the file was changed after this signature: {detail}"
 
-    # 5. DocMDP and FieldMDP.
+    # 5. DocMDP.
     permitted = _permitted(reader, embedded)
     docmdp_ok = permitted is None or review.level <= PERMITTED_LEVEL[permitted]
     if problem is None and not docmdp_ok:
@@ -280,11 +285,6 @@ def _judge(
             "a new visible signature field was added to the certified "
             f"document ({review.new_visible_signatures[0]})"
         )
-    locked = [name for name in review.filled_fields if _locked(embedded, name)]
-    if problem is None and locked:
-        names = ", ".join(map(repr, locked[:5]))
-        problem = f"form field(s) {names} locked by this signature were changed"
-        changes = blame_form_filling(changes)
 
     # 6. The edocx rule: filling after an approval signature waits for a
     # later signature (settle_form_filling), and refilling never passes.
@@ -322,20 +322,6 @@ def _permitted(reader: PdfFileReader, embedded: EmbeddedPdfSignature) -> MDPPerm
         levels.append(certification.permission)
     known = [level for level in levels if isinstance(level, MDPPerm)]
     return min(known, key=lambda level: level.value) if known else None
-
-
-def _locked(embedded: EmbeddedPdfSignature, name: str) -> bool:
-    specs: list[FieldMDPSpec] = []
-    try:
-        if embedded.fieldmdp is not None:
-            specs.append(embedded.fieldmdp)
-        lock = pdf_get(embedded.sig_field, "/Lock")
-        if isinstance(lock, generic.DictionaryObject):
-            specs.append(FieldMDPSpec.from_pdf_object(lock))
-    except Exception:
-        # A lock that cannot be read locks everything.
-        return True
-    return any(spec.is_locked(name) for spec in specs)
 
 
 def _file_bytes(reader: PdfFileReader) -> bytes:

@@ -438,6 +438,15 @@ _CHANGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "Thêm trường chữ ký trống {names}",
         ),
         (
+            r"field (?P<names>'.*') is locked by this signature "
+            r"\(FieldMDP (?P<action>/\w+)\)",
+            "chữ ký này đã khóa trường {names} (FieldMDP {action})",
+        ),
+        (
+            r"the field is locked by this signature \(FieldMDP (?P<action>/\w+)\)",
+            "chữ ký này đã khóa trường này (FieldMDP {action})",
+        ),
+        (
             r"its widget overlaps that of (?P<names>.*)",
             "ô hiển thị của nó chồng lên ô của {names}",
         ),

@@ -154,3 +154,15 @@ class SealSubjectNotOrganisationError(SigningError):
     code = "seal-subject-not-organisation"
     status = 409
     title = "The seal's certificate does not name an organisation"
+
+
+class TokenPINRefusedError(ConfigurationError):
+    """A PKCS#11 token refused the configured PIN, or its PIN is locked.
+
+    The hub tries a refused PIN once per process and never again, lest it
+    lock the card: only a corrected PIN and a restart bring the key back.
+    """
+
+    code = "token-pin-refused"
+    status = 503
+    title = "A signing token refused its PIN"

@@ -32,13 +32,21 @@ from edocx.errors import (
     ConfigurationError,
     PDFUnusableError,
     ServiceStoppingError,
+    TokenPINRefusedError,
     WorkerError,
     WorkerMemoryError,
     WorkerTimeoutError,
 )
 from edocx.exchange.errors import CredentialUnavailableError
-from edocx.pki.credentials import CredentialRef, KeyRef, PKCS11Ref, token_credentials
+from edocx.pki.credentials import (
+    CredentialRef,
+    KeyRef,
+    PKCS11Ref,
+    open_token_keys,
+    token_credentials,
+)
 from edocx.pki.devpki import PKILayout, tsa_url
+from edocx.pki.tokens import check_not_refused, remember_refusal
 from edocx.pki.trust import trust_root_paths
 from edocx.signing import (
     Level,
@@ -216,6 +224,32 @@ class Compute:
                 hint="export the document to PDF again and upload the new file",
             ) from e
 
+    async def open_tokens(self) -> int:
+        """Log in to every configured token in one worker, before serving.
+
+        A refused PIN stops the start, offered to the token once; the other
+        workers log in when they first sign. Return how many keys opened.
+        """
+        refs = tuple(self.setup.tokens.values())
+        if not refs:
+            return 0
+        return await self._run(open_token_keys, refs)
+
+    async def _run_signing(
+        self, credential: KeyRef, fn: Callable[..., T], *args: Any
+    ) -> T:
+        """Run a signing call; never send a PIN its token refused again."""
+        if not isinstance(credential, PKCS11Ref):
+            return await self._run(fn, *args)
+        token = (credential.module, credential.token, credential.pin)
+        check_not_refused(*token)
+        try:
+            return await self._run(fn, *args)
+        except TokenPINRefusedError:
+            # Kept here as well: the next document may go to another worker.
+            remember_refusal(*token)
+            raise
+
     async def prepare(self, pdf: bytes, password: str | None) -> PreparedDraft:
         return await self._run_on_upload(prepare_draft, pdf, password)
 
@@ -271,7 +305,7 @@ class Compute:
             agency_name=agency.name,
             signature_image=self.setup.signature_image(signer.credential_label),
         )  # fmt: skip
-        return await self._run(sign_personal_outcome, pdf, job)
+        return await self._run_signing(credential, sign_personal_outcome, pdf, job)
 
     async def number_and_seal(
         self, pdf: bytes, *, document: Document, agency: Agency, number: int,
@@ -286,7 +320,7 @@ class Compute:
             place=agency.place, issued_on=vietnam_time(at).date(),
             seal_image=self.setup.seal_image(agency.organ_id),
         )  # fmt: skip
-        return await self._run(number_and_seal_outcome, pdf, job)
+        return await self._run_signing(credential, number_and_seal_outcome, pdf, job)
 
     def _job_basics(
         self, document: Document, agency: Agency, credential: KeyRef,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
@@ -82,6 +83,18 @@ def load_signer(ref: KeyRef) -> Signer:
     if isinstance(ref, PKCS11Ref):
         return tokens.open_signer(ref.module, ref.token, ref.key_label, ref.pin)
     return _load_p12_cached(ref)
+
+
+def open_token_keys(refs: Sequence[PKCS11Ref]) -> int:
+    """Log in to the token of each of ``refs`` and open its key; return how many.
+
+    Run when the hub starts (in its first worker), so a refused PIN, a
+    missing token or a missing key stops the start, the PIN offered once,
+    instead of failing every document.
+    """
+    for ref in refs:
+        load_signer(ref)
+    return len(refs)
 
 
 def token_credentials(settings: Settings) -> dict[str, PKCS11Ref]:

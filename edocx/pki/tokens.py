@@ -10,12 +10,21 @@ serialises operations on a session, so threads may share it.
 The private key never leaves the token. Its certificate is read from the
 token (same label as the key), and so are the CA certificates stored there,
 which go into the signature as a PKCS#12 file's chain would.
+
+A PIN the token refused is never offered to it again by this process: a
+smart card locks its PIN after a few wrong tries, and a service that logs in
+again for every document would lock it within seconds. The refusal is kept
+per token and keyed fingerprint of the PIN for the life of the process; the
+hub's parent keeps the refusals its workers report (``remember_refusal``,
+``check_not_refused``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
+import secrets
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +50,7 @@ from pkcs11.exceptions import (
 from pkcs11.types import Token
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
-from edocx.errors import ConfigurationError
+from edocx.errors import ConfigurationError, TokenPINRefusedError
 
 if TYPE_CHECKING:
     from pkcs11 import _pkcs11
@@ -49,6 +58,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PIN_HINT = "check the token's user PIN (its environment variable or PIN file)"
+RESTART_HINT = (
+    "correct the token's user PIN (its environment variable or PIN file), then"
+    " restart the hub; a refused PIN is not tried again, lest the token lock it"
+)
 
 # Failures after which the session is of no more use: the token went away,
 # restarted or logged out. The next signature opens a new session.
@@ -64,6 +77,11 @@ SESSION_LOST = (
 _sessions: dict[tuple[Path, str], tuple[Session, str]] = {}
 _signers: dict[tuple[Path, str, str], TokenSigner] = {}
 _lock = threading.Lock()
+
+# PINs refused in this process, by token and keyed fingerprint. The key is
+# made per process, so a fingerprint that leaked would not help guess a PIN.
+_refused: set[tuple[Path, str, bytes]] = set()
+_FINGERPRINT_KEY = secrets.token_bytes(32)
 
 
 class TokenSigner(PKCS11Signer):  # type: ignore[misc]
@@ -118,6 +136,32 @@ def open_signer(module: Path, token: str, key_label: str, pin: str) -> TokenSign
     return signer
 
 
+def remember_refusal(module: Path, token: str, pin: str) -> None:
+    """Never offer ``pin`` to ``token`` again in this process."""
+    with _lock:
+        _refused.add(_refusal_key(module, token, pin))
+
+
+def check_not_refused(module: Path, token: str, pin: str) -> None:
+    """Raise ``TokenPINRefusedError`` if ``token`` refused ``pin`` before."""
+    with _lock:
+        _check_not_refused(module, token, pin)
+
+
+def _check_not_refused(module: Path, token: str, pin: str) -> None:
+    if _refusal_key(module, token, pin) in _refused:
+        raise TokenPINRefusedError(
+            f"the PIN of PKCS#11 token {token!r} was refused earlier; it is not"
+            " tried again",
+            hint=RESTART_HINT,
+        )
+
+
+def _refusal_key(module: Path, token: str, pin: str) -> tuple[Path, str, bytes]:
+    digest = hmac.new(_FINGERPRINT_KEY, pin.encode("utf-8"), hashlib.sha256)
+    return (module.resolve(), token, digest.digest())
+
+
 def _drop_session(module: Path, token: str) -> None:
     with _lock:
         _sessions.pop((module, token), None)
@@ -141,7 +185,8 @@ def _lib(module: Path) -> _pkcs11.lib:
 def _session(module: Path, token: str, pin: str) -> Session:
     opened = _sessions.get((module, token))
     if opened is None:
-        session = _login(_find_token(_lib(module), module, token), pin)
+        _check_not_refused(module, token, pin)
+        session = _login(_find_token(_lib(module), module, token), module, pin)
         _sessions[(module, token)] = (session, pin)
         logger.info("logged in to PKCS#11 token %s", token)
         return session
@@ -150,7 +195,7 @@ def _session(module: Path, token: str, pin: str) -> Session:
     # compare it with the one that logged in, lest a wrong one pass unseen.
     session, login_pin = opened
     if not hmac.compare_digest(pin.encode(), login_pin.encode()):
-        raise ConfigurationError(
+        raise TokenPINRefusedError(
             f"the PIN of PKCS#11 token {token!r} was refused", hint=PIN_HINT
         )
     return session
@@ -171,22 +216,25 @@ def _find_token(lib: _pkcs11.lib, module: Path, label: str) -> Token:
         ) from e
 
 
-def _login(token: Token, pin: str) -> Session:
+def _login(token: Token, module: Path, pin: str) -> Session:
     # Read-only is enough to sign; a wrong PIN is named, never shown.
     try:
         return token.open(user_pin=pin)
     except (PinIncorrect, PinLenRange) as e:
-        raise ConfigurationError(
-            f"the PIN of PKCS#11 token {token.label!r} was refused", hint=PIN_HINT
+        _refused.add(_refusal_key(module, token.label, pin))
+        logger.error("PKCS#11 token %s refused the PIN; not tried again", token.label)
+        raise TokenPINRefusedError(
+            f"the PIN of PKCS#11 token {token.label!r} was refused", hint=RESTART_HINT
         ) from e
     except UserAlreadyLoggedIn:
         # Logged in by this process before a session was given up: the login
         # belongs to the token and serves the new session as well.
         return token.open()
     except PinLocked as e:
-        raise ConfigurationError(
+        _refused.add(_refusal_key(module, token.label, pin))
+        raise TokenPINRefusedError(
             f"the PIN of PKCS#11 token {token.label!r} is locked",
-            hint="the token's security officer must unlock it",
+            hint="the token's security officer must unlock it; then restart the hub",
         ) from e
     except PKCS11Error as e:
         raise ConfigurationError(

@@ -45,6 +45,7 @@ from edocx.errors import (
 from edocx.pki.credentials import load_signer
 from edocx.pki.trust import load_certs
 from edocx.signing.jobs import SealJob, SignJob
+from edocx.vntime import iso_vietnam
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +94,13 @@ def _check_validity(cert: x509.Certificate, at: datetime) -> None:
     if at < cert.not_valid_before:
         raise CertificateNotYetValidError(
             f"the signing certificate {_name(cert)} is valid only from"
-            f" {cert.not_valid_before.isoformat()}",
+            f" {iso_vietnam(cert.not_valid_before)}",
             hint="sign later, or use a certificate that is valid now",
         )
     if at > cert.not_valid_after:
         raise CertificateExpiredError(
             f"the signing certificate {_name(cert)} expired on"
-            f" {cert.not_valid_after.isoformat()}",
+            f" {iso_vietnam(cert.not_valid_after)}",
             hint=NEW_CERTIFICATE_HINT,
         )
 
@@ -148,7 +149,7 @@ def _check_path(cert: x509.Certificate, job: SignJob) -> None:
         asyncio.run(_validate_path(cert, context))
     except RevokedError as e:
         raise CertificateRevokedError(
-            f"the signing certificate is revoked: {e}", hint=NEW_CERTIFICATE_HINT
+            _revoked_detail(e), hint=NEW_CERTIFICATE_HINT
         ) from e
     except ExpiredError as e:
         raise CertificateExpiredError(str(e), hint=NEW_CERTIFICATE_HINT) from e
@@ -207,6 +208,22 @@ def forget_checked_paths() -> None:
     """Check every path online again from now on (tests, a revocation)."""
     with _passed_lock:
         _passed.clear()
+
+
+def _revoked_detail(error: RevokedError) -> str:
+    """Say which certificate was revoked, when (Vietnam time) and why.
+
+    pyHanko's own message gives the time in UTC without saying so; a legal
+    time is shown in Vietnam time, ISO 8601 with its offset.
+    """
+    which = "the signing certificate"
+    if not error.is_ee_cert:
+        which = "a CA certificate above the signing certificate"
+    when = error.revocation_dt
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    reason = error.reason.human_friendly
+    return f"{which} was revoked at {iso_vietnam(when)}, due to {reason}"
 
 
 def _name(cert: x509.Certificate) -> str:

@@ -90,9 +90,13 @@ async def _exchange(app: web.Application) -> AsyncIterator[None]:
     setup = SigningSetup.from_settings(settings, read_key_passphrase(settings))
     pool = WorkerPool(settings.workers)
     await pool.start()
-    app[POOL] = pool
-    app[HUB] = Hub(app[DB], app[BLOBS], Compute(pool, setup))
     try:
+        compute = Compute(pool, setup)
+        # A wrong token PIN stops the start here, tried once, not at the
+        # first document and again at each one after it.
+        await compute.open_tokens()
+        app[POOL] = pool
+        app[HUB] = Hub(app[DB], app[BLOBS], compute)
         yield
     finally:
         await pool.close()

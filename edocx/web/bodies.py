@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from edocx.errors import EdocxError
 from edocx.exchange.header import DuplicateKeyError, loads_strict
 from edocx.web.problems import (
+    BodyFieldUnknownError,
     MediaTypeUnsupportedError,
     RequestInvalidError,
     UploadTooLargeError,
@@ -171,3 +172,33 @@ def text_part(parts: dict[str, bytes], name: str) -> str | None:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise RequestInvalidError(f"part {name!r} is not UTF-8 text") from e
+
+
+async def refuse_any_field(request: web.Request, *, operation: str, limit: int) -> None:
+    """Accept no body, or an empty JSON object; refuse anything else.
+
+    An operation that takes no input must not seem to take one: a field it
+    would ignore (``{"level": "B-B"}`` on sign) is refused with its name,
+    not silently dropped.
+    """
+    raw = await _read_bounded(request, limit)
+    if not raw.strip():
+        return
+    if request.content_type != "application/json":
+        raise MediaTypeUnsupportedError(
+            f"{operation} takes no body; send none, or {{}} as application/json"
+        )
+    try:
+        data = loads_strict(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise RequestInvalidError("the body is not valid JSON") from e
+    if not isinstance(data, dict):
+        raise RequestInvalidError(f"{operation} takes no body; send none, or {{}}")
+    if data:
+        fields = sorted(data)
+        raise BodyFieldUnknownError(
+            f"{operation} takes no fields; refused: {', '.join(fields)}",
+            hint="send no body, or {}; the PAdES level comes from the"
+            " configuration (signing.level)",
+            fields=fields,
+        )

@@ -16,7 +16,7 @@ from edocx.exchange.statuses import StatusCode
 from edocx.store.documents import list_documents
 from edocx.store.models import DocumentState
 from edocx.store.reports import list_reports
-from edocx.web.bodies import text_part
+from edocx.web.bodies import refuse_any_field, text_part
 from edocx.web.disposition import attachment
 from edocx.web.routing import Call
 from edocx.web.schemas import (
@@ -108,12 +108,19 @@ async def get_document_reports(call: Call) -> ReportsOut:
     )  # fmt: skip
 
 
+# Sign and issue take no input: who signs, with which key and at which
+# PAdES level is the hub's to decide (users, keys, signing.level).
+NO_BODY_LIMIT = 64 * 1024
+
+
 async def sign_document(call: Call) -> SignedDocumentOut:
+    await refuse_any_field(call.request, operation="sign", limit=NO_BODY_LIMIT)
     signed = await drafts.sign_draft(call.hub, call.me, document_id(call), at=call.at)
     return SignedDocumentOut.of_signed(signed)
 
 
 async def issue_document(call: Call) -> SignedDocumentOut:
+    await refuse_any_field(call.request, operation="issue", limit=NO_BODY_LIMIT)
     issued = await issue.issue_document(
         call.hub, call.me, document_id(call), at=call.at
     )

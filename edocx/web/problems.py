@@ -181,3 +181,17 @@ def known_problems() -> Iterator[type[EdocxError]]:
         if cls.code not in seen:
             seen.add(cls.code)
             yield cls
+
+
+class BodyFieldUnknownError(InputError):
+    """A JSON body names fields the operation does not take."""
+
+    code = "body-field-unknown"
+    status = 422
+    title = "The request body has fields this operation does not take"
+
+    def __init__(
+        self, detail: str, *, hint: str | None = None, fields: list[str] | None = None
+    ) -> None:
+        super().__init__(detail, hint=hint)
+        self.extensions: dict[str, Any] = {"fields": fields or []}

@@ -2,7 +2,7 @@
 
 Runs in the child process only. The address-space limit turns a hostile
 document's runaway allocation into a ``MemoryError`` here instead of taking
-the machine down.
+the machine down. Log lines go up the same pipe (``logrelay``).
 """
 
 from __future__ import annotations
@@ -18,16 +18,24 @@ from typing import Any
 
 from edocx.errors import EdocxError
 from edocx.signing.asn1fix import install as install_asn1_correction
+from edocx.workers.logrelay import SendLock, install_relay
 
 logger = logging.getLogger(__name__)
 
 Outcome = tuple[str, Any]
 
 
-def serve(conn: Connection, memory_limit_bytes: int) -> None:
-    """Answer calls on ``conn`` until the parent closes it."""
+def serve(
+    conn: Connection, memory_limit_bytes: int, log_levels: dict[str, int]
+) -> None:
+    """Answer calls on ``conn`` until the parent closes it.
+
+    ``log_levels`` are the parent's levels of the loggers it writes.
+    """
     # The parent handles Ctrl-C; a worker must not die mid-call on SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    send = SendLock(conn.send)
+    install_relay(send, log_levels)
     _limit_memory(memory_limit_bytes)
     # Signing and timestamping here: asn1crypto's encoder, corrected.
     install_asn1_correction()
@@ -37,7 +45,7 @@ def serve(conn: Connection, memory_limit_bytes: int) -> None:
             fn, args = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(_call(fn, args))
+        send(_call(fn, args))
 
 
 def _limit_memory(limit: int) -> None:

@@ -4,7 +4,8 @@
 long: the pool here kills the worker that overruns and starts a fresh one,
 so one hostile file costs at most ``task_timeout_s`` of one core. Workers
 are started with the ``spawn`` method: forking a process that runs an event
-loop and threads copies their locks in whatever state they are.
+loop and threads copies their locks in whatever state they are. A worker's
+log lines come back on its pipe and are written here (``logrelay``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from edocx.errors import (
     WorkerTimeoutError,
 )
 from edocx.workers import child
+from edocx.workers.logrelay import LOG, parent_levels, relay
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ class _Worker:
         self.conn = parent_end
         self.process: BaseProcess = _ctx.Process(
             target=child.serve,
-            args=(child_end, memory_limit_bytes),
+            args=(child_end, memory_limit_bytes, parent_levels()),
             daemon=True,
             name="edocx-worker",
         )
@@ -49,9 +51,17 @@ class _Worker:
         child_end.close()
 
     def call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        """Send one call and wait for its outcome (blocking: run in a thread)."""
+        """Send one call and wait for its outcome (blocking: run in a thread).
+
+        The worker's log lines that arrive before the outcome are written
+        on the way.
+        """
         self.conn.send((fn, args))
-        return self.conn.recv()
+        while True:
+            message = self.conn.recv()
+            if message[0] != LOG:
+                return message
+            relay(message[1])
 
     def kill(self) -> None:
         self.process.kill()

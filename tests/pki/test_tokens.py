@@ -12,11 +12,12 @@ from asn1crypto import pem, x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
+from pkcs11 import TokenFlag
 from pkcs11.exceptions import PinIncorrect, SessionHandleInvalid
 from pydantic import ValidationError
 
 from edocx.config import Settings, TokenKeySettings, load_settings
-from edocx.errors import ConfigurationError
+from edocx.errors import ConfigurationError, TokenPINRefusedError
 from edocx.exchange.compute import SigningSetup
 from edocx.pki.credentials import (
     CredentialRef,
@@ -27,8 +28,27 @@ from edocx.pki.credentials import (
 )
 from edocx.pki.devpki import PKILayout
 from edocx.pki.softhsm import create_token
+from edocx.pki.tokens import module_lib
 from tests.conftest import REPO_ROOT
 from tests.pki.devtoken import DevToken
+
+
+def pin_count_low(module: Path, label: str) -> bool:
+    """Whether the token marks a failed login since its last right one.
+
+    SoftHSM2 sets CKF_USER_PIN_COUNT_LOW at each refused login and clears
+    it at a right one: cleared before a step, it tells whether the token
+    saw a wrong PIN during it.
+    """
+    token = module_lib(module).get_token(token_label=label)
+    return bool(token.flags & TokenFlag.USER_PIN_COUNT_LOW)
+
+
+def log_in_rightly(module: Path, label: str, pin: str) -> None:
+    """Log in with the right PIN and out again, clearing the failed mark."""
+    with module_lib(module).get_token(token_label=label).open(user_pin=pin):
+        pass
+    assert not pin_count_low(module, label)
 
 
 def _pki_cert(pki: PKILayout, label: str) -> x509.Certificate:
@@ -95,6 +115,33 @@ def test_wrong_pin_at_first_login_is_refused_by_the_token(
         caught.value.detail == "the PIN of PKCS#11 token 'edocx-pin-test' was refused"
     )
     assert isinstance(caught.value.__cause__, PinIncorrect)
+
+
+def test_a_refused_pin_is_never_offered_to_the_token_again(
+    dev_token: DevToken,
+) -> None:
+    label, right = "edocx-pin-once", "13572468"
+    create_token(dev_token.module, label, user_pin=right, so_pin="so-pin-2")
+    wrong = PKCS11Ref(dev_token.module, label, "any", "11111111")
+
+    with pytest.raises(TokenPINRefusedError) as first:
+        load_signer(wrong)
+    assert pin_count_low(dev_token.module, label)
+    log_in_rightly(dev_token.module, label, right)
+    for _ in range(3):
+        with pytest.raises(TokenPINRefusedError) as again:
+            load_signer(wrong)
+
+    # The token saw no login since the right one: the PIN was not offered.
+    assert not pin_count_low(dev_token.module, label)
+    assert (first.value.code, first.value.status) == ("token-pin-refused", 503)
+    assert "edocx-pin-once" in again.value.detail
+    assert "not tried again" in again.value.detail
+    assert "11111111" not in again.value.detail + str(again.value.hint)
+    # Another PIN is another attempt, which the token does see.
+    with pytest.raises(TokenPINRefusedError):
+        load_signer(PKCS11Ref(dev_token.module, label, "any", "22222222"))
+    assert pin_count_low(dev_token.module, label)
 
 
 def test_unknown_token_key_and_module_are_named(

@@ -10,16 +10,20 @@ first, so the PDF is never read and nothing is signed.
 from __future__ import annotations
 
 import pickle
+import re
+import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import crl
 from cryptography import x509 as pyca
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils.misc import PdfReadError
 
+from edocx.config import Settings
 from edocx.errors import (
     CertificateExpiredError,
     CertificateNotYetValidError,
@@ -187,6 +191,28 @@ def test_revoked_signer_is_refused_before_the_pdf_is_read(jobs: JobFactory) -> N
     _assert_client_refusal(caught.value, "signer-certificate-revoked")
     assert "revoked" in caught.value.detail
     assert caught.value.__cause__ is not None
+
+
+def test_revocation_time_is_shown_in_vietnam_time(
+    jobs: JobFactory, test_settings: Settings
+) -> None:
+    job = jobs.personal("doc-key-revoked-time", label="person-a-revoked")
+    crl_url = (
+        f"{test_settings.pki_url}/{test_settings.pki.arch}/crls/issuing/latest.crl"
+    )
+    with urllib.request.urlopen(crl_url, timeout=10) as answer:
+        entries = crl.CertificateList.load(answer.read())["tbs_cert_list"]
+    revoked_at = entries["revoked_certificates"][0]["revocation_date"].native
+
+    with pytest.raises(CertificateRevokedError) as caught:
+        check_signing_key(job)
+
+    shown = re.search(r"revoked at (\S+), ", caught.value.detail)
+    assert shown is not None, caught.value.detail
+    when = datetime.fromisoformat(shown.group(1))
+    assert shown.group(1).endswith("+07:00")
+    assert when == revoked_at
+    assert caught.value.detail.endswith(", due to a compromised key")
 
 
 def test_a_sound_key_goes_on_to_the_pdf(jobs: JobFactory) -> None:

@@ -225,13 +225,31 @@ def _stamps(findings: list[IntegrityFindings]) -> Iterator[_Stamp]:
 
 
 def _dss_revision(doc: OpenedDocument) -> int | None:
-    try:
-        for revision in range(doc.reader.xrefs.total_revisions):
-            if "/DSS" in doc.reader.get_historical_root(revision):
-                return revision
-    except Exception as e:
-        logger.info("revisions not searched for /DSS: %s", e)
+    for revision in range(doc.reader.xrefs.total_revisions):
+        root = _historical_root(doc, revision)
+        if root is not None and "/DSS" in root:
+            return revision
     return None
+
+
+def _historical_root(
+    doc: OpenedDocument, revision: int
+) -> generic.DictionaryObject | None:
+    """The catalog as a revision left it; None if pyHanko cannot rebuild it.
+
+    pyHanko counts a linearized file's two cross-reference sections as two
+    revisions: the main section, at the end of the file, is revision 0, and
+    the first-page section, which holds the catalog, revision 1. Revision 0
+    alone may then name no catalog it holds. Such a revision is skipped,
+    not the whole search: if it did hold a /DSS, the one found later only
+    makes B-LTA harder to reach (the archive timestamp must follow it).
+    """
+    try:
+        root = doc.reader.get_historical_root(revision)
+    except Exception as e:
+        logger.info("revision %d has no readable catalog: %s", revision, e)
+        return None
+    return root if isinstance(root, generic.DictionaryObject) else None
 
 
 def _earlier_dss(doc: OpenedDocument) -> DocumentEvidence:
@@ -244,14 +262,15 @@ def _earlier_dss(doc: OpenedDocument) -> DocumentEvidence:
     ocsps: list[ocsp.OCSPResponse] = []
     crls: list[crl.CertificateList] = []
     certs: list[x509.Certificate] = []
-    try:
-        for revision in range(doc.reader.xrefs.total_revisions - 1):
-            dss = pdf_get(doc.reader.get_historical_root(revision), "/DSS")
+    for revision in range(doc.reader.xrefs.total_revisions - 1):
+        root = _historical_root(doc, revision)
+        try:
+            dss = pdf_get(root, "/DSS") if root is not None else None
             ocsps.extend(_streams(dss, "/OCSPs", ocsp.OCSPResponse))
             crls.extend(_streams(dss, "/CRLs", crl.CertificateList))
             certs.extend(_streams(dss, "/Certs", x509.Certificate))
-    except Exception as e:
-        logger.info("earlier /DSS dictionaries not read: %s", e)
+        except Exception as e:
+            logger.info("/DSS of revision %d not read: %s", revision, e)
     return DocumentEvidence(tuple(ocsps), tuple(crls), tuple(certs))
 
 

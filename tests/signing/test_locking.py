@@ -28,7 +28,13 @@ from edocx.signing.issue import (
     seal_attachment,
 )
 from edocx.signing.reading import read_strict
-from edocx.verification import Verdict, VerifyOptions, render_text, verify_pdf
+from edocx.verification import (
+    ValidationReport,
+    Verdict,
+    VerifyOptions,
+    render_text,
+    verify_pdf,
+)
 from tests.signing import pdfcheck, stampcheck
 from tests.signing.conftest import AGENCY_NAME, JobFactory
 
@@ -60,12 +66,15 @@ def _personal_status(pdf: bytes, jobs: JobFactory) -> PdfSignatureStatus:
     return pdfcheck.validate(sig, jobs.pki.root_cert_path)
 
 
-def _verdict(pdf: bytes, jobs: JobFactory) -> Verdict:
+def _report(pdf: bytes, jobs: JobFactory) -> ValidationReport:
     options = VerifyOptions(
         trust_root_paths=(jobs.pki.root_cert_path,), allow_fetching=False
     )
-    report = verify_pdf(pdf, options)
-    return report.verdict
+    return verify_pdf(pdf, options)
+
+
+def _verdict(pdf: bytes, jobs: JobFactory) -> Verdict:
+    return _report(pdf, jobs).verdict
 
 
 @pytest.fixture(scope="module")
@@ -104,12 +113,18 @@ def test_signing_a_locked_field_is_flagged(locked: bytes, jobs: JobFactory) -> N
 
     later = sign_plain(locked, job)
 
-    # pyHanko honours the lock; the hub's verifier does not yet look at
-    # locks on signature fields (docs/known-issues.md).
+    # Both pyHanko and the hub's verifier honour the lock on the empty
+    # signature field: the personal signature fails.
     status = _personal_status(later, jobs)
     assert status.intact
     assert "locked" in str(status.diff_result)
     assert not status.bottom_line
+    report = _report(later, jobs)
+    assert report.verdict is Verdict.FAILED, render_text(report)
+    personal = next(s for s in report.signatures if s.field == PERSONAL_FIELD)
+    assert not personal.passed
+    lock = "field 'signature' is locked by this signature (FieldMDP /Exclude)"
+    assert any(lock in c.detail for c in personal.changes), personal.changes
 
 
 def test_a_form_with_drawn_fields_is_signed_without_a_lock(

@@ -12,7 +12,9 @@ signature keeps the bytes it signed:
 
 A signature without a signature timestamp (B-B) gets its validation data
 but cannot become B-LT: only a new signature could carry the timestamp. The
-outcome lists such signatures as warnings.
+outcome lists such signatures as warnings, and its level is the one every
+signature reached. Only signatures whose paths reach the trust anchors
+offline have their revocation data fetched (see ``anchored``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pyhanko_certvalidator.path import ValidationPath
 
 from edocx.errors import EdocxError, SigningError
 from edocx.pki.trust import load_certs
+from edocx.signing.anchored import offline_registry, reached_level, split_by_anchor
 from edocx.signing.levels import Level, SignOutcome
 from edocx.signing.reading import read_strict
 from edocx.signing.tsa import FallbackTimestamper
@@ -74,24 +77,42 @@ def augment_pdf(pdf: bytes, level: Level, setup: AugmentSetup) -> SignOutcome:
     if not level.long_term:
         raise ValueError(f"augment raises a file to B-LT or B-LTA, not {level}")
     signatures = _signatures(pdf)
-    warnings = tuple(_untimestamped(signatures))
+    untimestamped = _untimestamped(signatures)
 
-    # 1. The validation data of every signature and its timestamps.
+    # 1. Only signatures whose paths reach the anchors offline have their
+    # revocation data fetched (see ``anchored``).
+    anchored = split_by_anchor(
+        signatures,
+        load_certs(setup.trust_root_paths),
+        load_certs(setup.extra_cert_paths),
+    )
+    if not anchored.reaching:
+        raise SigningError(
+            "no signature of the PDF chains to the trust anchors",
+            hint="name the root of its signer with --trust",
+        )
+    warnings = (*untimestamped, *anchored.warnings)
+
+    # 2. The validation data of those signatures and their timestamps.
     context = validation_context(setup)
-    paths = _collect(signatures, context)
+    paths = _collect(anchored.reaching, context)
     out = add_validation_data(pdf, paths, context)
 
-    # 2. The document timestamp, when B-LTA.
+    # 3. The document timestamp, when B-LTA.
     if level.archival:
         out = add_document_timestamp(out, setup.tsa_urls, context)
-    return SignOutcome(out, level=level, requested=level, warnings=warnings)
+    reached = reached_level(level, untimestamped, anchored)
+    return SignOutcome(out, level=reached, requested=level, warnings=warnings)
 
 
 def validation_context(setup: AugmentSetup) -> ValidationContext:
-    """Return a context that fetches revocation data for ``setup``'s anchors."""
+    """Return a context that fetches revocation data for ``setup``'s anchors.
+
+    It fetches no certificate: paths are built from what is at hand.
+    """
     return ValidationContext(
         trust_roots=load_certs(setup.trust_root_paths),
-        other_certs=load_certs(setup.extra_cert_paths),
+        certificate_registry=offline_registry(load_certs(setup.extra_cert_paths)),
         allow_fetching=True,
     )
 

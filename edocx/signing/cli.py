@@ -2,14 +2,16 @@
 
 Both work offline, without the hub, through the functions the hub uses:
 ``sign`` prepares a personal signature's draft as an upload is prepared
-(``prepare_draft``) and signs with ``sign_personal_outcome``,
-``number_and_seal_outcome`` or ``sign_plain_outcome``; ``augment`` calls
-``augment_pdf``. Secrets never come from the command line: the PKCS#12
-passphrase and the token PIN are read from an environment variable or a
-file the options name, the PDF password from an environment variable.
+(``prepare_draft``) and signs with ``sign_personal_outcome`` or
+``number_and_seal_outcome``; a plain signature goes into the file as it is,
+encrypted files included when their permissions allow it; ``augment`` calls
+``augment_pdf``. A signed file is verified as the hub verifies its own
+(``selfcheck``) before it is written, and written atomically (``clifiles``).
+Secrets never come from the command line (``clijobs``).
 
-Exit status: 0 done; 1 signing refused or failed (key, certificate, TSA);
-2 usage error; 3 the input is not usable (not a PDF, password required,
+Exit status: 0 done; 1 signing refused or failed (key, certificate, TSA, or
+the result does not verify); 2 usage error, or an output that cannot be
+written; 3 the input is not usable (not a PDF, password required,
 permissions); 4 the key or the configuration cannot be used. A batch exits
 with the worst status of its files.
 """
@@ -18,51 +20,65 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from edocx.config import Settings
-from edocx.errors import ConfigurationError, EdocxError, InputError
-from edocx.pki.credentials import (
-    CredentialRef,
-    KeyRef,
-    PKCS11Ref,
-    load_signer,
-    read_pin,
+from edocx.errors import (
+    ConfigurationError,
+    EdocxError,
+    InputError,
+    PDFAlreadyIssuedError,
+    PDFPasswordRequiredError,
+    PDFPermissionError,
 )
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.trust import trust_root_paths
+from edocx.signing.asis import sign_as_is
 from edocx.signing.augment import AugmentSetup, augment_pdf
-from edocx.signing.drafts import prepare_draft
-from edocx.signing.issue import (
-    PLAIN_FIELD,
-    number_and_seal_outcome,
-    sign_personal_outcome,
-    sign_plain_outcome,
-    target_field,
+from edocx.signing.clifiles import (
+    UsageError,
+    check_target,
+    output_folder,
+    write_atomically,
 )
+from edocx.signing.clijobs import (
+    DEFAULT_PASSPHRASE_ENV,
+    DEFAULT_PIN_ENV,
+    anchors,
+    base_job,
+    extra_certs,
+    pdf_password,
+    tsa_urls,
+)
+from edocx.signing.drafts import prepare_draft
+from edocx.signing.issue import sign_personal_outcome
 from edocx.signing.jobs import PersonalSignJob, PlainSignJob, SealJob, SignJob
-from edocx.signing.keycheck import check_signing_key
 from edocx.signing.levels import Level, SignOutcome
-from edocx.signing.pades import sign_pades
 from edocx.signing.reading import open_pdf
+from edocx.signing.selfcheck import refusal_of
 from edocx.signing.stamps import Appearance
-from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
 
 LEVELS = [level.value for level in Level]
-DEFAULT_PASSPHRASE_ENV = "EDOCX_KEY_PASSPHRASE"
-DEFAULT_PIN_ENV = "EDOCX_TOKEN_PIN"
 
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_UNUSABLE = 3
 EXIT_CONFIGURATION = 4
+
+# The hub's hints speak of uploads; on the command line, of options.
+CLI_HINTS: dict[type[EdocxError], str] = {
+    PDFPasswordRequiredError: "name the variable holding the PDF's password "
+    "with --password-env",
+    PDFPermissionError: "give the owner password with --password-env, or sign "
+    "an unprotected copy",
+    PDFAlreadyIssuedError: "the personal signature is made once, on the draft: "
+    "seal the file with --role seal, or add a signature with --role plain",
+}
 
 
 def add_parsers(commands: Any) -> None:
@@ -95,8 +111,9 @@ def add_parsers(commands: Any) -> None:
 
 
 _EXITS = (
-    "Exit status: 0 done, 1 signing refused or failed, 2 usage error, "
-    "3 input not usable, 4 key or configuration unusable."
+    "Exit status: 0 done, 1 signing refused or failed (or the result did not "
+    "verify), 2 usage error or an output that cannot be written, 3 input not "
+    "usable, 4 key or configuration unusable."
 )
 
 
@@ -160,197 +177,139 @@ def run_sign(args: argparse.Namespace, settings: Settings) -> int:
     """Sign one file, or every PDF of ``--batch``; return the exit status."""
     try:
         pairs = _pairs(args)
-        base = _base_job(args, settings)
+        base = base_job(args, settings)
+        password = pdf_password(args)
     except UsageError as e:
-        print(f"edocx sign: {e}", file=sys.stderr)
-        return 2
+        return _usage("sign", e)
+    except InputError as e:
+        return _report(e, EXIT_UNUSABLE)
     except EdocxError as e:
         return _report(e, EXIT_CONFIGURATION)
     if args.batch is None:
-        return _sign_file(*pairs[0], base, args)
-    return _sign_batch(pairs, base, args)
+        return _sign_file(*pairs[0], base, args, password)
+    return _sign_batch(pairs, base, args, password)
 
 
 def run_augment(args: argparse.Namespace, settings: Settings) -> int:
     """Augment one signed file; return the exit status."""
     try:
+        check_target(args.output)
         setup = AugmentSetup(
-            trust_root_paths=tuple(args.trust or trust_root_paths(settings)),
-            extra_cert_paths=_extra_certs(settings),
-            tsa_urls=tuple(args.tsa or _tsa_urls(settings)),
+            trust_root_paths=anchors(args, settings),
+            extra_cert_paths=extra_certs(settings),
+            tsa_urls=tuple(args.tsa or tsa_urls(settings)),
         )
-    except EdocxError as e:
-        return _report(e, EXIT_CONFIGURATION)
-    try:
-        outcome = augment_pdf(_read(args.input), Level(args.level), setup)
+        pdf = _read(args.input)
+        _check_augmentable(pdf)
+        outcome = augment_pdf(pdf, Level(args.level), setup)
+    except UsageError as e:
+        return _usage("augment", e)
     except InputError as e:
         return _report(e, EXIT_UNUSABLE)
+    except ConfigurationError as e:
+        return _report(e, EXIT_CONFIGURATION)
     except EdocxError as e:
         return _report(e, EXIT_FAILED)
-    args.output.write_bytes(outcome.pdf)
-    _say_outcome(args.output, outcome)
-    return 0
+    return _write(args.output, outcome)
 
 
 def _sign_file(
-    source: Path, target: Path, base: SignJob, args: argparse.Namespace
-) -> int:
+    source: Path, target: Path, base: SignJob, args: argparse.Namespace,
+    password: str | None,
+) -> int:  # fmt: skip
     try:
         job = replace(base, document_id=source.name, at=datetime.now(UTC))
-        outcome = sign_one(_read(source), job, args)
+        outcome = sign_one(_read(source), job, args, password)
+        refusal = refusal_of(outcome, job, password)
     except InputError as e:
         return _report(e, EXIT_UNUSABLE, source)
     except ConfigurationError as e:
         return _report(e, EXIT_CONFIGURATION, source)
     except EdocxError as e:
         return _report(e, EXIT_FAILED, source)
-    target.write_bytes(outcome.pdf)
-    _say_outcome(target, outcome)
-    return 0
+    if refusal is not None:
+        print(f"edocx: {source}: the signed file does not verify, so it was "
+              f"not written: {refusal}", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    return _write(target, outcome)
 
 
-def _sign_batch(
-    pairs: list[tuple[Path, Path]], base: SignJob, args: argparse.Namespace
-) -> int:
-    worst, started = 0, time.monotonic()
-    for done, (source, target) in enumerate(pairs, start=1):
-        worst = max(worst, _sign_file(source, target, base, args))
-        rate = done / max(time.monotonic() - started, 1e-6)
-        print(f"{done}/{len(pairs)}  {rate:.1f} docs/s  {source.name}", file=sys.stderr)
-    return worst
+@dataclass
+class _Tally:
+    """How a batch went, for its closing line."""
 
+    total: int
+    started: float
+    failed: int = 0
 
-def sign_one(pdf: bytes, job: SignJob, args: argparse.Namespace) -> SignOutcome:
-    """Sign ``pdf`` in the role ``args.role`` with the functions the hub uses."""
-    password = os.environ.get(args.password_env) if args.password_env else None
-    if isinstance(job, PersonalSignJob):
-        return sign_personal_outcome(prepare_draft(pdf, password).pdf, job)
-    _check_as_is(pdf, password)
-    if isinstance(job, SealJob):
-        return number_and_seal_outcome(pdf, job)
-    assert isinstance(job, PlainSignJob)
-    if args.stamp_text:
-        return _visible_plain(pdf, job, Appearance(args.stamp_text, image=args.image))
-    return sign_plain_outcome(pdf, job)
-
-
-def _visible_plain(
-    pdf: bytes, job: PlainSignJob, appearance: Appearance
-) -> SignOutcome:
-    """Sign as ``sign_plain_outcome`` does, with a visible stamp of free text."""
-    check_signing_key(job)
-    field = target_field(pdf, job, PLAIN_FIELD)
-    return sign_pades(pdf, job, field_name=field, appearance=appearance)
-
-
-def _check_as_is(pdf: bytes, password: str | None) -> None:
-    """Refuse a file the seal or plain signature cannot extend as it is."""
-    opened = open_pdf(pdf, password)
-    if opened.encrypted or not opened.strict:
-        raise InputError(
-            "the PDF is encrypted or damaged and must be rewritten first",
-            hint="sign it with --role personal, which rewrites it as the hub does",
+    def line(self) -> str:
+        seconds = time.monotonic() - self.started
+        rate = self.total / max(seconds, 1e-6)
+        return (
+            f"{self.total - self.failed} of {self.total} signed, {self.failed} "
+            f"failed, in {seconds:.1f} s ({rate:.1f} docs/s)"
         )
 
 
-class UsageError(Exception):
-    """Options that do not fit together (exit status 2)."""
+def _sign_batch(
+    pairs: list[tuple[Path, Path]], base: SignJob, args: argparse.Namespace,
+    password: str | None,
+) -> int:  # fmt: skip
+    worst, tally = 0, _Tally(len(pairs), time.monotonic())
+    for done, (source, target) in enumerate(pairs, start=1):
+        status = _sign_file(source, target, base, args, password)
+        worst, tally.failed = max(worst, status), tally.failed + (status != 0)
+        rate = done / max(time.monotonic() - tally.started, 1e-6)
+        print(f"{done}/{len(pairs)}  {rate:.1f} docs/s  {source.name}", file=sys.stderr)
+    print(tally.line())
+    return worst
+
+
+def sign_one(
+    pdf: bytes, job: SignJob, args: argparse.Namespace, password: str | None = None
+) -> SignOutcome:
+    """Sign ``pdf`` in the role ``args.role`` with the functions the hub uses."""
+    if isinstance(job, PersonalSignJob):
+        return sign_personal_outcome(prepare_draft(pdf, password).pdf, job)
+    assert isinstance(job, SealJob | PlainSignJob)
+    text, image = args.stamp_text, args.image
+    appearance = Appearance(text, image=image) if text else None
+    return sign_as_is(pdf, job, appearance, password)
+
+
+def _check_augmentable(pdf: bytes) -> None:
+    """Refuse a file augment cannot extend, with the reason."""
+    # TODO(#4): augment an encrypted PDF in place (a password option and an
+    # update encrypted as the file is, as a plain signature does).
+    encrypted = InputError("the PDF is encrypted; edocx augment cannot extend it yet")
+    try:
+        opened = open_pdf(pdf, None, operation=None)
+    except PDFPasswordRequiredError as e:
+        raise encrypted from e
+    if opened.encrypted:
+        raise encrypted
+    if not opened.strict:
+        raise InputError(
+            "the PDF does not follow the PDF standard strictly; a new revision "
+            "would not verify"
+        )
 
 
 def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path]]:
     if args.batch is None:
         if args.input is None or args.output is None:
             raise UsageError("give IN.pdf and OUT.pdf, or --batch DIR --out DIR")
+        check_target(args.output)
         return [(args.input, args.output)]
     if args.out is None or args.input is not None:
         raise UsageError("--batch DIR needs --out DIR and no IN or OUT")
     if not args.batch.is_dir():
         raise UsageError(f"--batch names no folder: {args.batch}")
-    args.out.mkdir(parents=True, exist_ok=True)
     sources = sorted(p for p in args.batch.iterdir() if p.suffix.lower() == ".pdf")
-    return [(source, args.out / source.name) for source in sources]
-
-
-def _base_job(args: argparse.Namespace, settings: Settings) -> SignJob:
-    """Return the job every file shares; ``document_id`` and ``at`` vary."""
-    if args.stamp_text and args.role != "plain":
-        raise UsageError("--stamp-text is for --role plain; the others say who signs")
-    ref = _key_ref(args)
-    names = _subject_names(ref)
-    level = Level(args.level or settings.signing.level)
-    tsa = args.tsa or (_tsa_urls(settings) if level.timestamped else ())
-    common: dict[str, Any] = {
-        "document_id": "-", "agency_code": args.agency_code, "credential": ref,
-        "tsa_urls": tuple(tsa),
-        "trust_root_paths": tuple(args.trust or trust_root_paths(settings)),
-        "extra_cert_paths": _extra_certs(settings), "at": datetime.now(UTC),
-        "allow_downgrade_to_bb": args.allow_downgrade, "level": level,
-        "field_name": args.field,
-    }  # fmt: skip
-    agency = args.agency_name or names.get("organization_name") or ""
-    if args.role == "personal":
-        return PersonalSignJob(
-            **common, signature_image=args.image, agency_name=agency,
-            signer_name=args.signer_name or names.get("common_name") or "",
-            position=args.position or names.get("title") or "",
-        )  # fmt: skip
-    if args.role == "seal":
-        return _seal_job(args, common, agency)
-    return PlainSignJob(**common)
-
-
-def _seal_job(args: argparse.Namespace, common: dict[str, Any], agency: str) -> SealJob:
-    if args.number is None or not args.notation or not args.place:
-        raise UsageError("--role seal needs --number, --notation and --place")
-    at: datetime = common["at"]
-    return SealJob(
-        **common, seal_image=args.image, agency_name=agency, number=args.number,
-        notation=args.notation, place=args.place,
-        issued_on=vietnam_time(at).date(),
-    )  # fmt: skip
-
-
-def _key_ref(args: argparse.Namespace) -> KeyRef:
-    if (args.p12 is None) == (args.pkcs11_module is None):
-        raise UsageError("give one key source: --p12 FILE or --pkcs11-module LIB")
-    if args.p12 is not None:
-        return CredentialRef(args.p12, _passphrase(args))
-    if not args.token or not args.key_label:
-        raise UsageError("--pkcs11-module needs --token and --key-label")
-    pin = read_pin(args.pin_env, args.pin_file, whose=args.key_label)
-    return PKCS11Ref(args.pkcs11_module, args.token, args.key_label, pin)
-
-
-def _passphrase(args: argparse.Namespace) -> bytes:
-    from_env = os.environ.get(args.passphrase_env)
-    if from_env:
-        return from_env.encode("utf-8")
-    if args.passphrase_file is not None and args.passphrase_file.is_file():
-        secret: bytes = args.passphrase_file.read_bytes()
-        return secret.strip()
-    raise ConfigurationError(
-        f"no passphrase for {args.p12.name}",
-        hint=f"set {args.passphrase_env} or name a file with --passphrase-file",
-    )
-
-
-def _subject_names(ref: KeyRef) -> dict[str, str]:
-    cert = load_signer(ref).signing_cert
-    if cert is None:
-        raise ConfigurationError(f"the key {ref.name} has no certificate")
-    names: dict[str, str] = cert.subject.native
-    return names
-
-
-def _tsa_urls(settings: Settings) -> tuple[str, ...]:
-    if settings.signing.tsa_urls:
-        return tuple(settings.signing.tsa_urls)
-    # The development TSA answers only while the hub serves its PKI.
-    return (tsa_url(settings),) if settings.demo else ()
-
-
-def _extra_certs(settings: Settings) -> tuple[Path, ...]:
-    return PKILayout(settings.pki.dir).chain_cert_paths if settings.demo else ()
+    if not sources:
+        raise InputError(f"no PDF file in {args.batch}")
+    out = output_folder(args.out)
+    return [(source, out / source.name) for source in sources]
 
 
 def _read(path: Path) -> bytes:
@@ -360,15 +319,35 @@ def _read(path: Path) -> bytes:
         raise InputError(f"cannot read {path}: {e.strerror}") from e
 
 
+def _write(target: Path, outcome: SignOutcome) -> int:
+    try:
+        write_atomically(target, outcome.pdf)
+    except OSError as e:
+        print(f"edocx: cannot write {target}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+    _say_outcome(target, outcome)
+    return 0
+
+
+def _usage(command: str, error: UsageError) -> int:
+    print(f"edocx {command}: {error}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _report(error: EdocxError, status: int, source: Path | None = None) -> int:
     where = f"{source}: " if source is not None else ""
-    print(f"edocx: {where}{error.detail}", file=sys.stderr)
-    if error.hint:
-        print(f"hint: {error.hint}", file=sys.stderr)
+    detail = error.detail
+    if isinstance(error, PDFAlreadyIssuedError):
+        detail = detail.replace("the document has already been issued: it", "the PDF")
+    print(f"edocx: {where}{detail}", file=sys.stderr)
+    hint = next((h for cls, h in CLI_HINTS.items() if isinstance(error, cls)), None)
+    if hint or error.hint:
+        print(f"hint: {hint or error.hint}", file=sys.stderr)
     return status
 
 
 def _say_outcome(target: Path, outcome: SignOutcome) -> None:
-    print(f"{target}: {outcome.level}")
+    asked = f" ({outcome.requested} asked)" if outcome.downgraded else ""
+    print(f"{target}: {outcome.level}{asked}")
     for warning in outcome.warnings:
         print(f"warning: {target.name}: {warning}", file=sys.stderr)

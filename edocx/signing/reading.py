@@ -5,7 +5,7 @@ lenient mode is still accepted, but flagged so that it is rewritten in full
 before anything is signed: every signature the hub makes must sit on a file
 that strict readers (and so every verifier) accept. Encrypted drafts are
 opened with the password the uploader gave; their permissions decide whether
-the hub may go on (ISO 32000-2, 7.6.4.2, table 22).
+the operation asked for may go on (ISO 32000-2, 7.6.4.2, table 22).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import io
 import logging
 import zlib
 from dataclasses import dataclass
+from enum import Enum
 
 from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
 from pyhanko.pdf_utils.crypt.permissions import StandardPermissions
@@ -43,17 +44,33 @@ PARSER_FAILURES: tuple[type[Exception], ...] = (
     zlib.error,
 )
 
-# What the hub does to a draft: it adds two read-only text fields and, later,
-# signature fields. With the user password that needs "modify the contents"
-# (bit 4) together with "add or modify annotations and form fields" (bit 6),
-# since bit 6 allows creating fields only when bit 4 is set.
-REQUIRED_PERMISSIONS: tuple[tuple[StandardPermissions, str], ...] = (
-    (StandardPermissions.ALLOW_MODIFICATION_GENERIC, "modify the document (bit 4)"),
-    (
-        StandardPermissions.ALLOW_ANNOTS_FORM_FILLING,
-        "add annotations and form fields (bit 6)",
-    ),
+MODIFY = (StandardPermissions.ALLOW_MODIFICATION_GENERIC, "modify the document (bit 4)")
+ANNOTATE = (
+    StandardPermissions.ALLOW_ANNOTS_FORM_FILLING,
+    "add annotations and form fields (bit 6)",
 )
+FILL = (StandardPermissions.ALLOW_FORM_FILLING, "fill in form fields (bit 9)")
+
+
+class Operation(Enum):
+    """What is done to an encrypted file opened with its user password."""
+
+    # Preparing a draft adds two text fields, and signing a new signature
+    # field: creating fields needs bit 6 together with bit 4.
+    ADD_FIELDS = "add fields"
+    # Signing into an existing empty signature field is filling it: bit 9
+    # allows that even when bit 6 is clear, and bit 6 allows it too.
+    FILL_FIELDS = "fill fields"
+
+
+PURPOSES = {
+    Operation.ADD_FIELDS: "numbering and signing in a new field",
+    Operation.FILL_FIELDS: "signing into an existing field",
+}
+REQUIRED_PERMISSIONS = {
+    Operation.ADD_FIELDS: (MODIFY, ANNOTATE),
+    Operation.FILL_FIELDS: (FILL,),
+}
 
 
 @dataclass(frozen=True)
@@ -63,21 +80,33 @@ class OpenedPDF:
     reader: PdfFileReader
     strict: bool
     encrypted: bool
+    # What the user password grants; None when nothing is restricted.
+    permissions: StandardPermissions | None = None
 
 
-def open_pdf(pdf: bytes, password: str | None, *, strict: bool = True) -> OpenedPDF:
+def open_pdf(
+    pdf: bytes,
+    password: str | None,
+    *,
+    strict: bool = True,
+    operation: Operation | None = Operation.ADD_FIELDS,
+) -> OpenedPDF:
     """Parse ``pdf``, strictly if possible, and authenticate if encrypted.
 
     Steps: 1. parse (strict unless told not to, then lenient); 2. authenticate;
-    3. check the permissions; 4. touch the page tree so that a broken one
+    3. check the permissions ``operation`` needs (``None``: the caller checks
+    with ``check_permissions``); 4. touch the page tree so that a broken one
     fails here.
     """
     # 1. Parse.
     reader, strict = _parse(pdf, try_strict=strict)
 
     # 2. and 3. Authenticate and check permissions.
+    permissions = None
     if _is_encrypted(reader):
-        _authenticate(reader, password)
+        permissions = _authenticate(reader, password)
+        if operation is not None:
+            check_permissions(permissions, operation)
 
     # 4. The page tree is what every later step walks first.
     try:
@@ -90,7 +119,10 @@ def open_pdf(pdf: bytes, password: str | None, *, strict: bool = True) -> Opened
         ) from e
     if pages < 1:
         raise PDFUnusableError("the PDF has no pages")
-    return OpenedPDF(reader=reader, strict=strict, encrypted=_is_encrypted(reader))
+    encrypted = _is_encrypted(reader)
+    return OpenedPDF(
+        reader, strict=strict, encrypted=encrypted, permissions=permissions
+    )
 
 
 def read_strict(pdf: bytes) -> PdfFileReader:
@@ -132,7 +164,9 @@ def _is_encrypted(reader: PdfFileReader) -> bool:
         ) from e
 
 
-def _authenticate(reader: PdfFileReader, password: str | None) -> None:
+def _authenticate(
+    reader: PdfFileReader, password: str | None
+) -> StandardPermissions | None:
     if not isinstance(reader.security_handler, StandardSecurityHandler):
         raise PDFUnusableError(
             "the PDF is encrypted for certificate holders, not with a password",
@@ -153,19 +187,30 @@ def _authenticate(reader: PdfFileReader, password: str | None) -> None:
             hint="check the document's password and upload again",
         )
 
-    if result.status == AuthStatus.USER:
-        _check_permissions(result.permission_flags)
-
-
-def _check_permissions(granted: object) -> None:
+    if result.status != AuthStatus.USER:
+        return None
+    granted = result.permission_flags
     if not isinstance(granted, StandardPermissions):
         raise PDFPermissionError("the PDF's permissions cannot be read")
-    missing = [name for flag, name in REQUIRED_PERMISSIONS if flag not in granted]
+    return granted
+
+
+def check_permissions(
+    granted: StandardPermissions | None, operation: Operation
+) -> None:
+    """Refuse ``operation`` unless the user password's ``granted`` allow it."""
+    if granted is None:
+        return
+    # Bit 6 allows filling form fields too (table 22).
+    if operation is Operation.FILL_FIELDS and ANNOTATE[0] in granted:
+        return
+    needed = REQUIRED_PERMISSIONS[operation]
+    missing = [name for flag, name in needed if flag not in granted]
     if missing:
         raise PDFPermissionError(
-            "the PDF's permissions do not allow the hub to "
+            "the PDF's permissions do not allow to "
             + " or to ".join(missing)
-            + ", which numbering and signing need",
+            + f", which {PURPOSES[operation]} needs",
             hint="upload it with its owner password, or an unprotected copy",
         )
 

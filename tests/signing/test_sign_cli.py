@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from edocx.cli import main
 from edocx.config import Settings
@@ -109,6 +113,7 @@ def test_an_encrypted_pdf_needs_its_password_from_the_environment(
                    "--level", "B-LT", *key_args(jobs)])  # fmt: skip
 
     assert refused == 3 and "password" in said
+    assert "--password-env" in said and "upload" not in said
     assert signed == 0
     assert offline(out.read_bytes(), jobs).signatures[0].indication is (
         Indication.TOTAL_PASSED
@@ -131,8 +136,10 @@ def test_a_batch_prints_its_progress_and_signs_every_file(
     status = main(["sign", "--batch", str(batch), "--out", str(tmp_path / "out"),
                    *key_args(jobs)])  # fmt: skip
 
-    err = capsys.readouterr().err
+    said = capsys.readouterr()
+    err = said.err
     assert status == 3  # the worst: one file is not a usable PDF
+    assert said.out.splitlines()[-1].startswith("3 of 4 signed, 1 failed, in ")
     progress = [line for line in err.splitlines() if "docs/s" in line]
     assert [line.split()[0] for line in progress] == ["1/4", "2/4", "3/4", "4/4"]
     assert "broken.pdf" in err
@@ -236,3 +243,257 @@ def test_sign_with_a_token_key_as_the_agency_seal(
     )
     number = pdfcheck.field(pdfcheck.read(sealed.read_bytes()), NUMBER_FIELD)["/V"]
     assert "07/QĐ-UBND" in str(number)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_signature_that_breaks_a_lock_is_not_written(
+    jobs: JobFactory,
+    unsigned_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The personal signature locks every field but the number, the date and
+    # the seal; a later signature in the draft's own empty field breaks it.
+    personal, out = tmp_path / "personal.pdf", tmp_path / "out.pdf"
+    draft = str(unsigned_dir / "documentEmptySignature.pdf")
+    assert main(["sign", draft, str(personal), *key_args(jobs)]) == 0
+    capsys.readouterr()
+
+    status = main(["sign", str(personal), str(out), "--role", "plain",
+                   "--field", "signature", *key_args(jobs, "seal-b")])  # fmt: skip
+
+    err = capsys.readouterr().err
+    again = main(["sign", str(personal), str(out), *key_args(jobs)])
+    again_said = capsys.readouterr().err
+
+    assert status == 1
+    assert "does not verify" in err and "edocx_personal is TOTAL-FAILED" in err
+    assert not out.exists()
+    # A second personal signature: the command line's words, not the hub's.
+    assert again == 3 and "--role seal" in again_said
+    assert "issued" not in again_said and "forward" not in again_said
+
+
+@pytest.fixture
+def outside_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Refuse, and record, any name lookup or connection beyond loopback.
+
+    A tripwire, so that a regression cannot reach the addresses a test file
+    names: it records the attempt and fails it before any packet leaves.
+    """
+    tried: list[str] = []
+    lookup, connect = socket.getaddrinfo, socket.socket.connect
+    loopback = {"127.0.0.1", "::1", "localhost"}
+
+    def guarded_lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in loopback:
+            tried.append(name)
+            raise socket.gaierror(socket.EAI_NONAME, f"refused in tests: {name}")
+        return lookup(host, *args, **kwargs)
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in loopback:
+            tried.append(host)
+            raise ConnectionRefusedError(f"refused in tests: {host}")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    return tried
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_augment_fetches_nothing_for_a_foreign_signature(
+    jobs: JobFactory,
+    unsigned_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    outside_lookups: list[str],
+) -> None:
+    # pdfa2u-gray.pdf carries a signature under a root this PKI does not
+    # trust, whose certificates name addresses on the internet.
+    source = unsigned_dir / "pdfa2u-gray.pdf"
+    foreign_reader = PdfFileReader(io.BytesIO(source.read_bytes()), strict=False)
+    (foreign,) = foreign_reader.embedded_signatures
+    signed, raised = tmp_path / "bt.pdf", tmp_path / "lt.pdf"
+    assert main(["sign", str(source), str(signed), "--level", "B-T",
+                 *key_args(jobs)]) == 0  # fmt: skip
+    capsys.readouterr()
+
+    status = main(["augment", str(signed), str(raised), "--level", "B-LT",
+                   "--trust", str(jobs.pki.root_cert_path)])  # fmt: skip
+
+    said = capsys.readouterr()
+    assert status == 0, said.err
+    assert outside_lookups == []
+    # The foreign signature has no timestamp: the file stays B-B as a whole.
+    assert said.out.strip() == f"{raised}: B-B (B-LT asked)"
+    assert f"signature {foreign.field_name} does not chain" in said.err
+    report = offline(raised.read_bytes(), jobs)
+    own = [s for s in report.signatures if s.field == "edocx_personal"]
+    assert [short_level(s.level) for s in own] == ["B-LT"]
+    assert own[0].indication is Indication.TOTAL_PASSED
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_augment_says_a_b_b_signature_stays_b_b(
+    jobs: JobFactory,
+    unsigned_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed, raised = tmp_path / "bb.pdf", tmp_path / "lt.pdf"
+    assert main(["sign", str(unsigned_dir / "sample.pdf"), str(signed),
+                 "--level", "B-B", *key_args(jobs)]) == 0  # fmt: skip
+    capsys.readouterr()
+
+    status = main(["augment", str(signed), str(raised), "--level", "B-LT",
+                   "--trust", str(jobs.pki.root_cert_path)])  # fmt: skip
+
+    said = capsys.readouterr()
+    assert status == 0
+    assert said.out.strip() == f"{raised}: B-B (B-LT asked)"
+    assert "stays below B-LT" in said.err
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_bad_paths_and_inputs_give_one_line_and_their_status(
+    jobs: JobFactory,
+    unsigned_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = str(unsigned_dir / "sample.pdf")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a certificate\n")
+    a_file = tmp_path / "a-file"
+    a_file.write_bytes(b"x")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = str(tmp_path / "x.pdf")
+    augment = ["augment", "--level", "B-LT"]
+    corrupted = str(unsigned_dir / "EmptyPage-corrupted.pdf")
+    encrypted = str(unsigned_dir / "protected_open_protected.pdf")
+    cases = {
+        "no folder": (["sign", source, str(tmp_path / "nodir" / "x.pdf")], 2),
+        "a folder": (["sign", source, str(tmp_path)], 2),
+        "--out a file": (
+            ["sign", "--batch", str(unsigned_dir), "--out", str(a_file)],
+            2,
+        ),
+        "empty batch": (["sign", "--batch", str(empty), "--out", str(a_file)], 3),
+        "text --trust": (["sign", source, out, "--trust", str(text)], 3),
+        "augment corrupted": ([*augment, corrupted, out], 3),
+        "augment encrypted": ([*augment, encrypted, out], 3),
+        "augment into no folder": (
+            [*augment, source, str(tmp_path / "no" / "x.pdf")],
+            2,
+        ),
+        "augment text --trust": ([*augment, source, out, "--trust", str(text)], 3),
+    }
+    key = ["--p12", str(jobs.pki.p12_path("person-a-signer"))]
+
+    said = {}
+    for name, (argv, _) in cases.items():
+        status = main([*argv, *key] if argv[0] == "sign" else argv)
+        said[name] = (status, capsys.readouterr().err)
+
+    for name, (_, expected) in cases.items():
+        status, err = said[name]
+        assert status == expected, f"{name}: {err}"
+        assert "Traceback" not in err, name
+    assert "not a usable PDF" in said["augment corrupted"][1]
+    assert "encrypted" in said["augment encrypted"][1]
+    assert "holds no PEM or DER certificate" in said["text --trust"][1]
+    assert "no PDF file in" in said["empty batch"][1]
+    assert not list(tmp_path.glob("**/x.pdf"))
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_key_secrets_options_win_and_fail_cleanly(
+    jobs: JobFactory,
+    unsigned_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source, out = str(unsigned_dir / "sample.pdf"), str(tmp_path / "x.pdf")
+    wrong = tmp_path / "wrong-passphrase"
+    wrong.write_text("not the passphrase\n")
+    # A copy: the process keeps the keys it has opened by path.
+    p12 = tmp_path / "copy.p12"
+    p12.write_bytes(jobs.pki.p12_path("person-a-signer").read_bytes())
+    key = [*key_args(jobs), "--p12", str(p12)]
+
+    missing_file = main(["sign", source, out, *key_args(jobs),
+                         "--passphrase-file", str(tmp_path / "nope")])  # fmt: skip
+    missing_said = capsys.readouterr().err
+    wrong_file = main(["sign", source, out, *key, "--passphrase-file", str(wrong)])
+    wrong_said = capsys.readouterr().err
+    monkeypatch.delenv("PDF_PASSWORD", raising=False)
+    unset = main(["sign", source, out, *key_args(jobs), "--password-env",
+                  "PDF_PASSWORD"])  # fmt: skip
+    unset_said = capsys.readouterr().err
+    a_pdf = main(["sign", source, out, *key_args(jobs), "--p12", source])
+    a_pdf_said = capsys.readouterr().err
+
+    assert missing_file == 4 and "--passphrase-file" in missing_said
+    # The file wins over EDOCX_KEY_PASSPHRASE, which holds the right one.
+    assert wrong_file == 4 and "Traceback" not in wrong_said
+    assert "Could not open" not in wrong_said
+    assert "cannot open credential copy.p12" in wrong_said
+    assert "--passphrase-file" in wrong_said
+    assert unset == 2 and "PDF_PASSWORD, which is not set" in unset_said
+    assert a_pdf == 4 and "Traceback" not in a_pdf_said
+    assert not Path(out).exists()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_plain_signature_fills_a_field_the_permissions_let_it_fill(
+    jobs: JobFactory,
+    unsigned_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Form filling (bit 9) is granted, modifying (bit 4) is not: the empty
+    # field may be signed, a new field may not be made.
+    source = str(
+        unsigned_dir / "protected_edition_protected_signing_allowed_with_field.pdf"
+    )
+    filled, added = tmp_path / "filled.pdf", tmp_path / "added.pdf"
+    plain = ["--role", "plain", "--level", "B-LT", *key_args(jobs, "seal-b")]
+
+    fills = main(["sign", source, str(filled), "--field", "Signature1", *plain])
+    fills_said = capsys.readouterr().err
+    adds = main(["sign", source, str(added), *plain])
+    adds_said = capsys.readouterr().err
+
+    assert fills == 0, fills_said
+    assert adds == 3 and "modify the document (bit 4)" in adds_said
+    assert "upload" not in adds_said and not added.exists()
+    signed = filled.read_bytes()
+    assert signed.startswith((unsigned_dir / source).read_bytes())
+    (signature,) = offline(signed, jobs).signatures
+    assert signature.field == "Signature1"
+    assert signature.indication is Indication.TOTAL_PASSED
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_signing_in_place_replaces_the_file_whole(
+    jobs: JobFactory, unsigned_dir: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "in-place.pdf"
+    original = (unsigned_dir / "sample.pdf").read_bytes()
+    target.write_bytes(original)
+    target.chmod(0o640)
+
+    status = main(["sign", str(target), str(target), *key_args(jobs)])
+
+    assert status == 0
+    signed = target.read_bytes()
+    assert signed != original and signed.startswith(b"%PDF")
+    assert offline(signed, jobs).signatures[0].indication is Indication.TOTAL_PASSED
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["in-place.pdf"]

@@ -143,3 +143,13 @@ class StatusDescriptionInvalidError(InputError):
     code = "status-description-invalid"
     status = 422
     title = "The status description has characters that are not allowed"
+
+
+class DocumentNotIssuableError(ExchangeError):
+    # The hub's own verifier fails the sealed result (a signature fails, not
+    # merely cannot be checked yet): the same document fails the same way at
+    # every attempt, so this is no gateway fault to retry. The number is
+    # voided and nothing is routed.
+    code = "document-not-issuable"
+    status = 409
+    title = "The document cannot be issued as it stands"

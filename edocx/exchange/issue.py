@@ -5,7 +5,9 @@ The clerk of the issuing agency issues a signed document:
 1. in one short transaction, the next number of the year is reserved;
 2. outside any transaction, a worker fills in number and date and applies
    the agency's seal signature (B-LT: the TSA and OCSP are called);
-3. the hub's own verifier checks the sealed result;
+3. the hub's own verifier checks the sealed result: a signature it fails
+   fails again at every attempt, so the document cannot be issued as it
+   stands (409); one it cannot check yet may pass later (502);
 4. the sealed bytes are stored; one transaction then marks the number
    issued, the document issued, records the report and creates a delivery
    for each recipient.
@@ -26,15 +28,21 @@ from edocx.errors import EdocxError
 from edocx.exchange import numbering
 from edocx.exchange.access import open_document, require_sender
 from edocx.exchange.compute import SignedDocument
-from edocx.exchange.errors import DocumentStateError, IssueVerificationError
+from edocx.exchange.errors import (
+    DocumentNotIssuableError,
+    DocumentStateError,
+    ExchangeError,
+    IssueVerificationError,
+)
 from edocx.exchange.hub import Hub
-from edocx.exchange.verdicts import issue_refusal
+from edocx.exchange.verdicts import issue_refusal, refusal_repeats
 from edocx.store import documents, reports
 from edocx.store.agencies import get_agency
 from edocx.store.db import Tx
 from edocx.store.deliveries import insert_delivery
 from edocx.store.models import Agency, Document, DocumentState, User
 from edocx.store.register import reservation_for
+from edocx.verification.report import ValidationReport
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +114,7 @@ async def _seal_and_route(
     report = await hub.compute.check_own(outcome, own_signatures=2)
     refusal = issue_refusal(report, untimed_ok=hub.compute.setup.may_sign_b_b)
     if refusal is not None:
-        raise IssueVerificationError(
-            refusal, extensions={"verdict": report.verdict.value}
-        )
+        raise refused_issue(report, refusal)
     if not outcome.level.long_term:
         # The stored report is of the file as sent, read offline.
         report = await hub.compute.verify(sealed, own_document=True)
@@ -154,6 +160,25 @@ async def _seal_and_route(
         ", ".join(document.recipients),
     )  # fmt: skip
     return SignedDocument.of(issued, outcome)
+
+
+def refused_issue(report: ValidationReport, refusal: str) -> ExchangeError:
+    """The error for an issue the hub's verifier refused.
+
+    A failed signature fails again on the same document, so the clerk is
+    told it cannot be issued as it stands; a signature that cannot be
+    checked yet (revocation data out of reach) may pass on a later attempt.
+    """
+    facts = {"verdict": report.verdict.value}
+    if not refusal_repeats(report):
+        return IssueVerificationError(refusal, extensions=facts)
+    return DocumentNotIssuableError(
+        refusal,
+        hint="the sealed document fails verification; its number is voided. "
+        "Issuing it again fails the same way: have the draft corrected, "
+        "uploaded and signed again",
+        extensions=facts,
+    )
 
 
 async def _route(tx: Tx, user: User, document: Document, at: datetime) -> None:

@@ -18,7 +18,13 @@ from edocx.verification.report import (
 )
 from edocx.verification.trust import NO_SIGNATURE_TIMESTAMP
 
-__all__ = ["Verdict", "issue_refusal", "signing_refusal", "verdict_of"]
+__all__ = [
+    "Verdict",
+    "issue_refusal",
+    "refusal_repeats",
+    "signing_refusal",
+    "verdict_of",
+]
 
 # The personal signature and the seal, applied by the hub in that order.
 HUB_SIGNATURES = 2
@@ -96,6 +102,17 @@ def _refusal(
         if not (untimed_ok and _untimed_only(signature)):
             return _describe(signature)
     return None
+
+
+def refusal_repeats(report: ValidationReport) -> bool:
+    """Whether a refused report fails for what the file holds.
+
+    A failed signature or an unusable file stays so; an indeterminate one
+    may pass once its revocation data can be had.
+    """
+    if report.verdict in (Verdict.FAILED, Verdict.UNUSABLE):
+        return True
+    return any(s.indication is Indication.TOTAL_FAILED for s in report.signatures)
 
 
 def _untimed_only(signature: SignatureReport) -> bool:

@@ -10,7 +10,9 @@ three deliberate differences, each on the safe side:
   changed with them (DSS leaves this to a rendering comparison that edocx
   does not make; the shadow "hide" and "replace" attacks live here);
 * any change of the document's name trees (``/Names``: scripts, embedded
-  files, destinations) is suspicious, as DSS treats an unknown object;
+  files, destinations) is suspicious, as DSS treats an unknown object; a
+  page a destination points to is no part of the tree, and is judged as a
+  page of the page tree (:mod:`edocx.verification.objdiff`);
 * a later signature widget that covers another annotation is suspicious,
   except that covering an earlier signature's widget is reported only:
   Decree 30/2020 puts the agency seal over a third of the signer's image.

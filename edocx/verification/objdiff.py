@@ -12,6 +12,11 @@ cycles end. An object that a later revision wrote but that cannot be read
 is itself a difference: nothing can vouch for it. Objects that no revision
 reaches from the catalog (orphans, freed objects) are not shown by any
 reader and are ignored, as DSS ignores them.
+
+A name tree (``/Names``) refers to pages: named destinations, Web Capture
+content sets. A page it shares with the page tree is compared there, as a
+page, once the rest of the catalog is walked; the name tree only holds the
+reference, and a reference that now points elsewhere is its difference.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ ISOLATED_ENTRIES = frozenset(
         "/OutputIntents", "/StructTreeRoot", "/Names", "/Perms",
     }
 )  # fmt: skip
+# Isolated entries that refer to pages they do not own: walked last, with a
+# page the rest of the catalog reaches compared by its reference only.
+LINKING_ENTRIES = frozenset({"/Names"})
 MAX_NODES = 200_000
 MAX_DEPTH = 200
 
@@ -126,10 +134,14 @@ class _Walker:
         self.index = index
         self.seen: set[tuple[str, RefKey | None, RefKey | None]] = set()
         self.budget = MAX_NODES
+        # The subtrees of LINKING_ENTRIES, walked after everything else.
+        self.later: list[_Node] = []
 
     def walk(self, start: _Node) -> Iterator[Difference]:
         stack = [start]
-        while stack:
+        while stack or self.later:
+            if not stack:
+                stack.append(self.later.pop())
             self.budget -= 1
             if self.budget < 0:
                 raise DiffLimitError("the revisions hold too many objects to compare")
@@ -144,6 +156,11 @@ class _Walker:
             if (node.zone, old_ref, new_ref) in self.seen:
                 return
             self.seen.add((node.zone, old_ref, new_ref))
+        if node.zone in LINKING_ENTRIES and (old_ref or new_ref):
+            link = self._link(node, old_ref, new_ref)
+            if link is not None:
+                yield from link
+                return
         same = old_ref is not None and old_ref == new_ref
         unchanged = same and old_ref not in self.changed
         if unchanged and self.index is not None:
@@ -178,6 +195,26 @@ class _Walker:
             self._arrays(node, old, new, stack)
         elif not unchanged and not _same_value(old, new):
             yield _difference(node, Action.MODIFIED, old, new)
+
+    def _link(
+        self, node: _Node, old_ref: RefKey | None, new_ref: RefKey | None
+    ) -> list[Difference] | None:
+        """A name tree's reference to a page, judged as a reference.
+
+        None when the value is no page: it is walked as the tree's own.
+        """
+        old, _ = _resolve(node.old)
+        new, _ = _resolve(node.new)
+        if not (_is_page(old) or _is_page(new)):
+            return None
+        if old_ref != new_ref:
+            action = Action.MODIFIED
+            if _absent(old) or _absent(new):
+                action = Action.CREATED if _absent(old) else Action.DELETED
+            return [_difference(node, action, node.old, node.new)]
+        if ("", old_ref, new_ref) in self.seen:
+            return []  # compared as a page of the page tree
+        return None  # a page only the name tree reaches (a template)
 
     def _created(
         self, node: _Node, new: generic.PdfObject | None
@@ -217,6 +254,9 @@ class _Walker:
             child = _Node(
                 path, old_value, new_value, holders, old_holders, node.ref, zone
             )
+            if top and key in LINKING_ENTRIES:
+                self.later.append(child)
+                continue
             if key in BACK_LINKS:
                 if not unchanged and not _same_link(old_value, new_value):
                     yield _difference(child, Action.MODIFIED, old_value, new_value)
@@ -250,11 +290,13 @@ class _Walker:
                 stack.append(child(item, partners.pop(0) if partners else None))
             stack.extend(child(None, i) for items in by_ref.values() for i in items)
             return
+        # Items by position, as stored: a reference stays one (indexing an
+        # ArrayObject would resolve it), so that it is compared as an object.
         for index in range(max(len(old), len(new))):
             stack.append(
                 child(
-                    old[index] if index < len(old) else None,
-                    new[index] if index < len(new) else None,
+                    old.raw_get(index) if index < len(old) else None,
+                    new.raw_get(index) if index < len(new) else None,
                 )
             )
 
@@ -299,6 +341,13 @@ def _resolve(value: generic.PdfObject | None) -> tuple[generic.PdfObject | None,
         return value.get_object(), False
     except Exception:
         return None, True
+
+
+def _is_page(value: generic.PdfObject | None) -> bool:
+    if not isinstance(value, generic.DictionaryObject):
+        return False
+    kind = value.get("/Type")
+    return isinstance(kind, generic.NameObject) and kind == "/Page"
 
 
 def _absent(value: generic.PdfObject | None) -> bool:

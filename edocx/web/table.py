@@ -109,7 +109,7 @@ ROUTES: tuple[Route, ...] = (
                     "timestamp-unavailable", "signing-failed",
                     "signer-certificate-revoked",
                     "issue-verification-failed", "body-field-unknown",
-                    "token-pin-refused",
+                    "token-pin-refused", "document-not-issuable",
                     *_SIGNER_KEY_PROBLEMS, "seal-subject-not-organisation")),
     Route("GET", DOC + "/statuses", handlers.get_statuses, READERS,
           "Read the status history of the document's deliveries",

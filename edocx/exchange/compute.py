@@ -304,6 +304,7 @@ class Compute:
             position=signer.position or document.signer_position,
             agency_name=agency.name,
             signature_image=self.setup.signature_image(signer.credential_label),
+            competence=document.signer_competence,
         )  # fmt: skip
         return await self._run_signing(credential, sign_personal_outcome, pdf, job)
 

@@ -71,8 +71,9 @@ class PageBox:
 
     @property
     def stamp_text_size(self) -> int:
-        # Signature appearances hold several lines in a small box.
-        return max(6, self.text_size - 2)
+        # Signature appearances hold several lines in a small box; long
+        # texts wrap rather than shrink (see ``wrapping``).
+        return max(7, self.text_size - 2)
 
 
 def page_box(handler: PdfHandler, page_ix: int) -> PageBox:
@@ -226,12 +227,21 @@ def has_issue_fields(handler: PdfHandler) -> bool:
 
 
 def add_issue_fields(writer: IncrementalPdfFileWriter) -> None:
-    """Add the number and date fields to page 1, showing placeholders."""
+    """Add the number and date fields to page 1, showing placeholders.
+
+    A template may carry both fields itself, as empty text fields, where the
+    number and the date belong; the hub then takes them over instead of
+    placing its own top left and top right of page 1 (see ``_adopt``).
+    """
     taken = existing_field_names(writer) & set(ISSUE_FIELDS)
+    if taken == set(ISSUE_FIELDS) and _adopt(writer):
+        return
     if taken:
         raise InputError(
             f"the draft already has the field(s) {', '.join(sorted(taken))}",
-            hint="upload the draft as it was before it was numbered",
+            hint="upload the draft as it was before it was numbered, or give "
+            "its template both fields as empty, editable text fields with one "
+            "widget each on page 1",
         )
 
     box = page_box(writer, 0)
@@ -247,6 +257,53 @@ def add_issue_fields(writer: IncrementalPdfFileWriter) -> None:
         writer.register_annotation(page_ref, field_ref)
         refs.append(field_ref)
     _register_fields(writer, refs)
+
+
+def _adopt(writer: IncrementalPdfFileWriter) -> bool:
+    """Take over a template's own number and date fields, if they fit.
+
+    Each must be an empty, editable text field that is its own widget (no
+    /Kids) on page 1; it becomes read-only and printed, loses any default appearance
+    (see ``_text_field``) and shows the placeholder.
+    """
+    refs = [_find_field(writer, name) for name in ISSUE_FIELDS]
+    found = [ref.get_object() for ref in refs]
+    page_ref, _ = writer.find_page_for_modification(0)
+    on_page = {
+        annot.idnum
+        for annot in page_ref.get_object().get("/Annots", ())
+        if isinstance(annot, generic.IndirectObject)
+    }
+    if not all(
+        ref.idnum in on_page and _adoptable(field)
+        for ref, field in zip(refs, found, strict=True)
+    ):
+        return False
+
+    box = page_box(writer, 0)
+    placeholders = (texts.NUMBER_PLACEHOLDER, texts.DATE_PLACEHOLDER)
+    for ref, field, placeholder in zip(refs, found, placeholders, strict=True):
+        field[pdf_name("/Ff")] = generic.NumberObject(FIELD_READ_ONLY)
+        field[pdf_name("/F")] = generic.NumberObject(ANNOT_PRINT)
+        for key in ("/DA", "/V", "/MK"):
+            field.pop(pdf_name(key), None)
+        _set_appearance(writer, ref, placeholder, box)
+        writer.mark_update(ref)
+    logger.info("the template's own number and date fields are used")
+    return True
+
+
+def _adoptable(field: generic.DictionaryObject) -> bool:
+    # The hub's own fields are read-only: a draft it has prepared already
+    # is refused, not prepared again.
+    value = field.get("/V")
+    return (
+        field.get("/FT") == "/Tx"
+        and not int(field.get("/Ff", 0)) & FIELD_READ_ONLY
+        and "/Kids" not in field
+        and "/Rect" in field
+        and (value is None or not str(value).strip())
+    )
 
 
 def fill_issue_field(writer: IncrementalPdfFileWriter, name: str, value: str) -> None:

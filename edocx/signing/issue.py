@@ -8,7 +8,8 @@
    difference analysis sees form filling, a new signature field and the
    document security store, nothing else. A draft that arrived signed has no
    such fields (see ``drafts``); its seal then shows the number and date
-   itself, across the head of page 1.
+   itself, with the seal image when one is configured, at the head of
+   page 1.
 
 ``seal_attachment`` applies the agency's signature to an attachment sent in
 a separate file, at the top right of its first page.
@@ -65,7 +66,7 @@ def sign_personal_outcome(pdf: bytes, job: PersonalSignJob) -> SignOutcome:
     """Add the competent person's visible signature to a prepared draft."""
     check_signing_key(job)
     text = texts.personal_stamp_text(
-        job.signer_name, job.position, job.agency_name, job.at
+        job.signer_name, job.position, job.agency_name, job.at, job.competence
     )
     appearance = Appearance(
         text=text,
@@ -106,7 +107,11 @@ def number_and_seal_outcome(pdf: bytes, job: SealJob) -> SignOutcome:
     else:
         number = texts.number_line(job.code)
         place_date = texts.place_date_line(job.place, job.issued_on)
-        appearance = Appearance(text=f"{number}\n{place_date}\n{text}", at_head=True)
+        appearance = Appearance(
+            text=f"{number}\n{place_date}\n{text}",
+            at_head=True,
+            image=job.seal_image,
+        )
         update = None
 
     sealed = sign_pades(

@@ -75,13 +75,20 @@ class SignJob:
 
 @dataclass(frozen=True, kw_only=True)
 class PersonalSignJob(SignJob):
-    """The competent person's signature on a prepared draft."""
+    """The competent person's signature on a prepared draft.
+
+    ``competence`` is the signing-competence line drawn above the signer's
+    details (Decree 30/2020, Art. 13: ``TM. ỦY BAN NHÂN DÂN``, ``KT. CHỦ
+    TỊCH``; several lines separated by newlines), None when the signer signs
+    in their own name.
+    """
 
     signer_name: str
     position: str
     agency_name: str
     # The signer's handwritten-signature image (PNG, transparent background).
     signature_image: Path | None = None
+    competence: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,10 +29,21 @@ def place_date_line(place: str, issued_on: date) -> str:
     return f"{place}, ngày {day} tháng {month} năm {issued_on.year}"
 
 
-def personal_stamp_text(name: str, position: str, agency: str, at: datetime) -> str:
-    """Return the text of the competent person's visible signature."""
+def personal_stamp_text(
+    name: str, position: str, agency: str, at: datetime, competence: str | None = None
+) -> str:
+    """Return the text of the competent person's visible signature.
+
+    ``competence`` is the signing-competence line of Decree 30/2020, Art. 13
+    (``TM. ỦY BAN NHÂN DÂN``, ``KT. CHỦ TỊCH``, ...), one or more lines
+    written above the signer's details as the signature block shows them.
+    """
+    competence_lines = [
+        line.strip() for line in (competence or "").splitlines() if line.strip()
+    ]
     return "\n".join(
         (
+            *competence_lines,
             f"Người ký: {name}",
             f"Chức vụ: {position}",
             f"Cơ quan: {agency}",

@@ -63,3 +63,34 @@ def extracted_text(pdf: bytes, field_name: str) -> str:
             appearance = annot["/AP"]["/N"].get_object()
             return page.extract_xform_text(appearance)
     raise AssertionError(f"no widget of {field_name}")
+
+
+def drawn_sizes(pdf: bytes, field_name: str) -> set[float]:
+    """Return the sizes, in points on the page, of a signature's text.
+
+    The size set by Tf, times the text matrix and the current transformation
+    matrix (a text shrunk to fit its box is drawn under a scaling ``cm``).
+    """
+    reader = PdfReader(io.BytesIO(pdf))
+    sizes: set[float] = set()
+
+    def visit(
+        text: str, cm: list[float], tm: list[float], _: object, size: float
+    ) -> None:
+        if text.strip():
+            sizes.add(round(size * tm[3] * cm[3], 2))
+
+    for page in reader.pages:
+        for annot_ref in page.get("/Annots", []):
+            annot = annot_ref.get_object()
+            if annot.get("/T") == field_name:
+                page.extract_xform_text(
+                    annot["/AP"]["/N"].get_object(), visitor_text=visit
+                )
+                return sizes
+    raise AssertionError(f"no widget of {field_name}")
+
+
+def words(*texts: str) -> list[str]:
+    """Return the words of ``texts``: lines broken at spaces read the same."""
+    return [word for text in texts for word in text.split()]

@@ -99,16 +99,18 @@ def test_vietnamese_names_extract_letter_for_letter(issued: Issued) -> None:
     personal = stampcheck.extracted_text(issued.sealed, PERSONAL_FIELD)
     seal = stampcheck.extracted_text(issued.sealed, SEAL_FIELD)
 
-    assert personal.splitlines() == [
+    # Long lines wrap at spaces (see test_layout).
+    assert stampcheck.words(personal) == stampcheck.words(
         f"Người ký: {SIGNER}",
         f"Chức vụ: {POSITION}",
         f"Cơ quan: {AGENCY}",
         f"Thời gian ký: {issued.personal_at}",
-    ]
-    assert seal.splitlines() == [
+    )
+    assert personal.splitlines()[0] == f"Người ký: {SIGNER}"
+    assert stampcheck.words(seal) == stampcheck.words(
         f"Ký bởi: {AGENCY}",
         f"Thời gian ký: {issued.seal_at}",
-    ]
+    )
     assert issued.seal_at.endswith("+07:00")
 
 

@@ -73,6 +73,15 @@ def _sign_plain(
     field, exists = _plain_field(opened.reader, job)
     operation = Operation.FILL_FIELDS if exists else Operation.ADD_FIELDS
     check_permissions(opened.permissions, operation)
+    if opened.encrypted and not job.level.long_term and _signed(opened.reader):
+        # TODO(#4): the check after signing adds the new signature's data to
+        # a copy, which an encrypted file does not allow yet; it then fetches
+        # while verifying, which an earlier signature could steer.
+        raise InputError(
+            "an encrypted PDF that already carries a signature is signed at "
+            "B-LT or B-LTA only",
+            hint="sign it with --level B-LT",
+        )
     update = partial(_keep_encryption, password=password) if opened.encrypted else None
     signed = sign_pades(
         pdf, job, field_name=field, appearance=appearance, update=update
@@ -103,3 +112,7 @@ def _plain_field(reader: PdfFileReader, job: SignJob) -> tuple[str, bool]:
             hint="name an empty signature field, or a new name",
         )
     return job.field_name, found is not None
+
+
+def _signed(reader: PdfFileReader) -> bool:
+    return bool(reader.embedded_signatures)

@@ -35,6 +35,7 @@ from edocx.errors import (
     PDFAlreadyIssuedError,
     PDFPasswordRequiredError,
     PDFPermissionError,
+    TimestampError,
 )
 from edocx.signing.asis import sign_as_is
 from edocx.signing.augment import AugmentSetup, augment_pdf
@@ -78,6 +79,9 @@ CLI_HINTS: dict[type[EdocxError], str] = {
     "an unprotected copy",
     PDFAlreadyIssuedError: "the personal signature is made once, on the draft: "
     "seal the file with --role seal, or add a signature with --role plain",
+    TimestampError: "name a TSA that answers with --tsa URL; without one, the "
+    "development TSA of a running hub (demo mode) is asked on http.port: set "
+    "EDOCX_HTTP__PORT when the hub listens on another port",
 }
 
 

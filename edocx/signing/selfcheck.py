@@ -6,7 +6,9 @@ the same, so that it never leaves a file that fails verification:
 
 1. the file is verified offline against the job's anchors; below B-LT, on a
    copy given the validation data of the signature just made, fetched from
-   the addresses of its own certificates, never from an earlier signature's;
+   the addresses of its own certificates, never from an earlier signature's
+   (an encrypted file, which then holds no earlier signature, is verified
+   fetching from its one signature's certificates instead);
 2. a personal or plain signature must pass, last, and no earlier signature
    may fail (``signing_refusal``); a seal must pass together with the
    personal signature before it (``issue_refusal``), as at issue. A
@@ -17,11 +19,13 @@ the same, so that it never leaves a file that fails verification:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from edocx.exchange.verdicts import issue_refusal, signing_refusal
 from edocx.signing.augment import AugmentSetup, add_own_validation_data
 from edocx.signing.jobs import SealJob, SignJob
 from edocx.signing.levels import Level, SignOutcome
+from edocx.signing.reading import read_strict
 from edocx.verification import ValidationReport, VerifyOptions, verify_pdf
 
 logger = logging.getLogger(__name__)
@@ -59,9 +63,13 @@ def own_report(
         allow_fetching=False,
         password=password,
     )
-    pdf = outcome.pdf
-    if not outcome.level.long_term:
-        setup = AugmentSetup(job.trust_root_paths, job.extra_cert_paths)
-        own = 2 if isinstance(job, SealJob) else 1
-        pdf = add_own_validation_data(pdf, own, setup)
-    return verify_pdf(pdf, options)
+    if outcome.level.long_term:
+        return verify_pdf(outcome.pdf, options)
+    if read_strict(outcome.pdf).encrypted:
+        # No copy can be given the data in a revision of its own; the file
+        # holds no other signature (see ``asis``), so the verifier may fetch
+        # from the new signature's certificates only.
+        return verify_pdf(outcome.pdf, replace(options, allow_fetching=True))
+    setup = AugmentSetup(job.trust_root_paths, job.extra_cert_paths)
+    own = 2 if isinstance(job, SealJob) else 1
+    return verify_pdf(add_own_validation_data(outcome.pdf, own, setup), options)

@@ -167,7 +167,7 @@ def test_sign_errors_have_their_exit_status(
     no_passphrase = main(["sign", source, out, *p12, *trust, "--tsa", dead])
     no_passphrase_said = capsys.readouterr().err
 
-    assert no_tsa == 1 and dead in no_tsa_said
+    assert no_tsa == 1 and dead in no_tsa_said and "--tsa URL" in no_tsa_said
     assert two_keys == 2
     assert no_passphrase == 4 and "EDOCX_KEY_PASSPHRASE" in no_passphrase_said
     assert not Path(out).exists()
@@ -438,6 +438,9 @@ def test_key_secrets_options_win_and_fail_cleanly(
     unset_said = capsys.readouterr().err
     a_pdf = main(["sign", source, out, *key_args(jobs), "--p12", source])
     a_pdf_said = capsys.readouterr().err
+    token = ["--pkcs11-module", "/x.so", "--token", "t", "--key-label", "k"]
+    no_pin_file = main(["sign", source, out, *token, "--pin-file", "/nope"])
+    no_pin_file_said = capsys.readouterr().err
 
     assert missing_file == 4 and "--passphrase-file" in missing_said
     # The file wins over EDOCX_KEY_PASSPHRASE, which holds the right one.
@@ -447,6 +450,7 @@ def test_key_secrets_options_win_and_fail_cleanly(
     assert "--passphrase-file" in wrong_said
     assert unset == 2 and "PDF_PASSWORD, which is not set" in unset_said
     assert a_pdf == 4 and "Traceback" not in a_pdf_said
+    assert no_pin_file == 4 and "--pin-file names no file" in no_pin_file_said
     assert not Path(out).exists()
 
 
@@ -467,10 +471,16 @@ def test_a_plain_signature_fills_a_field_the_permissions_let_it_fill(
 
     fills = main(["sign", source, str(filled), "--field", "Signature1", *plain])
     fills_said = capsys.readouterr().err
+    # Below B-LT, the check after signing fetches from the new signature's
+    # certificates, the only ones the encrypted file carries.
+    at_b_t = tmp_path / "b-t.pdf"
+    plain_b_t = [*plain, "--level", "B-T"]
+    fills_b_t = main(["sign", source, str(at_b_t), "--field", "Signature1", *plain_b_t])
     adds = main(["sign", source, str(added), *plain])
     adds_said = capsys.readouterr().err
 
     assert fills == 0, fills_said
+    assert fills_b_t == 0 and at_b_t.exists()
     assert adds == 3 and "modify the document (bit 4)" in adds_said
     assert "upload" not in adds_said and not added.exists()
     signed = filled.read_bytes()

@@ -28,14 +28,13 @@ from pathlib import Path
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
+from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
-from pyhanko.sign.validation.dss import (
-    DocumentSecurityStore,
-    collect_validation_info,
-)
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.path import ValidationPath
 
 from edocx.errors import EdocxError, SigningError
@@ -43,7 +42,7 @@ from edocx.pki.trust import load_certs
 from edocx.signing.anchored import offline_registry, reached_level, split_by_anchor
 from edocx.signing.levels import Level, SignOutcome
 from edocx.signing.reading import read_strict
-from edocx.signing.tsa import FallbackTimestamper
+from edocx.signing.tsaclient import kept_timestamper, revocation_fetchers
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +92,11 @@ def augment_pdf(pdf: bytes, level: Level, setup: AugmentSetup) -> SignOutcome:
         )
     warnings = (*untimestamped, *anchored.warnings)
 
-    # 2. The validation data of those signatures and their timestamps.
+    # 2. The validation data of those signatures and their timestamps, and
+    # of the document timestamp's TSA when B-LTA: each certificate once.
     context = validation_context(setup)
-    paths = _collect(anchored.reaching, context)
+    stamper = _document_stamper(level, setup)
+    paths = _collect(anchored.reaching, context, stamper)
     out = add_validation_data(pdf, paths, context)
 
     # 3. The document timestamp, when B-LTA.
@@ -108,12 +109,14 @@ def augment_pdf(pdf: bytes, level: Level, setup: AugmentSetup) -> SignOutcome:
 def validation_context(setup: AugmentSetup) -> ValidationContext:
     """Return a context that fetches revocation data for ``setup``'s anchors.
 
-    It fetches no certificate: paths are built from what is at hand.
+    Its fetchers share the process's TLS context (see ``tsaclient``). It
+    fetches no certificate: paths are built from what is at hand.
     """
     return ValidationContext(
         trust_roots=load_certs(setup.trust_root_paths),
         certificate_registry=offline_registry(load_certs(setup.extra_cert_paths)),
         allow_fetching=True,
+        fetcher_backend=revocation_fetchers(),
     )
 
 
@@ -133,14 +136,21 @@ def add_validation_data(
 def add_document_timestamp(
     pdf: bytes, tsa_urls: Sequence[str], context: ValidationContext
 ) -> bytes:
-    """Append a document timestamp from the first of ``tsa_urls`` that answers."""
+    """Append a document timestamp from the first of ``tsa_urls`` that answers.
+
+    The TSA's certificates, paths and revocation data come from ``context``:
+    given the context a signature of the same document was made in, its
+    TSA's path is not validated again nor its revocation data fetched again.
+    The process's timestamper for ``tsa_urls`` sends the request, over a
+    kept-alive connection, and sizes the token from the one it keeps.
+    """
     if not tsa_urls:
         raise SigningError(
             "a document timestamp needs a timestamp authority",
             hint="name one with --tsa or in signing.tsa_urls",
         )
     writer = IncrementalPdfFileWriter.from_reader(read_strict(pdf))
-    stamper = signers.PdfTimeStamper(FallbackTimestamper(tsa_urls))
+    stamper = signers.PdfTimeStamper(kept_timestamper(tsa_urls))
     try:
         out = stamper.timestamp_pdf(
             writer, DIGEST, validation_context=context, dss_settings=LTA_DSS
@@ -171,26 +181,87 @@ def _untimestamped(signatures: Sequence[EmbeddedPdfSignature]) -> list[str]:
     ]
 
 
+def _document_stamper(level: Level, setup: AugmentSetup) -> TimeStamper | None:
+    # Without a TSA, add_document_timestamp says what is missing.
+    if not level.archival or not setup.tsa_urls:
+        return None
+    return kept_timestamper(setup.tsa_urls)
+
+
 def _collect(
-    signatures: Sequence[EmbeddedPdfSignature], context: ValidationContext
+    signatures: Sequence[EmbeddedPdfSignature],
+    context: ValidationContext,
+    stamper: TimeStamper | None = None,
 ) -> list[ValidationPath]:
-    return asyncio.run(_collect_all(signatures, context))
+    return asyncio.run(_collect_all(signatures, context, stamper))
 
 
 async def _collect_all(
-    signatures: Sequence[EmbeddedPdfSignature], context: ValidationContext
+    signatures: Sequence[EmbeddedPdfSignature],
+    context: ValidationContext,
+    stamper: TimeStamper | None,
 ) -> list[ValidationPath]:
     paths: list[ValidationPath] = []
+    validated: set[bytes] = set()
     try:
+        # The document timestamp's TSA first, through the timestamper that
+        # will make it: it keeps the paths for this context (see tsaclient).
+        if stamper is not None:
+            paths += await _tsa_paths(stamper, context, validated)
         for signature in signatures:
             try:
-                paths += await collect_validation_info(signature, context)
+                paths += await _collect_one(signature, context, validated)
             except Exception as e:
                 what = f"the certificates of signature {signature.field_name}"
                 raise _failure(f"{what} cannot be validated", e) from e
     finally:
         # The fetchers' HTTP sessions belong to this event loop.
         await context.aclose()
+    return paths
+
+
+async def _tsa_paths(
+    stamper: TimeStamper, context: ValidationContext, validated: set[bytes]
+) -> list[ValidationPath]:
+    try:
+        paths = [path async for path in stamper.validation_paths(context)]
+    except EdocxError:
+        raise
+    except Exception as e:
+        raise _failure("the certificates of the TSA cannot be validated", e) from e
+    validated.update(path.leaf.dump() for path in paths if path.leaf is not None)
+    return paths
+
+
+async def _collect_one(
+    signature: EmbeddedPdfSignature, context: ValidationContext, validated: set[bytes]
+) -> list[ValidationPath]:
+    """Validate the certificates of ``signature`` and of its timestamps.
+
+    Validating a certificate in ``context`` fetches its revocation data into
+    it. The signatures of one document often share a TSA, or a signer, whose
+    path an earlier one has validated in the same context already: each
+    certificate is validated once (``validated`` holds those done).
+    """
+    signed = [signature.signed_data]
+    for in_signed_attributes in (False, True):
+        signed += extract_tst_data_iter(
+            signature.signer_info, signed=in_signed_attributes
+        )
+
+    paths: list[ValidationPath] = []
+    for signed_data in signed:
+        certs = extract_certificate_info(signed_data)
+        der = certs.signer_cert.dump()
+        if der in validated:
+            continue
+        validator = CertificateValidator(
+            certs.signer_cert,
+            intermediate_certs=certs.other_certs,
+            validation_context=context,
+        )
+        paths.append(await validator.async_validate_usage(key_usage=set()))
+        validated.add(der)
     return paths
 
 

@@ -40,11 +40,7 @@ from edocx.errors import (
 from edocx.pki.credentials import load_signer
 from edocx.pki.trust import load_certs
 from edocx.signing import fields, stamps
-from edocx.signing.augment import (
-    AugmentSetup,
-    add_document_timestamp,
-    validation_context,
-)
+from edocx.signing.augment import add_document_timestamp
 from edocx.signing.fastsigner import held_key, reserved_bytes
 from edocx.signing.jobs import SignJob
 from edocx.signing.levels import Level, SignOutcome
@@ -144,13 +140,16 @@ def _sign_at_level(
     update: Update | None,
     signer_name: str | None,
 ) -> bytes:
-    signed = _sign_translated(pdf, job, field_name, appearance, update, signer_name)
-    if not job.level.archival:
+    # One validation context per document: the B-LTA document timestamp
+    # finds its TSA's path and revocation data where the signature left them.
+    context = _validation_context(job)
+    args = (field_name, appearance, update, signer_name)
+    signed = _sign_translated(pdf, job, *args, context=context)
+    if not job.level.archival or context is None:
         return signed
 
     # B-LTA: a document timestamp after the signature and its DSS.
-    setup = AugmentSetup(job.trust_root_paths, job.extra_cert_paths, job.tsa_urls)
-    return add_document_timestamp(signed, job.tsa_urls, validation_context(setup))
+    return add_document_timestamp(signed, job.tsa_urls, context)
 
 
 def _sign_translated(
@@ -160,9 +159,12 @@ def _sign_translated(
     appearance: Appearance | None,
     update: Update | None,
     signer_name: str | None,
+    *,
+    context: ValidationContext | None,
 ) -> bytes:
     try:
-        return _sign(pdf, job, field_name, appearance, update, signer_name)
+        args = (field_name, appearance, update, signer_name)
+        return _sign(pdf, job, *args, context=context)
     except EdocxError:
         raise
     except Exception as e:
@@ -186,6 +188,8 @@ def _sign(
     appearance: Appearance | None,
     update: Update | None,
     signer_name: str | None,
+    *,
+    context: ValidationContext | None,
 ) -> bytes:
     # 1. Open the previous revision; it must read strictly.
     writer = IncrementalPdfFileWriter.from_reader(read_strict(pdf))
@@ -200,7 +204,7 @@ def _sign(
         md_algorithm=DIGEST,
         subfilter=sig_fields.SigSeedSubFilter.PADES,
         embed_validation_info=job.level.long_term,
-        validation_context=_validation_context(job),
+        validation_context=context,
         dss_settings=DSS_IN_SIGNED_REVISION,
     )
     # The key stays parsed in this process, and the container's size is

@@ -8,8 +8,10 @@ timestamp request to the same few TSAs, so :class:`KeepAliveTimeStamper`
 keeps one HTTP connection per TSA and thread and reuses it, and
 :func:`kept_timestamper` keeps one :class:`FallbackTimestamper` per list of
 TSAs and process (with the TSA's certificates pyHanko learns from its first
-token). Failures read as they do through aiohttp: refused, timed out, an
-HTTP status, or an answer that is no timestamp response.
+token), which validates the TSA's certificates once per validation context:
+a B-LTA signature needs their path for the signature timestamp and again for
+the document timestamp. Failures read as they do through aiohttp: refused,
+timed out, an HTTP status, or an answer that is no timestamp response.
 """
 
 from __future__ import annotations
@@ -20,16 +22,19 @@ import http.client
 import logging
 import ssl
 import threading
-from collections.abc import Sequence
+import weakref
+from collections.abc import AsyncIterator, Sequence
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
 import certifi
 from asn1crypto import tsp
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
+from pyhanko_certvalidator.path import ValidationPath
 
 from edocx.signing.tsa import TSA_TIMEOUT_S, FallbackTimestamper
 
@@ -151,6 +156,30 @@ class KeptFallbackTimestamper(FallbackTimestamper):
     ) -> None:
         super().__init__(urls, timeout_s=timeout_s)
         self._stampers = [KeepAliveTimeStamper(u, timeout_s=timeout_s) for u in urls]
+        self._paths: weakref.WeakKeyDictionary[ValidationContext, list[ValidationPath]]
+        self._paths = weakref.WeakKeyDictionary()
+        self._paths_lock = threading.Lock()
+
+    async def validation_paths(
+        self, validation_context: ValidationContext
+    ) -> AsyncIterator[ValidationPath]:
+        """The TSA's validated paths, validated once per validation context.
+
+        pyHanko asks for them before the signature (for the signature
+        timestamp's DSS data) and again before a document timestamp in the
+        same context: the second time, the paths of the first are the answer
+        (same certificates, same context, same revocation data). A failure
+        is not kept.
+        """
+        with self._paths_lock:
+            known = self._paths.get(validation_context)
+        if known is None:
+            parent = super().validation_paths(validation_context)
+            known = [path async for path in parent]
+            with self._paths_lock:
+                self._paths[validation_context] = known
+        for path in known:
+            yield path
 
 
 def kept_timestamper(
@@ -186,10 +215,6 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-# TODO(#4): the B-LTA document timestamp (augment.add_document_timestamp)
-# still goes through pyHanko's own TSA client and fetchers, which build a TLS
-# context per request and size the token by asking for one: about 60 ms per
-# document that kept_timestamper and revocation_fetchers would save.
 def revocation_fetchers() -> OwnedFetcherBackend:
     """Fetchers of OCSP responses, CRLs and certificates for one validation
     context, which closes them when done, as it does its default ones; they

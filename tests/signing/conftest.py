@@ -6,11 +6,14 @@ certomancer, OCSP, CRL and the TSA served over HTTP on loopback).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pyhanko_certvalidator import CertificateValidator
 
 from edocx.config import Settings
 from edocx.pki.credentials import CredentialRef
@@ -95,3 +98,17 @@ def unsigned_dir(test_data_dir: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"unsigned PDFs not found at {path}")
     return path
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> Counter[bytes]:
+    """Count the path validations of each certificate (by its DER bytes)."""
+    counts: Counter[bytes] = Counter()
+    validate = CertificateValidator.async_validate_usage
+
+    async def counting(self: CertificateValidator, *args: Any, **kw: Any) -> Any:
+        counts[self._certificate.dump()] += 1
+        return await validate(self, *args, **kw)
+
+    monkeypatch.setattr(CertificateValidator, "async_validate_usage", counting)
+    return counts

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from edocx.errors import SigningError
-from edocx.signing import Level, prepare_draft, sign_personal_outcome
+from edocx.signing import (
+    Level,
+    prepare_draft,
+    sign_personal_outcome,
+    sign_plain_outcome,
+)
 from edocx.signing.augment import AugmentSetup, augment_pdf
 from edocx.verification import (
     Indication,
@@ -84,6 +90,27 @@ def test_b_lt_rises_to_b_lta_and_again(jobs: JobFactory, draft: bytes) -> None:
         render_text(report)
     )
     assert short_level(report.signatures[0].level) == "B-LTA"
+
+
+def test_each_certificate_is_validated_once_per_document(
+    jobs: JobFactory, draft: bytes, validations: Counter[bytes]
+) -> None:
+    # Two B-T signatures (a person and a seal) timestamped by the one TSA,
+    # which also makes the document timestamp.
+    personal = signed_at(jobs, draft, Level.B_T)
+    job = replace(jobs.plain("doc-augment-two"), level=Level.B_T)
+    both = sign_plain_outcome(personal, job).pdf
+    validations.clear()
+
+    outcome = augment_pdf(both, Level.B_LTA, setup_of(jobs))
+
+    # Two signers and the TSA, each once.
+    assert sorted(validations.values()) == [1, 1, 1]
+    report = offline(outcome.pdf, jobs)
+    assert [s.indication for s in report.signatures[:2]] == [
+        Indication.TOTAL_PASSED
+    ] * 2, render_text(report)
+    assert report.doc_timestamp_count == 1
 
 
 def test_a_b_b_signature_gets_its_data_and_a_warning(

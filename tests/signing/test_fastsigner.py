@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -121,6 +122,29 @@ def test_one_signature_and_one_timestamp_per_document(
     container = len(cms.ContentInfo.load(reserved).dump())
     # Room enough, and not much more than needed.
     assert container < len(reserved) < 2 * container
+
+
+def test_b_lta_asks_the_kept_tsa_twice_and_validates_each_path_once(
+    jobs: JobFactory,
+    draft: bytes,
+    counted: dict[str, int],
+    validations: Counter[bytes],
+) -> None:
+    job = replace(jobs.plain("doc-fast-lta-once"), level=Level.B_LTA)
+    sign_plain_outcome(draft, job)  # the process's first: learns the TSA
+    counted.update(sign_raw=0, tsa=0)
+    validations.clear()
+
+    signed = sign_plain_outcome(draft, job).pdf
+
+    # The signature timestamp and the document timestamp, both over the kept
+    # connection; no token asked for only to size either.
+    assert counted == {"sign_raw": 1, "tsa": 2}
+    # The signer's path and the TSA's, once each, though both timestamps
+    # need the TSA's revocation data.
+    assert sorted(validations.values()) == [1, 1]
+    reader = pdfcheck.read(signed)
+    assert len(list(reader.embedded_timestamp_signatures)) == 1
 
 
 def test_the_reckoned_room_holds_a_b_lt_signature(jobs: JobFactory) -> None:

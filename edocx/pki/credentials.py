@@ -15,6 +15,7 @@ itself, and no reference shows its secret in ``repr``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -32,7 +33,7 @@ from edocx.pki import tokens
 
 logger = logging.getLogger(__name__)
 
-_cache: dict[tuple[Path, int], SimpleSigner] = {}
+_cache: dict[tuple[Path, int, bytes], SimpleSigner] = {}
 _lock = threading.Lock()
 
 
@@ -137,7 +138,10 @@ def _load_p12_cached(ref: CredentialRef) -> SimpleSigner:
     except OSError as e:
         raise ConfigurationError(f"credential not found: {ref.p12_path}") from e
 
-    key = (ref.p12_path, mtime)
+    # The passphrase is part of the key: a wrong one must fail even after
+    # the right one opened the same file in this process.
+    proof = hashlib.sha256(ref.passphrase).digest()
+    key = (ref.p12_path, mtime, proof)
     with _lock:
         signer = _cache.get(key)
         if signer is None:

@@ -13,10 +13,14 @@ is itself a difference: nothing can vouch for it. Objects that no revision
 reaches from the catalog (orphans, freed objects) are not shown by any
 reader and are ignored, as DSS ignores them.
 
-A name tree (``/Names``) refers to pages: named destinations, Web Capture
+An object is judged where it shows, not where the walk first meets it. A
+name tree (``/Names``) refers to pages: named destinations, Web Capture
 content sets. A page it shares with the page tree is compared there, as a
 page, once the rest of the catalog is walked; the name tree only holds the
 reference, and a reference that now points elsewhere is its difference.
+The form's default resources (``/AcroForm /DR``), which may change, are
+walked last too: a font a page or an appearance also uses is compared
+there first.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ ISOLATED_ENTRIES = frozenset(
 # Isolated entries that refer to pages they do not own: walked last, with a
 # page the rest of the catalog reaches compared by its reference only.
 LINKING_ENTRIES = frozenset({"/Names"})
+# Walked after the rest of the catalog, in its zone: what this place shares
+# with a page or an annotation has been compared there.
+LAST_PATHS = frozenset({("/AcroForm", "/DR")})
 MAX_NODES = 200_000
 MAX_DEPTH = 200
 
@@ -134,7 +141,7 @@ class _Walker:
         self.index = index
         self.seen: set[tuple[str, RefKey | None, RefKey | None]] = set()
         self.budget = MAX_NODES
-        # The subtrees of LINKING_ENTRIES, walked after everything else.
+        # The subtrees of LINKING_ENTRIES and LAST_PATHS, walked last.
         self.later: list[_Node] = []
 
     def walk(self, start: _Node) -> Iterator[Difference]:
@@ -254,7 +261,7 @@ class _Walker:
             child = _Node(
                 path, old_value, new_value, holders, old_holders, node.ref, zone
             )
-            if top and key in LINKING_ENTRIES:
+            if (top and key in LINKING_ENTRIES) or path in LAST_PATHS:
                 self.later.append(child)
                 continue
             if key in BACK_LINKS:

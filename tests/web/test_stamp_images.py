@@ -45,6 +45,9 @@ async def test_issued_document_shows_seal_and_signature_images(
         appearance = pdfcheck.field(reader, name)["/AP"]["/N"]
         (image,) = stampcheck.images(appearance)
         assert "/SMask" in image
+    # The draft header's competence heads the personal signature.
+    personal = stampcheck.extracted_text(pdf, PERSONAL_FIELD)
+    assert personal.splitlines()[0] == header()["signer"]["competence"]
     # The seal's image overlaps the personal signature's box, which the
     # verifier allows; whatever the level, nothing after it is suspicious.
     report = await _ok(await hub.verify(("b", "system"), pdf))

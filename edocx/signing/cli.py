@@ -148,6 +148,9 @@ def _signature_options(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--field", help="an empty signature field to sign, or a new name")
     what.add_argument("--signer-name", help="default: the certificate's common name")
     what.add_argument("--position", help="default: the certificate's title")
+    what.add_argument(
+        "--competence", help="--role personal: the line above, e.g. 'KT. CHỦ TỊCH'"
+    )
     what.add_argument("--agency-name", help="default: the certificate's organisation")
     what.add_argument("--agency-code", default="-", help="organ id, for the log")
     what.add_argument("--number", type=int, help="the seal's document number")

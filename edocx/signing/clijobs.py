@@ -70,6 +70,7 @@ def base_job(args: argparse.Namespace, settings: Settings) -> SignJob:
             **common, signature_image=args.image, agency_name=agency,
             signer_name=args.signer_name or names.get("common_name") or "",
             position=args.position or names.get("title") or "",
+            competence=args.competence,
         )  # fmt: skip
     if args.role == "seal":
         return _seal_job(args, common, agency)

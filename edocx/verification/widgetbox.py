@@ -21,11 +21,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 Box = tuple[float, float, float, float]
 
 # The largest share of a page a later visible signature may cover. The
-# hub's largest seal is the one across the head of page 1 (fields.header_rect:
-# the page width less margins, four lines of stamp text): about 6.5 % of an
-# A4 page and 9 % of an A6 one; its usual seal at the foot is under 2 % of
-# A4. 15 % leaves room for other agencies' stamps, not for a page-sized
-# picture.
+# hub's largest seal is the one across the head of page 1 on a draft that
+# arrived signed (fields.header_rect, with the seal image beside the text):
+# the hub draws the image only while its later boxes on the page stay under
+# 13 %; its usual seal at the foot is under 2 % of A4. 15 % leaves room for
+# other agencies' stamps, not for a page-sized picture.
 MAX_SIGNATURE_PAGE_SHARE = 0.15
 # A box may overrun the page by rounding, no more.
 EDGE_TOLERANCE = 1.0

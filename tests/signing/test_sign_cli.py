@@ -23,7 +23,7 @@ from edocx.verification import (
 from edocx.verification.level import short_level
 from tests.conftest import free_port
 from tests.pki.devtoken import DevToken
-from tests.signing import pdfcheck
+from tests.signing import pdfcheck, stampcheck
 from tests.signing.conftest import JobFactory
 
 
@@ -74,6 +74,25 @@ def test_sign_makes_the_personal_signature_the_hub_makes(
     assert signature.field == "edocx_personal"
     # The stamp's name comes from the certificate when no option gives it.
     assert signature.signer_cn == "Nguyễn Văn Thành"
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_competence_line_stands_above_the_signer_name(
+    jobs: JobFactory, unsigned_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "competence.pdf"
+
+    status = main(
+        ["sign", str(unsigned_dir / "sample.pdf"), str(out), "--level", "B-T",
+         "--competence", "KT. CHỦ TỊCH", *key_args(jobs)]
+    )  # fmt: skip
+
+    assert status == 0
+    shown = stampcheck.words(
+        stampcheck.extracted_text(out.read_bytes(), "edocx_personal")
+    )
+    assert shown[:3] == ["KT.", "CHỦ", "TỊCH"]
+    assert "Thành" in shown[shown.index("TỊCH") :]
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -16,11 +16,12 @@ import pytest
 
 from edocx.config import Settings
 from edocx.demo.agencies import demo_subscribers
-from edocx.pki.devpki import PKILayout, init_pki, load_architecture
+from edocx.pki.devpki import PKILayout, init_pki, load_architecture, tsa_url
 from edocx.pki.server import PKIServerThread
 from edocx.pki.softhsm import find_module
 from edocx.web.server import free_loopback_port
 from tests.pki.devtoken import DevToken, make_dev_token
+from tests.signing.conftest import JobFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSPHRASE = b"test passphrase, not a secret"
@@ -123,3 +124,14 @@ def dev_token(
         os.environ.pop("SOFTHSM2_CONF", None)
     else:
         os.environ["SOFTHSM2_CONF"] = before
+
+
+@pytest.fixture(scope="session")
+def jobs(
+    dev_pki: PKILayout,
+    pki_server: PKIServerThread,
+    passphrase: bytes,
+    test_settings: Settings,
+) -> JobFactory:
+    """Signing jobs with the test PKI's keys and TSA, for any test folder."""
+    return JobFactory(dev_pki, passphrase, tsa_url(test_settings))

@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 from pyhanko_certvalidator import CertificateValidator
 
-from edocx.config import Settings
 from edocx.pki.credentials import CredentialRef
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.server import PKIServerThread
+from edocx.pki.devpki import PKILayout
 from edocx.signing import PersonalSignJob, PlainSignJob, SealJob
 
 AGENCY_CODE = "000.00.00.H41"
@@ -80,16 +78,6 @@ class JobFactory:
 
     def plain(self, document_id: str) -> PlainSignJob:
         return PlainSignJob(**self.common("seal-b", document_id, None))  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="session")
-def jobs(
-    dev_pki: PKILayout,
-    pki_server: PKIServerThread,
-    passphrase: bytes,
-    test_settings: Settings,
-) -> JobFactory:
-    return JobFactory(dev_pki, passphrase, tsa_url(test_settings))
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,7 @@ from pyhanko.sign.fields import (
 )
 from pyhanko_certvalidator import ValidationContext
 
-from edocx.config import Settings
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.server import PKIServerThread
+from edocx.pki.devpki import PKILayout
 from edocx.signing import (
     Level,
     number_and_seal,
@@ -64,16 +62,6 @@ from tests.verification.pdfs import (
 EMPTY_FIELD = "Approval"
 OTHER_FIELD = "Review"
 LOCKING_FIELD = "Lock1"
-
-
-@pytest.fixture(scope="module")
-def jobs(
-    dev_pki: PKILayout,
-    pki_server: PKIServerThread,
-    passphrase: bytes,
-    test_settings: Settings,
-) -> JobFactory:
-    return JobFactory(dev_pki, passphrase, tsa_url(test_settings))
 
 
 def with_empty_fields(pdf: bytes, *names: str) -> bytes:

@@ -19,9 +19,6 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from edocx.config import Settings
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.server import PKIServerThread
 from edocx.signing import Level, prepare_draft, sign_personal_outcome
 from edocx.verification import Indication, VerifyOptions, render_text, verify_pdf
 from edocx.verification.level import short_level
@@ -29,16 +26,6 @@ from tests.signing.conftest import JobFactory
 
 HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 FILE_ID = b"<5EDC0A11D0C0FFEE5EDC0A11D0C0FFEE>"
-
-
-@pytest.fixture(scope="module")
-def jobs(
-    dev_pki: PKILayout,
-    pki_server: PKIServerThread,
-    passphrase: bytes,
-    test_settings: Settings,
-) -> JobFactory:
-    return JobFactory(dev_pki, passphrase, tsa_url(test_settings))
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter, copy_into_new_writer
 from pyhanko.sign.diff_analysis import ModificationLevel
 
-from edocx.config import Settings
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.server import PKIServerThread
 from edocx.signing import number_and_seal, prepare_draft, sign_personal
 from edocx.signing.issue import PERSONAL_FIELD, SEAL_FIELD
 from edocx.verification import VerifyOptions, render_text, verify_pdf
@@ -58,16 +55,6 @@ def _issue(jobs: JobFactory, draft: bytes, name: str, number: int) -> bytes:
     prepared = prepare_draft(draft, None)
     signed = sign_personal(prepared.pdf, jobs.personal(name))
     return number_and_seal(signed, jobs.seal(name, number))
-
-
-@pytest.fixture(scope="module")
-def jobs(
-    dev_pki: PKILayout,
-    pki_server: PKIServerThread,
-    passphrase: bytes,
-    test_settings: Settings,
-) -> JobFactory:
-    return JobFactory(dev_pki, passphrase, tsa_url(test_settings))
 
 
 @pytest.fixture(scope="module")

@@ -166,3 +166,9 @@ class TokenPINRefusedError(ConfigurationError):
     code = "token-pin-refused"
     status = 503
     title = "A signing token refused its PIN"
+
+
+class PDFAlreadySignedError(PDFAlreadyIssuedError):
+    """A draft that already carries the hub's personal signature, not issued."""
+
+    title = "The PDF already carries the personal signature"

@@ -14,7 +14,9 @@ A signature without a signature timestamp (B-B) gets its validation data
 but cannot become B-LT: only a new signature could carry the timestamp. The
 outcome lists such signatures as warnings, and its level is the one every
 signature reached. Only signatures whose paths reach the trust anchors
-offline have their revocation data fetched (see ``anchored``).
+offline have their revocation data fetched (see ``anchored``). A file whose
+signatures no longer hold (a later suspicious change, a broken digest) is
+refused before anything is added (see ``untouched``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from edocx.signing.anchored import offline_registry, reached_level, split_by_anc
 from edocx.signing.levels import Level, SignOutcome
 from edocx.signing.reading import read_strict
 from edocx.signing.tsaclient import kept_timestamper, revocation_fetchers
+from edocx.signing.untouched import refuse_altered
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +72,18 @@ class AugmentSetup:
 def augment_pdf(pdf: bytes, level: Level, setup: AugmentSetup) -> SignOutcome:
     """Return ``pdf`` raised to ``level`` (B-LT or B-LTA) in new revisions.
 
-    Raises ``SigningError`` when the file has no signature, when a
-    signature's certificate path cannot be validated (its revocation data
-    cannot then be collected), and ``TimestampError`` when no TSA answers.
+    Raises ``SigningError`` when the file has no signature, when one of its
+    signatures no longer holds, when a signature's certificate path cannot
+    be validated (its revocation data cannot then be collected), and
+    ``TimestampError`` when no TSA answers.
     """
     if not level.long_term:
         raise ValueError(f"augment raises a file to B-LT or B-LTA, not {level}")
     signatures = _signatures(pdf)
     untimestamped = _untimestamped(signatures)
+
+    # 0. Nothing vouches for a file whose signatures a later change broke.
+    refuse_altered(pdf, setup.trust_root_paths)
 
     # 1. Only signatures whose paths reach the anchors offline have their
     # revocation data fetched (see ``anchored``).

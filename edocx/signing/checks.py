@@ -8,7 +8,8 @@ move on. So, besides what ``reading`` checks when opening:
   anything walks them (each revision costs time in every later analysis);
 - a document the hub has already issued (its number and date fields
   filled, or its personal or seal signature made) is refused: issuing it
-  again would change the number its signatures cover;
+  again would change the number its signatures cover; a draft the hub has
+  only signed is refused with its own words (the unsigned draft is wanted);
 - the prepared file is read back strictly, every reference it holds must
   resolve, and its form-field tree must be the one the signing steps walk:
   indirect dictionaries with text names.
@@ -21,7 +22,11 @@ import logging
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from edocx.errors import PDFAlreadyIssuedError, PDFUnusableError
+from edocx.errors import (
+    PDFAlreadyIssuedError,
+    PDFAlreadySignedError,
+    PDFUnusableError,
+)
 from edocx.signing import fields, texts
 from edocx.signing.normalise import count_unreadable_references
 from edocx.signing.reading import PARSER_FAILURES, read_strict
@@ -36,6 +41,7 @@ MAX_FIELD_DEPTH = 32
 
 # The fields the hub fills and signs when it issues a document.
 ISSUE_SIGNATURE_FIELDS = ("edocx_personal", "edocx_seal")
+PERSONAL_SIGNATURE_FIELD = ISSUE_SIGNATURE_FIELDS[0]
 _PLACEHOLDERS = frozenset(
     {"", texts.NUMBER_PLACEHOLDER.strip(), texts.DATE_PLACEHOLDER.strip()}
 )
@@ -62,6 +68,13 @@ def refuse_issued(reader: PdfFileReader) -> None:
             found.append(name)
         elif name in ISSUE_SIGNATURE_FIELDS and value is not None:
             found.append(name)
+    if set(found) == {PERSONAL_SIGNATURE_FIELD}:
+        raise PDFAlreadySignedError(
+            "the PDF carries a personal signature made by edocx "
+            f"({PERSONAL_SIGNATURE_FIELD}) and has not been issued: upload the "
+            "unsigned draft instead",
+            hint="the hub makes the personal signature itself, on the draft",
+        )
     if found:
         raise PDFAlreadyIssuedError(
             "the document has already been issued: it carries "

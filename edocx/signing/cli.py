@@ -12,8 +12,10 @@ Secrets never come from the command line (``clijobs``).
 Exit status: 0 done; 1 signing refused or failed (key, certificate, TSA, or
 the result does not verify); 2 usage error, or an output that cannot be
 written; 3 the input is not usable (not a PDF, password required,
-permissions); 4 the key or the configuration cannot be used. A batch exits
-with the worst status of its files.
+permissions, larger than ``http.max_upload_mb``, the hub's limit for a
+draft); 4 the key or the configuration cannot be used. A batch exits with
+the worst status of its files. pyHanko logs as in the hub, quieted below
+DEBUG (``logsetup``).
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from edocx.errors import (
     EdocxError,
     InputError,
     PDFAlreadyIssuedError,
+    PDFAlreadySignedError,
     PDFPasswordRequiredError,
     PDFPermissionError,
     TimestampError,
 )
+from edocx.logsetup import quiet_library_loggers
 from edocx.signing.asis import sign_as_is
 from edocx.signing.augment import AugmentSetup, augment_pdf
 from edocx.signing.clifiles import (
@@ -52,6 +56,7 @@ from edocx.signing.clijobs import (
     base_job,
     extra_certs,
     pdf_password,
+    tsa_hint,
     tsa_urls,
 )
 from edocx.signing.drafts import prepare_draft
@@ -79,10 +84,8 @@ CLI_HINTS: dict[type[EdocxError], str] = {
     "an unprotected copy",
     PDFAlreadyIssuedError: "the personal signature is made once, on the draft: "
     "seal the file with --role seal, or add a signature with --role plain",
-    TimestampError: "name a TSA that answers with --tsa URL; without one, the "
-    "development TSA of a running hub (demo mode) is asked on http.port: set "
-    "EDOCX_HTTP__PORT when the hub listens on another port",
 }
+# TimestampError: the hint depends on where the TSAs came from (tsa_hint).
 
 
 def add_parsers(commands: Any) -> None:
@@ -105,7 +108,8 @@ def add_parsers(commands: Any) -> None:
         "augment", help="raise a signed PDF to B-LT or B-LTA",
         description="Add the validation data of every signature (B-LT) and a "
         "document timestamp (B-LTA) in new revisions; the signatures' bytes "
-        "stay as they are. " + _EXITS,
+        "stay as they are. A file whose signatures do not hold (changed after "
+        "signing) is refused. " + _EXITS,
     )  # fmt: skip
     augment.add_argument("input", type=Path)
     augment.add_argument("output", type=Path)
@@ -117,7 +121,8 @@ def add_parsers(commands: Any) -> None:
 _EXITS = (
     "Exit status: 0 done, 1 signing refused or failed (or the result did not "
     "verify), 2 usage error or an output that cannot be written, 3 input not "
-    "usable, 4 key or configuration unusable."
+    "usable (or larger than http.max_upload_mb), 4 key or configuration "
+    "unusable."
 )
 
 
@@ -182,23 +187,27 @@ def _trust_options(parser: argparse.ArgumentParser) -> None:
 
 def run_sign(args: argparse.Namespace, settings: Settings) -> int:
     """Sign one file, or every PDF of ``--batch``; return the exit status."""
+    quiet_library_loggers(settings.log_level)
     try:
         pairs = _pairs(args)
         base = base_job(args, settings)
         password = pdf_password(args)
+        args.tsa_hint = tsa_hint(args, settings)
     except UsageError as e:
         return _usage("sign", e)
     except InputError as e:
         return _report(e, EXIT_UNUSABLE)
     except EdocxError as e:
         return _report(e, EXIT_CONFIGURATION)
+    limit = _size_limit(settings)
     if args.batch is None:
-        return _sign_file(*pairs[0], base, args, password)
-    return _sign_batch(pairs, base, args, password)
+        return _sign_file(*pairs[0], base, args, password, limit)
+    return _sign_batch(pairs, base, args, password, limit)
 
 
 def run_augment(args: argparse.Namespace, settings: Settings) -> int:
     """Augment one signed file; return the exit status."""
+    quiet_library_loggers(settings.log_level)
     try:
         check_target(args.output)
         setup = AugmentSetup(
@@ -206,7 +215,7 @@ def run_augment(args: argparse.Namespace, settings: Settings) -> int:
             extra_cert_paths=extra_certs(settings),
             tsa_urls=tuple(args.tsa or tsa_urls(settings)),
         )
-        pdf = _read(args.input)
+        pdf = _read(args.input, _size_limit(settings))
         _check_augmentable(pdf)
         outcome = augment_pdf(pdf, Level(args.level), setup)
     except UsageError as e:
@@ -216,24 +225,24 @@ def run_augment(args: argparse.Namespace, settings: Settings) -> int:
     except ConfigurationError as e:
         return _report(e, EXIT_CONFIGURATION)
     except EdocxError as e:
-        return _report(e, EXIT_FAILED)
+        return _report(e, EXIT_FAILED, tsa=tsa_hint(args, settings))
     return _write(args.output, outcome)
 
 
 def _sign_file(
     source: Path, target: Path, base: SignJob, args: argparse.Namespace,
-    password: str | None,
+    password: str | None, limit: int,
 ) -> int:  # fmt: skip
     try:
         job = replace(base, document_id=source.name, at=datetime.now(UTC))
-        outcome = sign_one(_read(source), job, args, password)
+        outcome = sign_one(_read(source, limit), job, args, password)
         refusal = refusal_of(outcome, job, password)
     except InputError as e:
         return _report(e, EXIT_UNUSABLE, source)
     except ConfigurationError as e:
         return _report(e, EXIT_CONFIGURATION, source)
     except EdocxError as e:
-        return _report(e, EXIT_FAILED, source)
+        return _report(e, EXIT_FAILED, source, tsa=args.tsa_hint)
     if refusal is not None:
         print(f"edocx: {source}: the signed file does not verify, so it was "
               f"not written: {refusal}", file=sys.stderr)  # fmt: skip
@@ -260,11 +269,11 @@ class _Tally:
 
 def _sign_batch(
     pairs: list[tuple[Path, Path]], base: SignJob, args: argparse.Namespace,
-    password: str | None,
+    password: str | None, limit: int,
 ) -> int:  # fmt: skip
     worst, tally = 0, _Tally(len(pairs), time.monotonic())
     for done, (source, target) in enumerate(pairs, start=1):
-        status = _sign_file(source, target, base, args, password)
+        status = _sign_file(source, target, base, args, password, limit)
         worst, tally.failed = max(worst, status), tally.failed + (status != 0)
         rate = done / max(time.monotonic() - tally.started, 1e-6)
         print(f"{done}/{len(pairs)}  {rate:.1f} docs/s  {source.name}", file=sys.stderr)
@@ -319,8 +328,22 @@ def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path]]:
     return [(source, out / source.name) for source in sources]
 
 
-def _read(path: Path) -> bytes:
+def _size_limit(settings: Settings) -> int:
+    """The largest input, in bytes: the hub's limit for a draft's upload."""
+    return settings.http.max_upload_mb * 1024 * 1024
+
+
+def _read(path: Path, limit: int) -> bytes:
+    # The size first: a file of gigabytes would be read whole, then parsed.
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(
+                f"{path} is {size / 2**20:.1f} MB, larger than the "
+                f"{limit // 2**20} MB edocx signs (http.max_upload_mb)",
+                hint="set EDOCX_HTTP__MAX_UPLOAD_MB to allow larger files, "
+                "as the hub would accept them",
+            )
         return path.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from e
@@ -341,13 +364,19 @@ def _usage(command: str, error: UsageError) -> int:
     return EXIT_USAGE
 
 
-def _report(error: EdocxError, status: int, source: Path | None = None) -> int:
+def _report(
+    error: EdocxError, status: int, source: Path | None = None, *, tsa: str = ""
+) -> int:
     where = f"{source}: " if source is not None else ""
     detail = error.detail
-    if isinstance(error, PDFAlreadyIssuedError):
+    if isinstance(error, PDFAlreadySignedError):
+        detail = "the PDF already carries the personal signature (edocx_personal)"
+    elif isinstance(error, PDFAlreadyIssuedError):
         detail = detail.replace("the document has already been issued: it", "the PDF")
     print(f"edocx: {where}{detail}", file=sys.stderr)
     hint = next((h for cls, h in CLI_HINTS.items() if isinstance(error, cls)), None)
+    if isinstance(error, TimestampError):
+        hint = tsa or hint
     if hint or error.hint:
         print(f"hint: {hint or error.hint}", file=sys.stderr)
     return status

@@ -2,7 +2,10 @@
 
 Secrets never come from the command line: the PKCS#12 passphrase and the
 token PIN come from a file an option names, which then wins, or else from an
-environment variable; the PDF password from an environment variable.
+environment variable; the PDF password from an environment variable. Texts
+are held to the rules of the hub's API: no control or format character (a
+bidirectional override makes a text read otherwise than it is stored), and
+a field name is a partial name, without a period (ISO 32000-2, 12.7.4.2).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from edocx.config import Settings
 from edocx.errors import ConfigurationError, InputError
+from edocx.exchange.header import refuse_invisible
 from edocx.pki.credentials import (
     CredentialRef,
     KeyRef,
@@ -38,6 +42,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_PASSPHRASE_ENV = "EDOCX_KEY_PASSPHRASE"
 DEFAULT_PIN_ENV = "EDOCX_TOKEN_PIN"
 
+# The options whose text goes into the PDF, by name.
+TEXT_OPTIONS = (
+    "field", "signer_name", "position", "competence", "agency_name", "notation",
+    "place", "stamp_text",
+)  # fmt: skip
+
 # pyHanko logs a full traceback when a PKCS#12 file does not open; the
 # command says why in one line instead.
 PYHANKO_KEY_LOGGER = "pyhanko.sign.signers.pdf_cms"
@@ -53,6 +63,7 @@ def base_job(args: argparse.Namespace, settings: Settings) -> SignJob:
     """Return the job every file shares; ``document_id`` and ``at`` vary."""
     if args.stamp_text and args.role != "plain":
         raise UsageError("--stamp-text is for --role plain; the others say who signs")
+    check_texts(args)
     ref = key_ref(args)
     names = _subject_names(ref)
     level = Level(args.level or settings.signing.level)
@@ -86,6 +97,24 @@ def _seal_job(args: argparse.Namespace, common: dict[str, Any], agency: str) -> 
         notation=args.notation, place=args.place,
         issued_on=vietnam_time(at).date(),
     )  # fmt: skip
+
+
+def check_texts(args: argparse.Namespace) -> None:
+    """Refuse option texts the hub's API would refuse."""
+    for name in TEXT_OPTIONS:
+        text = getattr(args, name)
+        if text is None:
+            continue
+        option = "--" + name.replace("_", "-")
+        try:
+            refuse_invisible(text)
+        except ValueError as e:
+            raise UsageError(f"{option}: {e}") from None
+    if args.field is not None and ("." in args.field or not args.field.strip()):
+        raise UsageError(
+            "--field: a field name is not empty and has no period (a period "
+            "joins the names of a field and its parent)"
+        )
 
 
 def anchors(args: argparse.Namespace, settings: Settings) -> tuple[Path, ...]:
@@ -173,6 +202,25 @@ def tsa_urls(settings: Settings) -> tuple[str, ...]:
         return tuple(settings.signing.tsa_urls)
     # The development TSA answers only while the hub serves its PKI.
     return (tsa_url(settings),) if settings.demo else ()
+
+
+def tsa_hint(args: argparse.Namespace, settings: Settings) -> str:
+    """Say how to reach a TSA that answers, after where the TSA list came from."""
+    if args.tsa:
+        return (
+            "check the addresses given with --tsa URL: each is an RFC 3161 TSA "
+            "over HTTP, tried in order; without --tsa, signing.tsa_urls is asked"
+        )
+    if settings.signing.tsa_urls:
+        return (
+            "check the TSAs of signing.tsa_urls (EDOCX_SIGNING__TSA_URLS, a JSON "
+            "list), or name one that answers with --tsa URL"
+        )
+    return (
+        "name a TSA that answers with --tsa URL; without one, the development "
+        "TSA of a running hub (demo mode) is asked on http.port: set "
+        "EDOCX_HTTP__PORT when the hub listens on another port"
+    )
 
 
 def extra_certs(settings: Settings) -> tuple[Path, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +32,11 @@ POINTS_PER_INCH = 72.0
 # Pillow's and the browsers' assumption for an image that states none.
 DEFAULT_DPI = 96.0
 MAX_PIXELS = 4096 * 4096
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TOO_LARGE_HINT = (
+    "use a PNG of at most 4096 x 4096 pixels: a stamp at its actual size needs "
+    "a few hundred pixels per inch"
+)
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,12 @@ class StampImage:
 @lru_cache(maxsize=64)
 def _load_cached(path: Path, mtime_ns: int) -> StampImage:
     try:
+        # The size from the header, before Pillow opens the file: Pillow warns
+        # of, or refuses, a decompression bomb in words of its own.
+        _refuse_too_large(path, _png_size(path))
         with Image.open(path) as opened:
             if opened.format != "PNG":
                 raise ConfigurationError(f"the stamp image {path} is not a PNG")
-            if opened.width * opened.height > MAX_PIXELS:
-                raise ConfigurationError(f"the stamp image {path} is too large")
             dpi = opened.info.get("dpi", (DEFAULT_DPI, DEFAULT_DPI))
             image = opened.convert("RGBA")
     except OSError as e:
@@ -61,6 +68,25 @@ def _load_cached(path: Path, mtime_ns: int) -> StampImage:
         width_pt=image.width * POINTS_PER_INCH / x_dpi,
         height_pt=image.height * POINTS_PER_INCH / y_dpi,
     )
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """Return the width and height the PNG's header (IHDR) states."""
+    with path.open("rb") as f:
+        head = f.read(24)
+    if len(head) < 24 or not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        raise ConfigurationError(f"the stamp image {path} is not a PNG")
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def _refuse_too_large(path: Path, size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise ConfigurationError(
+            f"the stamp image {path} is too large: {width} x {height} pixels",
+            hint=TOO_LARGE_HINT,
+        )
 
 
 def load_stamp_image(path: Path) -> StampImage:

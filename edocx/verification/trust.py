@@ -538,12 +538,15 @@ def captured_library_errors() -> Iterator[list[BaseException]]:
     handler = _ErrorCapture()
     library_logger = logging.getLogger("pyhanko")
     saved = (library_logger.level, library_logger.propagate)
-    library_logger.addHandler(handler)
+    # Instead of the handlers the logging configuration gave it (the command
+    # line's writes to stderr), not beside them.
+    handlers = library_logger.handlers[:]
+    library_logger.handlers[:] = [handler]
     library_logger.setLevel(logging.WARNING)
     library_logger.propagate = False
     try:
         yield handler.errors
     finally:
-        library_logger.removeHandler(handler)
+        library_logger.handlers[:] = handlers
         library_logger.setLevel(saved[0])
         library_logger.propagate = saved[1]

@@ -174,12 +174,20 @@ def _not_assessed() -> TrustFindings:
 
 def _run(coro: object) -> list[TrustFindings]:
     """Run the trust checks; in a thread if the caller has an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    # Not from inside the ``except``: every error the checks raise, and log
+    # with its traceback, would carry "no running event loop" as its context.
+    if not _loop_running():
         return asyncio.run(coro)  # type: ignore[arg-type]
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _report(

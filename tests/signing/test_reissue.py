@@ -68,7 +68,8 @@ def test_signed_but_unissued_document_is_refused_as_a_draft(
     with pytest.raises(PDFAlreadyIssuedError) as caught:
         prepare_draft(signed, None)
 
-    assert caught.value.detail.endswith("edocx_personal")
+    assert "edocx_personal" in caught.value.detail
+    assert "upload the unsigned draft" in caught.value.detail
 
 
 def test_the_normal_issue_passes(issued_by_a: bytes, offline: VerifyOptions) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from edocx.config import Settings, load_settings
 from edocx.errors import EdocxError
@@ -107,31 +107,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
+    _bench_parsers(commands)
+    return parser
+
+
+def _bench_parsers(commands: Any) -> None:
+    """``edocx bench NAME``: each bench with only the options it reads."""
     bench = commands.add_parser("bench", help="measure against the bare libraries")
-    bench.add_argument(
-        "name", choices=["hub", "corpus", "verify", "sign"],
-        help="hub: signing and verifying throughput; corpus: agreement with "
-        "the DSS test corpus; verify: the verifier against bare pyHanko; "
-        "sign: signing at each level and key against stock pyHanko",
+    names = bench.add_subparsers(dest="name", required=True, metavar="NAME")
+    hub = names.add_parser("hub", help="signing and verifying throughput")
+    hub.add_argument(
+        "--rounds", type=_positive, default=4, metavar="N",
+        help="passes over the demo PDFs (default 4)",
     )  # fmt: skip
-    bench.add_argument(
-        "--rounds", type=_positive, default=4, help="passes over the demo PDFs"
+    _data_option(hub)
+    corpus = names.add_parser("corpus", help="agreement with the DSS test corpus")
+    _data_option(corpus)
+    verify = names.add_parser("verify", help="the verifier against bare pyHanko")
+    _documents_option(verify, "documents per batch")
+    _data_option(verify)
+    sign = names.add_parser(
+        "sign", help="signing at each level and key against stock pyHanko"
     )
-    bench.add_argument(
-        "--documents", type=_positive, default=30,
-        help="documents per batch of the verify bench, per level and key of "
-        "the sign bench",
+    _documents_option(sign, "documents per level and key")
+    sign.add_argument(
+        "--large-mb", type=_positive, default=50, metavar="N",
+        help="size in MB of the large PDF whose signing is measured (default "
+        "50); the JSON key of its peak memory follows it: peak_rss_mb_<N>mb",
     )  # fmt: skip
-    bench.add_argument(
-        "--large-mb", type=_positive, default=50,
-        help="size of the large PDF whose signing the sign bench measures",
+    for parser in (hub, corpus, verify, sign):
+        parser.set_defaults(run=_bench)
+
+
+def _documents_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--documents", type=_positive, default=30, metavar="N",
+        help=f"{what} (default 30)",
     )  # fmt: skip
-    bench.add_argument(
-        "--data", type=Path, default=None,
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", type=Path, default=None, metavar="DIR",
         help="the shared data folder or its pdf-unsigned/ (as for demo)",
     )  # fmt: skip
-    bench.set_defaults(run=_bench)
-    return parser
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

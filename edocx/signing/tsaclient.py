@@ -11,7 +11,10 @@ TSAs and process (with the TSA's certificates pyHanko learns from its first
 token), which validates the TSA's certificates once per validation context:
 a B-LTA signature needs their path for the signature timestamp and again for
 the document timestamp. Failures read as they do through aiohttp: refused,
-timed out, an HTTP status, or an answer that is no timestamp response.
+timed out, an HTTP status, an answer that is no timestamp response, or one
+larger than any timestamp response (:data:`TSA_ANSWER_LIMIT`): a TSA that
+declares gigabytes or streams without end is left as soon as the limit is
+passed. The revocation fetchers bound what they read in the same way.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 from pyhanko_certvalidator.path import ValidationPath
 
-from edocx.signing.tsa import TSA_TIMEOUT_S, FallbackTimestamper
+from edocx.signing.tsa import TSA_TIMEOUT_S, FallbackTimestamper, shown_url
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,13 @@ REPLY_TYPE = "application/timestamp-reply"
 # A kept-alive connection the TSA closed meanwhile fails at once with one of
 # these; the request is then sent again on a new connection, once.
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+# A timestamp response is a few KB (a token and the TSA's chain), an OCSP
+# response as much; a CRL grows with the revocations it lists.
+TSA_ANSWER_LIMIT = 1 << 20
+OCSP_ANSWER_LIMIT = 1 << 20
+CRL_ANSWER_LIMIT = 32 << 20
+_CHUNK = 64 << 10
 
 _kept: dict[tuple[tuple[str, ...], float], KeptFallbackTimestamper] = {}
 _kept_lock = threading.Lock()
@@ -55,6 +65,14 @@ class TSAStatusError(Exception):
 
 class NotATimestampReplyError(ValueError):
     """The TSA answered with something other than a timestamp response."""
+
+
+class AnswerTooLargeError(Exception):
+    """The server declared or sent more than an answer of its kind can be."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"answer larger than {_size(limit)}")
+        self.limit = limit
 
 
 class KeepAliveTimeStamper(HTTPTimeStamper):  # type: ignore[misc]
@@ -77,7 +95,7 @@ class KeepAliveTimeStamper(HTTPTimeStamper):  # type: ignore[misc]
     ) -> tsp.TimeStampResp:
         try:
             status, reason, content_type, body = self._post(req.dump())
-        except (OSError, http.client.HTTPException) as e:
+        except (OSError, http.client.HTTPException, AnswerTooLargeError) as e:
             raise TimestampRequestError(
                 "Error while contacting timestamp service"
             ) from e
@@ -101,7 +119,7 @@ class KeepAliveTimeStamper(HTTPTimeStamper):  # type: ignore[misc]
             try:
                 conn.request("POST", self._target, body=body, headers=headers)
                 response = conn.getresponse()
-                data = response.read()
+                data = _bounded_read(response, TSA_ANSWER_LIMIT)
             except _STALE:
                 self._drop()
                 if reused and attempt == 1:
@@ -138,6 +156,22 @@ class KeepAliveTimeStamper(HTTPTimeStamper):  # type: ignore[misc]
             kept.conn.close()
 
 
+def _bounded_read(response: http.client.HTTPResponse, limit: int) -> bytes:
+    """Read the body, refusing one declared or found larger than ``limit``."""
+    if response.length is not None and response.length > limit:
+        raise AnswerTooLargeError(limit)
+
+    # Chunked or unannounced: one byte past the limit is enough to know.
+    data = response.read(limit + 1)
+    if len(data) > limit:
+        raise AnswerTooLargeError(limit)
+    return data
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+
+
 class _Kept:
     """A thread's connection, closed when the thread ends and drops it."""
 
@@ -159,6 +193,12 @@ class KeptFallbackTimestamper(FallbackTimestamper):
         self._paths: weakref.WeakKeyDictionary[ValidationContext, list[ValidationPath]]
         self._paths = weakref.WeakKeyDictionary()
         self._paths_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close this thread's connections to the TSAs."""
+        for stamper in self._stampers:
+            if isinstance(stamper, KeepAliveTimeStamper):
+                stamper.close()
 
     async def validation_paths(
         self, validation_context: ValidationContext
@@ -195,8 +235,49 @@ def kept_timestamper(
     return stamper
 
 
+class _BoundedResponse(aiohttp.ClientResponse):
+    """An answer that pyHanko's fetchers read whole, up to a limit of its kind.
+
+    The fetchers call ``read()`` and turn an ``aiohttp.ClientError`` into
+    their fetch error, as for any failed download: an OCSP or CRL server
+    that declares or streams too much is then one that did not answer.
+    """
+
+    async def read(self) -> bytes:
+        if self._body is None:
+            try:
+                self._body = await self._read_within(_answer_limit(self))
+            except BaseException:
+                self.close()
+                raise
+        return await super().read()
+
+    async def _read_within(self, limit: int) -> bytes:
+        if self.content_length is not None and self.content_length > limit:
+            raise _too_large(self, limit)
+        body = bytearray()
+        async for chunk in self.content.iter_chunked(_CHUNK):
+            body += chunk
+            if len(body) > limit:
+                raise _too_large(self, limit)
+        return bytes(body)
+
+
+def _answer_limit(response: aiohttp.ClientResponse) -> int:
+    # pyHanko's OCSP fetcher asks for an OCSP response; CRLs and the
+    # certificates of an AIA address are read up to the CRL's limit.
+    accept = response.request_info.headers.get("Accept", "")
+    return OCSP_ANSWER_LIMIT if "ocsp-response" in accept else CRL_ANSWER_LIMIT
+
+
+def _too_large(response: aiohttp.ClientResponse, limit: int) -> Exception:
+    url = shown_url(str(response.url))
+    return aiohttp.ClientPayloadError(f"{url}: answer larger than {_size(limit)}")
+
+
 class _SharedTLSSession(LazySession):  # type: ignore[misc]
-    """pyHanko's lazy fetching session, with the process's one TLS context.
+    """pyHanko's lazy fetching session, with the process's one TLS context
+    and answers read up to a limit (:class:`_BoundedResponse`).
 
     The library's own builds a TLS context from certifi's CA bundle for
     every session, that is for every signature that fetches OCSP responses
@@ -206,7 +287,9 @@ class _SharedTLSSession(LazySession):  # type: ignore[misc]
     def get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(ssl=_tls_context())
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession(
+                connector=connector, response_class=_BoundedResponse
+            )
         return self._session
 
 

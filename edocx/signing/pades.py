@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -66,6 +66,16 @@ DSS_IN_SIGNED_REVISION = DSSContentSettings(
 Update = Callable[[IncrementalPdfFileWriter], None]
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """Where a signature goes and what its revision carries besides it."""
+
+    field_name: str
+    appearance: Appearance | None
+    update: Update | None
+    signer_name: str | None
+
+
 class _TimedPdfSigner(signers.PdfSigner):
     """A PdfSigner that signs at a given time instead of reading the clock."""
 
@@ -106,9 +116,9 @@ def sign_pades(
             hint="list the TSAs in signing.tsa_urls, or sign at level B-B",
         )
 
-    args = (field_name, appearance, update, signer_name)
+    place = _Placement(field_name, appearance, update, signer_name)
     try:
-        signed = _sign_at_level(pdf, job, *args)
+        signed = _sign_at_level(pdf, job, place)
     except TimestampError as e:
         if not job.allow_downgrade_to_bb:
             raise
@@ -124,7 +134,7 @@ def sign_pades(
         bare = replace(job, tsa_urls=(), level=kept)
         warning = f"signed at level B-B instead of {job.level}: {e.detail}"
         return SignOutcome(
-            _sign_at_level(pdf, bare, *args),
+            _sign_at_level(pdf, bare, place),
             level=Level.B_B,
             requested=job.level,
             warnings=(warning,),
@@ -132,19 +142,11 @@ def sign_pades(
     return SignOutcome(signed, level=job.level, requested=job.level)
 
 
-def _sign_at_level(
-    pdf: bytes,
-    job: SignJob,
-    field_name: str,
-    appearance: Appearance | None,
-    update: Update | None,
-    signer_name: str | None,
-) -> bytes:
+def _sign_at_level(pdf: bytes, job: SignJob, place: _Placement) -> bytes:
     # One validation context per document: the B-LTA document timestamp
     # finds its TSA's path and revocation data where the signature left them.
     context = _validation_context(job)
-    args = (field_name, appearance, update, signer_name)
-    signed = _sign_translated(pdf, job, *args, context=context)
+    signed = _sign_translated(pdf, job, place, context=context)
     if not job.level.archival or context is None:
         return signed
 
@@ -155,16 +157,12 @@ def _sign_at_level(
 def _sign_translated(
     pdf: bytes,
     job: SignJob,
-    field_name: str,
-    appearance: Appearance | None,
-    update: Update | None,
-    signer_name: str | None,
+    place: _Placement,
     *,
     context: ValidationContext | None,
 ) -> bytes:
     try:
-        args = (field_name, appearance, update, signer_name)
-        return _sign(pdf, job, *args, context=context)
+        return _sign(pdf, job, place, context=context)
     except EdocxError:
         raise
     except Exception as e:
@@ -184,23 +182,20 @@ def free_field_name(pdf: bytes, base: str) -> str:
 def _sign(
     pdf: bytes,
     job: SignJob,
-    field_name: str,
-    appearance: Appearance | None,
-    update: Update | None,
-    signer_name: str | None,
+    place: _Placement,
     *,
     context: ValidationContext | None,
 ) -> bytes:
     # 1. Open the previous revision; it must read strictly.
     writer = IncrementalPdfFileWriter.from_reader(read_strict(pdf))
-    if update is not None:
-        update(writer)
+    if place.update is not None:
+        place.update(writer)
 
     # 2. Settings: key, trust, timestamping, appearance.
     at = vietnam_time(job.at)
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name,
-        name=signer_name,
+        field_name=place.field_name,
+        name=place.signer_name,
         md_algorithm=DIGEST,
         subfilter=sig_fields.SigSeedSubFilter.PADES,
         embed_validation_info=job.level.long_term,
@@ -215,8 +210,8 @@ def _sign(
         meta,
         cms_signer,
         timestamper=timestamper,
-        stamp_style=stamps.stamp_style(writer, appearance),
-        new_field_spec=stamps.field_spec(writer, field_name, appearance),
+        stamp_style=stamps.stamp_style(writer, place.appearance),
+        new_field_spec=stamps.field_spec(writer, place.field_name, place.appearance),
         at=at,
     )
 

@@ -1,0 +1,80 @@
+"""Hostile XML is refused before anything is expanded or fetched."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from edocx.edxml import parse
+from edocx.edxml.parse import PacketParseError
+from edocx.edxml.rules import check_packet
+from tests.edxml.packets import document_packet
+
+LAUGHS = (
+    "<!DOCTYPE edXML ["
+    '<!ENTITY a "ha">'
+    + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
+    )
+    + "]>"
+)
+
+
+def refusal(data: bytes) -> PacketParseError:
+    with pytest.raises(PacketParseError) as caught:
+        check_packet(data)
+    return caught.value
+
+
+def test_billion_laughs_is_refused() -> None:
+    packet = document_packet(doctype=LAUGHS, subject="&j;")
+
+    error = refusal(packet)
+
+    assert error.code == "dtd-forbidden"
+    assert not error.not_xml
+    assert "DTD" in error.detail
+
+
+def test_external_file_entity_is_refused_unread(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("MARKER-NOT-TO-LEAK")
+    doctype = f'<!DOCTYPE edXML [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
+    packet = document_packet(doctype=doctype, subject="&x;")
+
+    error = refusal(packet)
+
+    assert error.code == "dtd-forbidden"
+    assert "MARKER" not in error.detail
+
+
+def test_external_entity_on_loopback_is_never_fetched() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        doctype = f'<!DOCTYPE edXML SYSTEM "http://127.0.0.1:{port}/edxml.dtd">'
+
+        error = refusal(document_packet(doctype=doctype))
+
+        assert error.code == "dtd-forbidden"
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+def test_depth_and_size_are_bounded() -> None:
+    deep = document_packet(body="<a>" * 40 + "</a>" * 40)
+    assert refusal(deep).code == "too-deep"
+
+    with pytest.raises(PacketParseError) as caught:
+        parse.parse_packet(document_packet(), max_bytes=100)
+    assert caught.value.code == "too-large"
+
+
+def test_not_xml_is_told_apart() -> None:
+    error = refusal(b"%PDF-1.7 not a packet")
+
+    assert error.not_xml

@@ -19,6 +19,7 @@ from edocx.demo.agencies import demo_subscribers
 from edocx.pki.devpki import PKILayout, init_pki, load_architecture, tsa_url
 from edocx.pki.server import PKIServerThread
 from edocx.pki.softhsm import find_module
+from edocx.signing import asn1fix
 from edocx.web.server import free_loopback_port
 from tests.pki.devtoken import DevToken, make_dev_token
 from tests.signing.conftest import JobFactory
@@ -135,3 +136,14 @@ def jobs(
 ) -> JobFactory:
     """Signing jobs with the test PKI's keys and TSA, for any test folder."""
     return JobFactory(dev_pki, passphrase, tsa_url(test_settings))
+
+
+@pytest.fixture(autouse=True)
+def library_encoder() -> Iterator[None]:
+    """Start every test with asn1crypto's own ``dump``.
+
+    ``edocx.cli.main`` installs the correction for its whole process, as the
+    command does; a test that calls it must not change what later tests see.
+    """
+    yield
+    asn1fix.uninstall()

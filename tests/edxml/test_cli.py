@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edocx.cli import main
-from edocx.signing import asn1fix
 from tests.edxml.packets import document_packet
 from tests.edxml.test_hostile import LAUGHS
 
 
 @pytest.fixture(autouse=True)
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("EDOCX_CONFIG", raising=False)
-    yield
-    # main() installs the asn1crypto correction for the whole process; later
-    # tests expect the library's own encoder until they install it.
-    asn1fix.uninstall()
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

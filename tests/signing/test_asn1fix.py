@@ -11,13 +11,12 @@ value.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from asn1crypto import algos, cms, core, tsp, x509
 from pyhanko.keys import load_cert_from_pemder
 
@@ -26,12 +25,6 @@ from tests.signing import pdfcheck
 from tests.signing.conftest import JobFactory
 
 ORIGINAL = asn1fix._ORIGINAL
-
-
-@pytest.fixture(autouse=True)
-def _library_dump_after() -> Iterator[None]:
-    yield
-    asn1fix.uninstall()
 
 
 def _dump_with(method: Callable[..., bytes], build: Callable[[], Any]) -> bytes:

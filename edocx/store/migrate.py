@@ -64,13 +64,37 @@ async def apply_migrations(conn: aiosqlite.Connection) -> list[int]:
     return applied
 
 
+# A migration that rebuilds a table (SQLite cannot alter a CHECK or drop a
+# UNIQUE) starts with this line: it runs with foreign keys off, as SQLite's
+# documented rebuild procedure wants, and is checked for dangling references
+# before it commits.
+REBUILDS = "-- rebuilds tables"
+
+
 async def _apply(conn: aiosqlite.Connection, migration: Migration) -> None:
+    rebuilds = migration.sql.startswith(REBUILDS)
+    if rebuilds:
+        # NOTE: the pragma is a no-op inside a transaction; set it before.
+        await conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        await _run(conn, migration, check_references=rebuilds)
+    finally:
+        if rebuilds:
+            await conn.execute("PRAGMA foreign_keys=ON")
+    logger.info("applied migration %04d_%s", migration.version, migration.name)
+
+
+async def _run(
+    conn: aiosqlite.Connection, migration: Migration, *, check_references: bool
+) -> None:
     # NOTE: executescript() would commit on its own; run the statements one
     # by one inside an explicit transaction instead.
     await conn.execute("BEGIN IMMEDIATE")
     try:
         for statement in split_statements(migration.sql):
             await conn.execute(statement)
+        if check_references:
+            await _refuse_dangling(conn, migration)
         await conn.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?,?,?)",
             (migration.version, migration.name, datetime.now(UTC).isoformat()),
@@ -80,7 +104,16 @@ async def _apply(conn: aiosqlite.Connection, migration: Migration) -> None:
         if conn.in_transaction:
             await conn.execute("ROLLBACK")
         raise
-    logger.info("applied migration %04d_%s", migration.version, migration.name)
+
+
+async def _refuse_dangling(conn: aiosqlite.Connection, migration: Migration) -> None:
+    async with conn.execute("PRAGMA foreign_key_check") as cursor:
+        dangling = list(await cursor.fetchall())
+    if dangling:
+        raise RuntimeError(
+            f"migration {migration.version:04d}_{migration.name} leaves references"
+            f" to missing rows: {[tuple(row) for row in dangling[:5]]}"
+        )
 
 
 def split_statements(script: str) -> list[str]:

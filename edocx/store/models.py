@@ -21,6 +21,7 @@ class DocumentState(StrEnum):
     DRAFT = "draft"
     SIGNED = "signed"
     ISSUED = "issued"
+    RELAYED = "relayed"  # numbered and signed by the agency's own system (edXML)
 
 
 class NumberState(StrEnum):
@@ -75,6 +76,13 @@ class Document:
     created_at: str
     updated_at: str
     recipients: tuple[str, ...]
+    # Relayed documents only: the packet's CodeNumber as written, its
+    # promulgation date, business type, digest and the reader's warnings.
+    code_number: str | None = None
+    promulgation_date: str | None = None
+    business_type: int = 0
+    packet_blob: str | None = None
+    warnings_json: str | None = None
 
 
 @dataclass(frozen=True)

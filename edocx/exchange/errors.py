@@ -153,3 +153,11 @@ class DocumentNotIssuableError(ExchangeError):
     code = "document-not-issuable"
     status = 409
     title = "The document cannot be issued as it stands"
+
+
+class SecretDocumentError(InputError):
+    """A state-secret document must not travel over the exchange (Decree 30)."""
+
+    code = "document-secret"
+    status = 422
+    title = "Documents marked secret are not exchanged through the hub"

@@ -201,6 +201,16 @@ class StampSettings(_Section):
     images_dir: Path = Path("stamp-images")
 
 
+class ObservabilitySettings(_Section):
+    # GET /metrics: true answers anyone; false answers loopback clients only
+    # (a Prometheus on the same machine, or one behind a local proxy).
+    metrics_public: bool = False
+    # GET /healthz asks the first TSA for a real timestamp, bounded by this
+    # timeout, and keeps the answer this long so checks cannot flood it.
+    tsa_check_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    tsa_check_cache_s: float = Field(default=10.0, ge=0, le=600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -219,6 +229,7 @@ class Settings(BaseSettings):
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     stamps: StampSettings = Field(default_factory=StampSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     log_level: str = "INFO"
     log_json: bool = False
 

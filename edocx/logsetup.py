@@ -13,6 +13,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from edocx.observability.context import RequestIdFilter
+
 LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
 
 # Messages pyHanko logs as warnings although nothing is wrong for the hub:
@@ -47,6 +49,18 @@ class JSONLineFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class TextLineFormatter(logging.Formatter):
+    """Time, level, logger and message; the request id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        line = super().formatMessage(record)
+        request_id = getattr(record, "request_id", None)
+        return line if request_id is None else f"{line} [request {request_id}]"
+
+
 class RoutineNotesFilter(logging.Filter):
     """Lower pyHanko's routine notes to DEBUG; keep them only when debugging."""
 
@@ -70,10 +84,9 @@ def configure_logging(level: str = "INFO", *, as_json: bool = False) -> None:
     if as_json:
         handler.setFormatter(JSONLineFormatter())
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
+        handler.setFormatter(TextLineFormatter())
     handler.addFilter(RoutineNotesFilter())
+    handler.addFilter(RequestIdFilter())
     threshold = _level_number(level)
     for name in ("edocx", "aiohttp.access", *LIBRARY_LOGGERS):
         logger = logging.getLogger(name)

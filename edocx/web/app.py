@@ -25,6 +25,7 @@ from edocx.store.idempotency import release_all_pending
 from edocx.store.lock import state_dir_lock
 from edocx.web.dispatch import install
 from edocx.web.keys import BLOBS, DB, HUB, POOL, SETTINGS
+from edocx.web.observability import MIDDLEWARES, install_observability
 from edocx.web.problems import problem_middleware
 from edocx.web.table import ROUTES
 from edocx.workers.pool import WorkerPool
@@ -38,8 +39,13 @@ _SLACK_BYTES = 1024 * 1024
 def create_app(settings: Settings) -> web.Application:
     """Build the hub's application for ``settings``."""
     max_body = settings.http.max_upload_mb * 1024 * 1024 + _SLACK_BYTES
-    app = web.Application(middlewares=[problem_middleware], client_max_size=max_body)
+    # The request id and the latency wrap the problems, so that a refusal
+    # is timed and carries the id too.
+    app = web.Application(
+        middlewares=[*MIDDLEWARES, problem_middleware], client_max_size=max_body
+    )
     app[SETTINGS] = settings
+    install_observability(app)
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_exchange)
     install(app, ROUTES)

@@ -10,7 +10,7 @@ from edocx.config import Settings
 from edocx.exchange.header import DraftHeader
 from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
-from edocx.web import handlers, service
+from edocx.web import handlers, observability, service
 from edocx.web.bodies import Part
 from edocx.web.routing import ALL_ROLES, Route
 from edocx.web.schemas import (
@@ -137,4 +137,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", API + "/audit/events", service.list_audit_events,
           frozenset({Role.AUDITOR}), "Read the audit log", query=AuditQuery,
           response=AuditEventsOut),
+    Route("GET", "/healthz", observability.healthz, None,
+          "Check the database, blob store, TSA and workers (200, or 503 naming "
+          "the failing checks)", response=observability.HealthOut),
+    Route("GET", "/metrics", observability.metrics, None,
+          "Metrics in Prometheus' text format (loopback clients only unless "
+          "observability.metrics_public)",
+          media_type="text/plain; version=0.0.4",
+          problems=("metrics-not-public",)),
 )  # fmt: skip

@@ -131,6 +131,15 @@ class WorkerPool:
             "replaced a worker process (exit code %s)", worker.process.exitcode
         )
 
+    def census(self) -> tuple[int, int]:
+        """Return how many of the pool's processes are alive, and how many dead.
+
+        A worker that died while idle (killed from outside) stays in the
+        pool until a call picks it; a health check sees it here first.
+        """
+        alive = sum(1 for worker in self._all if worker.process.is_alive())
+        return alive, len(self._all) - alive
+
     async def close(self) -> None:
         self._closed = True
         workers, self._all = self._all, set()

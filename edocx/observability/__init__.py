@@ -1,0 +1,1 @@
+"""Observability: request ids in log lines, health checks and metrics."""

@@ -18,8 +18,10 @@ class SignatureState(StrEnum):
     """The packet-level signature as read (its check is a warning only)."""
 
     ABSENT = "absent"
-    BROKEN = "broken"
-    UNVERIFIED = "unverified"
+    BROKEN = "broken"  # a Signature element outside XML-DSig's namespace
+    UNVERIFIED = "unverified"  # an XML-DSig signature not checked yet
+    VALID = "valid"
+    INVALID = "invalid"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class PacketFacts:
     update: UpdateInfo | None = None
     attachments: tuple[Attachment, ...] = ()
     signature: SignatureState = SignatureState.ABSENT
+    # The signer's certificate subject when valid, else why it is not.
+    signature_detail: str | None = None
 
 
 @dataclass(frozen=True)

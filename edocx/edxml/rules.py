@@ -15,6 +15,7 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 from edocx.edxml.model import (
@@ -24,8 +25,9 @@ from edocx.edxml.model import (
     PacketReport,
     SignatureState,
 )
-from edocx.edxml.parse import NAMESPACE, PacketParseError, parse_packet
+from edocx.edxml.parse import MAX_BYTES, NAMESPACE, PacketParseError, parse_packet
 from edocx.edxml.read import encoded_content_ids, header, q, read_facts, text
+from edocx.edxml.xmldsig import verify_packet
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +63,30 @@ MAX_REPEATED_LENGTHS = {
 _DATE = re.compile(r"^(\d{4})/(\d{2})/(\d{2})$")
 
 
-def check_packet(data: bytes) -> PacketReport:
+def check_packet(data: bytes, *, max_bytes: int = MAX_BYTES) -> PacketReport:
     """Parse and judge a packet; raise PacketParseError if it is not XML.
 
-    Steps: 1. parse safely; 2. check the root; 3. read the facts; 4. collect
-    errors; 5. collect warnings.
+    Steps: 1. parse safely; 2. check the root; 3. read the facts and check
+    an XML-DSig packet signature; 4. collect errors; 5. collect warnings.
     """
     # 1. Hostile or broken XML stops here (the caller tells them apart).
-    root = parse_packet(data)
+    root = parse_packet(data, max_bytes=max_bytes)
 
     # 2. Nothing else is worth reading in a packet of another vocabulary.
     if root.tag != f"{{{NAMESPACE}}}edXML":
         found = Finding("wrong-namespace", f"root element is {root.tag}, not edXML")
         return PacketReport(facts=None, errors=(found,))
 
-    # 3-5.
+    # 3-5. The signature holds over the whole packet or not at all; who
+    # signed is reported, not judged here (see known issues).
     facts = read_facts(root)
+    if facts.signature is SignatureState.UNVERIFIED:
+        check = verify_packet(data)
+        facts = replace(
+            facts,
+            signature=SignatureState.VALID if check.valid else SignatureState.INVALID,
+            signature_detail=check.signer if check.valid else check.reason,
+        )
     errors = tuple(_errors(root, facts))
     warnings = tuple(_warnings(facts))
     logger.info(
@@ -207,12 +217,10 @@ def _warnings(facts: PacketFacts) -> Iterator[Finding]:
             "the packet Signature is not an XML-DSig signature (wrong namespace)",
             "edXMLHeader/Signature",
         )
-    elif facts.signature is SignatureState.UNVERIFIED:
-        # TODO(#5): verify XML-DSig packet signatures against the agency's
-        # registered certificates; until then they are reported, not trusted.
+    elif facts.signature is SignatureState.INVALID:
         yield Finding(
-            "packet-signature-unverified",
-            "the packet signature is not verified yet",
+            "packet-signature-invalid",
+            f"the packet's XML-DSig signature does not hold: {facts.signature_detail}",
             "edXMLHeader/Signature",
         )
 

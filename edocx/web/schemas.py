@@ -35,7 +35,7 @@ class SignerOut(BaseModel):
 class DocumentOut(BaseModel):
     id: str
     agency: str = Field(description="organ id of the issuing agency")
-    state: Literal["draft", "signed", "issued"]
+    state: Literal["draft", "signed", "issued", "relayed"]
     type: str
     type_abbreviation: str | None
     subject: str
@@ -261,4 +261,4 @@ class AuditQuery(BaseModel):
 class DocumentsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    state: Literal["draft", "signed", "issued"] | None = None
+    state: Literal["draft", "signed", "issued", "relayed"] | None = None

@@ -63,7 +63,7 @@ def test_business_spelling_is_accepted() -> None:
     assert report.facts is not None and report.facts.business_type == 2
 
 
-def test_an_xmldsig_signature_is_reported_unverified() -> None:
+def test_an_empty_xmldsig_signature_is_reported_invalid() -> None:
     signature = (
         b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/></edXML:edXMLHeader>'
     )
@@ -71,4 +71,5 @@ def test_an_xmldsig_signature_is_reported_unverified() -> None:
     report = check_packet(packet)
 
     assert report.usable
-    assert [w.code for w in report.warnings] == ["packet-signature-unverified"]
+    assert [w.code for w in report.warnings] == ["packet-signature-invalid"]
+    assert "SignedInfo" in report.warnings[0].message

@@ -137,7 +137,15 @@ def _bench_parsers(commands: Any) -> None:
         help="size in MB of the large PDF whose signing is measured (default "
         "50); the JSON key of its peak memory follows it: peak_rss_mb_<N>mb",
     )  # fmt: skip
-    for parser in (hub, corpus, verify, sign):
+    send = names.add_parser(
+        "send", help="the end-to-end send to 1, 3 and 10 recipients over HTTP"
+    )
+    send.add_argument(
+        "--documents", type=_positive, default=16, metavar="N",
+        help="documents per cell (recipients x clients; default 16)",
+    )  # fmt: skip
+    _data_option(send)
+    for parser in (hub, corpus, verify, sign, send):
         parser.set_defaults(run=_bench)
 
 
@@ -202,6 +210,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         return run_sign_bench(
             settings, documents=args.documents, large_mb=args.large_mb
         )
+    if args.name == "send":
+        from edocx.bench.send import run_send_bench
+
+        return run_send_bench(settings, documents=args.documents, data_dir=args.data)
     if args.name == "corpus":
         from edocx.bench.corpus import run_corpus_bench
 

@@ -1,0 +1,417 @@
+"""``scripts/bench send``: the end-to-end send of a signed document.
+
+One run starts a hub on a free loopback port with a fresh development PKI
+(the hub serves the TSA, OCSP and CRLs itself), registers recipients
+beside the demo agencies, and signs PAdES B-LT documents from a demo PDF
+with bare pyHanko (a different signature, hence different bytes, for
+every send: the hub's caches keyed by content must not answer). Then, for
+1, 3 and 10 recipients, with 1 and 16 clients sending at once, it measures
+the send of each document:
+
+1. the sender's system posts the signed document: ``POST /api/v1/edxml``
+   with a document packet carrying the PDF (the hub verifies it at the
+   door, stores it and routes it to each recipient). Before that route
+   existed the flow was the hub's own: upload as a draft, sign, issue;
+   the JSON's ``flow`` says which one ran ("edxml" or "issue");
+2. every recipient's system, each on its own, fetches the PDF (the hub
+   records 01) and then posts status 03 (accepted).
+
+A send's latency runs from the start of step 1 to the answer of the last
+recipient's 03. Per cell the bench reports documents per second (documents
+/ wall time of the cell) and the p50 and p99 send latencies (nearest rank).
+
+The reference is bare pyHanko validation of the same documents in this
+process, one validation context per document built from its DSS, no
+fetching, the same trust root (:func:`edocx.bench.bare.validate_offline`);
+its time per document is the median over the documents of the cell below.
+
+``overhead_ratio_n3`` = p50 send latency with 3 recipients and 1 client /
+median bare validation time, over the same documents. The hub's own work
+(everything but the validation: HTTP, XML, base64, storage, routing, the
+fetches and statuses) adds ``overhead_ratio_n3 - 1`` to the validation;
+the target is at most 1.25.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
+
+from edocx.bench import bare
+from edocx.bench.hub import _scratch_settings
+from edocx.bootstrap import ensure_demo_agencies, ensure_pki
+from edocx.config import Settings, read_key_passphrase
+from edocx.demo.agencies import DEMO_AGENCIES
+from edocx.demo.client import HubClient
+from edocx.demo.run import find_demo_pdfs
+from edocx.logsetup import configure_logging
+from edocx.pki.credentials import CredentialRef, load_signer
+from edocx.pki.devpki import PKILayout, tsa_url
+from edocx.pki.trust import load_certs
+from edocx.store.db import Database
+from edocx.store.models import Role
+from edocx.store.seed import create_agency, create_user
+from edocx.vntime import vietnam_time
+
+RECIPIENTS = (1, 3, 10)
+CLIENTS = (1, 16)
+TARGET = 1.25
+EDXML_NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+SENDER = "a"
+# Recipients registered for the bench beside the demo agencies B and C.
+EXTRA_RECIPIENTS = tuple(f"000.00.99.B{i:02d}" for i in range(1, 9))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measured cell: recipients, clients, latencies and wall time."""
+
+    recipients: int
+    clients: int
+    latencies: tuple[float, ...]
+    seconds: float
+
+    @property
+    def key(self) -> str:
+        return f"n{self.recipients}_c{self.clients}"
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    flow: str
+    workers: int
+    bare_s: float
+    cells: tuple[Cell, ...]
+    routes: dict[str, float]
+
+
+def run_send_bench(
+    settings: Settings, *, documents: int, data_dir: Path | None = None
+) -> int:
+    """Run the send bench in a scratch directory; print the table and JSON."""
+    configure_logging("WARNING")
+    source = find_demo_pdfs(data_dir)[0].read_bytes()
+    with tempfile.TemporaryDirectory(prefix="edocx-bench-") as scratch:
+        bench_settings = _scratch_settings(settings, Path(scratch))
+        ensure_pki(bench_settings)
+        outcome = asyncio.run(_measure(bench_settings, source, documents))
+    _report(outcome, documents)
+    return 0
+
+
+async def _measure(settings: Settings, source: bytes, documents: int) -> Outcome:
+    from edocx.web.app import create_app
+
+    tokens = await _directory(settings)
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.http.host, settings.http.port).start()
+    try:
+        # The cells' documents, and one per worker for the warm-up.
+        cells = len(RECIPIENTS) * len(CLIENTS)
+        count = documents * cells + settings.workers.processes
+        signed = await asyncio.to_thread(_sign_all, settings, source, count)
+        async with aiohttp.ClientSession() as http:
+            return await _cells(http, settings, tokens, signed, documents)
+    finally:
+        await runner.cleanup()
+
+
+async def _directory(settings: Settings) -> dict[str, str]:
+    """Seed the demo agencies and the bench's; return the systems' tokens."""
+    db = Database(settings.storage.db_path)
+    await db.open()
+    try:
+        await ensure_demo_agencies(settings, db)
+        demo = json.loads((settings.storage.var_dir / "demo-tokens.json").read_text())
+        tokens = {
+            "sender": demo[SENDER]["system"],
+            "signer": demo[SENDER]["signer"],
+            "clerk": demo[SENDER]["clerk"],
+            "000.00.00.G22": demo["b"]["system"],
+            "000.00.00.H14": demo["c"]["system"],
+        }
+        at = datetime.now(UTC)
+        for code in EXTRA_RECIPIENTS:
+            await create_agency(
+                db, organ_id=code, name=f"Cơ quan đo {code}", abbreviation="CQ",
+                place="Hà Nội", seal_credential=None, at=at,
+            )  # fmt: skip
+            tokens[code] = secrets.token_urlsafe(24)
+            await create_user(
+                db, organ_id=code, display_name="Hệ thống đo", role=Role.SYSTEM,
+                token=tokens[code], at=at,
+            )  # fmt: skip
+    finally:
+        await db.close()
+    return tokens
+
+
+def _sign_all(settings: Settings, source: bytes, count: int) -> list[bytes]:
+    """Sign ``source`` ``count`` times at B-LT with A's signer, bare pyHanko."""
+    layout = PKILayout(settings.pki.dir)
+    ref = CredentialRef(
+        layout.p12_path("person-a-signer"), read_key_passphrase(settings)
+    )
+    signer = load_signer(ref)
+    roots = load_certs([layout.root_cert_path])
+    extra = load_certs(layout.chain_cert_paths)
+    url = tsa_url(settings)
+    return [bare.sign_b_lt(source, signer, url, roots, extra) for _ in range(count)]
+
+
+def _bare_median(pdfs: Sequence[bytes], root: Path) -> float:
+    roots = load_certs([root])
+    times = []
+    for pdf in pdfs:
+        start = time.perf_counter()
+        if not bare.validate_offline(pdf, roots):
+            raise RuntimeError("bare pyHanko did not validate a bench document")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def document_packet(pdf: bytes, sender: str, recipients: Sequence[str], seq: int,
+                    *, on: datetime) -> bytes:  # fmt: skip
+    """A new-document packet (QCVN 102:2016) from ``sender`` carrying ``pdf``."""
+    day = f"{on:%Y/%m/%d}"
+    to = "".join(
+        f"<edXML:To><edXML:OrganId>{code}</edXML:OrganId>"
+        f"<edXML:OrganName>Cơ quan {code}</edXML:OrganName></edXML:To>"
+        for code in recipients
+    )
+    encoded = base64.b64encode(pdf).decode("ascii")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<edXML:edXML xmlns:edXML="{EDXML_NS}"><edXML:edXMLEnvelope><edXML:edXMLHeader>
+<edXML:MessageHeader>
+<edXML:From><edXML:OrganId>{sender}</edXML:OrganId>
+<edXML:OrganName>Ủy ban nhân dân tỉnh Nghệ An</edXML:OrganName></edXML:From>{to}
+<edXML:DocumentId>{sender},{day},{seq}/QĐ-UBND</edXML:DocumentId>
+<edXML:Code><edXML:CodeNumber>{seq}</edXML:CodeNumber>
+<edXML:CodeNotation>QĐ-UBND</edXML:CodeNotation></edXML:Code>
+<edXML:PromulgationInfo><edXML:Place>Nghệ An</edXML:Place>
+<edXML:PromulgationDate>{day}</edXML:PromulgationDate></edXML:PromulgationInfo>
+<edXML:DocumentType><edXML:Type>1</edXML:Type>
+<edXML:TypeName>Quyết định</edXML:TypeName></edXML:DocumentType>
+<edXML:Subject>V/v đo hiệu năng gửi văn bản số {seq}</edXML:Subject>
+<edXML:SignerInfo><edXML:Competence>TM. ỦY BAN NHÂN DÂN</edXML:Competence>
+<edXML:Position>Chủ tịch</edXML:Position>
+<edXML:FullName>Nguyễn Văn Thành</edXML:FullName></edXML:SignerInfo>
+<edXML:OtherInfo><edXML:Priority>0</edXML:Priority></edXML:OtherInfo>
+</edXML:MessageHeader>
+<edXML:TraceHeaderList><edXML:Bussiness>
+<edXML:BussinessDocType>0</edXML:BussinessDocType>
+</edXML:Bussiness></edXML:TraceHeaderList>
+</edXML:edXMLHeader>
+<edXML:edXMLBody><edXML:edXMLManifest version="1.0"><edXML:Reference>
+<edXML:ContentId>cid:1</edXML:ContentId>
+<edXML:AttachmentName>van-ban-{seq}.pdf</edXML:AttachmentName>
+</edXML:Reference></edXML:edXMLManifest></edXML:edXMLBody>
+</edXML:edXMLEnvelope>
+<edXML:AttachmentEncoded><edXML:Attachment><edXML:ContentId>cid:1</edXML:ContentId>
+<edXML:ContentTransferEncoded>{encoded}</edXML:ContentTransferEncoded>
+</edXML:Attachment></edXML:AttachmentEncoded></edXML:edXML>""".encode()
+
+
+def edxml_route_exists() -> bool:
+    """Whether the hub takes packets (``POST /api/v1/edxml``)."""
+    from edocx.web.table import ROUTES
+
+    return any(r.method == "POST" and r.path == "/api/v1/edxml" for r in ROUTES)
+
+
+# A send: the prepared payload of document ``seq`` to ``recipients``; it
+# answers the document's id once the hub has routed it.
+Send = Callable[[bytes, Sequence[str], int], Awaitable[str]]
+
+
+def _edxml_send(http: aiohttp.ClientSession, base: str, token: str) -> Send:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/xml"}
+
+    async def send(packet: bytes, recipients: Sequence[str], seq: int) -> str:
+        key = {"Idempotency-Key": secrets.token_hex(16)}
+        async with http.post(
+            base + "api/v1/edxml", data=packet, headers={**headers, **key}
+        ) as answer:
+            body = await answer.json(content_type=None)
+            if answer.status >= 300:
+                raise RuntimeError(f"POST /edxml: HTTP {answer.status}: {body}")
+        return _document_id(body)
+
+    return send
+
+
+def _document_id(body: dict[str, Any]) -> str:
+    document = body.get("document", body)
+    return str(document["id"])
+
+
+def _issue_send(clerk: HubClient, signer: HubClient) -> Send:
+    # The flow before edXML import: draft, personal signature, issue.
+    async def send(pdf: bytes, recipients: Sequence[str], seq: int) -> str:
+        header = {
+            "type": "Quyết định",
+            "subject": f"V/v đo hiệu năng gửi văn bản số {seq}",
+            "signer": {"name": "Nguyễn Văn Thành", "position": "Chủ tịch"},
+            "recipients": list(recipients),
+        }
+        draft = await clerk.create_draft(header, pdf, f"van-ban-{seq}.pdf")
+        doc_id = str(draft["document"]["id"])
+        await signer.sign(doc_id)
+        await clerk.issue(doc_id)
+        return doc_id
+
+    return send
+
+
+async def _receive(client: HubClient, doc_id: str) -> None:
+    await client.download(doc_id)
+    await client.post_status(doc_id, "03")
+
+
+async def _cells(
+    http: aiohttp.ClientSession, settings: Settings, tokens: dict[str, str],
+    signed: list[bytes], documents: int,
+) -> Outcome:  # fmt: skip
+    base = settings.http.public_url
+    codes = ["000.00.00.G22", "000.00.00.H14", *EXTRA_RECIPIENTS]
+    receivers = {code: HubClient(http, base, tokens[code]) for code in codes}
+    send, prepare, flow = _flow(http, base, tokens)
+    workers = settings.workers.processes
+    seqs = iter(range(1, len(signed) + 1))
+    docs = iter(signed)
+
+    def batch(size: int, recipients: list[str]) -> list[tuple[bytes, int]]:
+        return [
+            (prepare(next(docs), recipients, seq), seq)
+            for seq in (next(seqs) for _ in range(size))
+        ]
+
+    # Warm-up: every worker loads pyHanko and the trust roots once.
+    await _timed_cell(send, receivers, codes[:3], batch(workers, codes[:3]), workers)
+    cells, reference = [], []
+    for n in RECIPIENTS:
+        for clients in CLIENTS:
+            sends = batch(documents, codes[:n])
+            cell = await _timed_cell(send, receivers, codes[:n], sends, clients)
+            cells.append(cell)
+            if (n, clients) == (3, 1):
+                reference = signed[sends[0][1] - 1 : sends[-1][1]]
+    root = PKILayout(settings.pki.dir).root_cert_path
+    bare_s = await asyncio.to_thread(_bare_median, reference, root)
+    routes = await route_means(http, base)
+    return Outcome(flow, workers, bare_s, tuple(cells), routes)
+
+
+Prepare = Callable[[bytes, Sequence[str], int], bytes]
+
+
+def _flow(
+    http: aiohttp.ClientSession, base: str, tokens: dict[str, str]
+) -> tuple[Send, Prepare, str]:
+    """The send of the hub as it is: edXML when the route exists, else issue."""
+    if not edxml_route_exists():
+        clerk = HubClient(http, base, tokens["clerk"])
+        signer = HubClient(http, base, tokens["signer"])
+        return _issue_send(clerk, signer), lambda pdf, _to, _seq: pdf, "issue"
+
+    on = vietnam_time(datetime.now(UTC))
+
+    def prepare(pdf: bytes, recipients: Sequence[str], seq: int) -> bytes:
+        # Made before the clock starts: the sender's own work is not timed.
+        return document_packet(pdf, DEMO_AGENCIES[0].code, recipients, seq, on=on)
+
+    return _edxml_send(http, base, tokens["sender"]), prepare, "edxml"
+
+
+async def _timed_cell(
+    send: Send, receivers: dict[str, HubClient], codes: list[str],
+    sends: list[tuple[bytes, int]], clients: int,
+) -> Cell:  # fmt: skip
+    gate = asyncio.Semaphore(clients)
+    latencies: list[float] = []
+
+    async def one(payload: bytes, seq: int) -> None:
+        async with gate:
+            start = time.perf_counter()
+            doc_id = await send(payload, codes, seq)
+            await asyncio.gather(*(_receive(receivers[c], doc_id) for c in codes))
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(payload, seq) for payload, seq in sends))
+    return Cell(len(codes), clients, tuple(latencies), time.perf_counter() - start)
+
+
+async def route_means(http: aiohttp.ClientSession, base: str) -> dict[str, float]:
+    """Mean answer time per route of the hub, from its own /metrics."""
+    async with http.get(base + "metrics") as answer:
+        text = await answer.text()
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = sample.labels
+            route = f"{labels.get('method')} {labels.get('route')}"
+            if sample.name.endswith("_seconds_sum"):
+                sums[route] = sums.get(route, 0.0) + sample.value
+            elif sample.name.endswith("_seconds_count"):
+                counts[route] = counts.get(route, 0.0) + sample.value
+    return {r: round(sums[r] / counts[r], 5) for r in sums if counts.get(r)}
+
+
+def _report(outcome: Outcome, documents: int) -> None:
+    print(f"edocx bench send (flow {outcome.flow}, {outcome.workers} worker "
+          f"processes, {documents} documents per cell)")  # fmt: skip
+    print(f"{'recipients':>10} {'clients':>7} {'docs/s':>8} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'p50/bare':>8}")  # fmt: skip
+    result: dict[str, Any] = {
+        "bench": "send",
+        "flow": outcome.flow,
+        "workers": outcome.workers,
+        "documents_per_cell": documents,
+        "bare_validation_s": round(outcome.bare_s, 5),
+    }
+    for cell in outcome.cells:
+        p50, p99 = cell.percentile(0.5), cell.percentile(0.99)
+        print(f"{cell.recipients:>10} {cell.clients:>7} {cell.per_second:>8.2f} "
+              f"{p50 * 1000:>8.1f} {p99 * 1000:>8.1f} "
+              f"{p50 / outcome.bare_s:>8.3f}")  # fmt: skip
+        result[f"docs_per_s_{cell.key}"] = round(cell.per_second, 3)
+        result[f"p50_s_{cell.key}"] = round(p50, 5)
+        result[f"p99_s_{cell.key}"] = round(p99, 5)
+    (n3,) = [c for c in outcome.cells if (c.recipients, c.clients) == (3, 1)]
+    result["overhead_ratio_n3"] = round(n3.percentile(0.5) / outcome.bare_s, 3)
+    result["overhead_target"] = TARGET
+    result["route_mean_s"] = outcome.routes
+    print(f"bare pyHanko validation: {outcome.bare_s * 1000:.1f} ms per document")
+    print("hub's mean answer time by route (ms):")
+    for route, seconds in sorted(outcome.routes.items()):
+        print(f"  {route:<52} {seconds * 1000:>8.1f}")
+    ratio = result["overhead_ratio_n3"]
+    print(f"overhead_ratio_n3 = p50 send (3 recipients, 1 client) / bare "
+          f"validation = {ratio} (target <= {TARGET})")  # fmt: skip
+    print(json.dumps(result, ensure_ascii=False))

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
@@ -211,6 +212,57 @@ class ObservabilitySettings(_Section):
     tsa_check_cache_s: float = Field(default=10.0, ge=0, le=600)
 
 
+class DeliverySettings(_Section):
+    # Pull: a document listed but not acknowledged is offered again after
+    # this many seconds (0: on every list); at most pull_page_size a list.
+    pull_visibility_s: float = Field(default=300.0, ge=0)
+    pull_page_size: int = Field(default=100, ge=1, le=1000)
+    # Push: address ranges a push endpoint may resolve to although they are
+    # private, loopback, link-local, CGNAT, reserved or metadata addresses
+    # (e.g. ["127.0.0.0/8", "::1/128"] in tests). Empty refuses them all.
+    push_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    # CA certificates (PEM) the endpoints' TLS certificates are verified
+    # against; empty means the system's store. Relative to the project root.
+    push_ca_bundle: Path | None = None
+    # A message not acknowledged within push_ttl_s goes to the dead letters.
+    # Between attempts: initial * 2^(attempt-1), at most max, with +/- jitter.
+    push_ttl_s: float = Field(default=86400.0, gt=0)
+    push_backoff_initial_s: float = Field(default=5.0, gt=0)
+    push_backoff_max_s: float = Field(default=900.0, gt=0)
+    push_jitter: float = Field(default=0.2, ge=0, le=1)
+    push_timeout_s: float = Field(default=30.0, gt=0)
+    push_concurrency: int = Field(default=4, ge=1, le=64)
+    # How often the pusher looks for new deliveries, statuses and due retries.
+    push_poll_s: float = Field(default=2.0, gt=0)
+    # Run the pusher in the hub's process.
+    push_enabled: bool = True
+
+    @field_validator("push_ca_bundle")
+    @classmethod
+    def _from_root(cls, value: Path | None) -> Path | None:
+        return None if value is None else _under(PROJECT_ROOT, value)
+
+
+class EdxmlAgencySettings(_Section):
+    # One agency's packets: strict turns the reader's warnings into errors.
+    strict: bool = False
+
+
+class EdxmlSettings(_Section):
+    # POST /api/v1/edxml: the largest packet accepted. A 50 MB PDF is about
+    # 67 MB once base64-encoded in AttachmentEncoded.
+    max_packet_mb: int = Field(default=80, ge=1, le=1024)
+    # Strict agencies (their QCVN 102 codes): every warning refuses the
+    # packet. The same as [edxml.agencies."<organ id>"] strict = true.
+    strict_agencies: list[str] = Field(default_factory=list)
+    agencies: dict[str, EdxmlAgencySettings] = Field(default_factory=dict)
+
+    def strict_for(self, organ_id: str) -> bool:
+        """Whether the packets of ``organ_id`` are read strictly."""
+        agency = self.agencies.get(organ_id)
+        return organ_id in self.strict_agencies or bool(agency and agency.strict)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -229,7 +281,9 @@ class Settings(BaseSettings):
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     stamps: StampSettings = Field(default_factory=StampSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    edxml: EdxmlSettings = Field(default_factory=EdxmlSettings)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -23,6 +23,7 @@ from edocx.store.blobs import BlobStore
 from edocx.store.db import Database
 from edocx.store.idempotency import release_all_pending
 from edocx.store.lock import state_dir_lock
+from edocx.web.deliveryroutes import delivery_lifecycle
 from edocx.web.dispatch import install
 from edocx.web.keys import BLOBS, DB, HUB, POOL, SETTINGS
 from edocx.web.observability import MIDDLEWARES, install_observability
@@ -48,6 +49,8 @@ def create_app(settings: Settings) -> web.Application:
     install_observability(app)
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_exchange)
+    # The pusher starts after the exchange it posts from, and stops before it.
+    app.cleanup_ctx.append(delivery_lifecycle)
     install(app, ROUTES)
 
     if settings.pki.serve:

@@ -112,6 +112,10 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     if "{document_id}" in route.path:
         found.append({"name": "document_id", "in": "path", "required": True,
                       "schema": {"type": "string", "format": "uuid"}})  # fmt: skip
+    for name in ("organ_id", "message_id"):
+        if "{" + name + "}" in route.path:
+            found.append({"name": name, "in": "path", "required": True,
+                          "schema": {"type": "string"}})  # fmt: skip
     if route.creates:
         found.append({"name": "Idempotency-Key", "in": "header", "required": False,
                       "schema": {"type": "string", "maxLength": 255}})  # fmt: skip

@@ -7,14 +7,12 @@ import logging
 from aiohttp import web
 
 from edocx.audit.events import list_events
-from edocx.store.agencies import list_agencies
 from edocx.verification.render import render_html, render_text
 from edocx.verification.report import ValidationReport
 from edocx.web.bodies import text_part
+from edocx.web.deliveryroutes import DirectoryOut, directory
 from edocx.web.routing import Call
 from edocx.web.schemas import (
-    AgenciesOut,
-    AgencyOut,
     AuditEventOut,
     AuditEventsOut,
     MeOut,
@@ -125,10 +123,9 @@ async def list_audit_events(call: Call) -> AuditEventsOut:
     )
 
 
-async def list_directory(call: Call) -> AgenciesOut:
-    async with call.hub.db.read() as reader:
-        agencies = await list_agencies(reader)
-    return AgenciesOut(items=[AgencyOut.of(a) for a in agencies])
+async def list_directory(call: Call) -> DirectoryOut:
+    """List the agencies: codes, names, parent, delivery mode, certificates."""
+    return await directory(call)
 
 
 async def whoami(call: Call) -> MeOut:

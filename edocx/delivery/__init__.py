@@ -1,0 +1,1 @@
+"""Delivery of documents and statuses to agencies' systems: pull and push."""

@@ -1,0 +1,17 @@
+"""Status 01 recorded by the hub when an agency's system has a document.
+
+The exchange's life-cycle owns the rule (01 once, never after a later
+status); delivery calls it on a pull acknowledgement and on a 2xx to a push.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from edocx.exchange import delivery
+from edocx.exchange.hub import Hub
+
+
+async def record_arrival(hub: Hub, *, delivery_id: int, at: datetime) -> bool:
+    """Record 01 for the delivery unless recorded; True when this call did."""
+    return await delivery.record_arrival(hub, delivery_id=delivery_id, at=at)

@@ -2,18 +2,19 @@
 
 Two kinds, for two reasons:
 
-- business counters (documents sent, delivered, failed and dead-lettered by
-  agency; status transitions by code; verification verdicts) are counted
-  in the database at scrape time. They survive restarts and agree with the
+- business counters (documents sent, delivered and failed by agency;
+  status transitions by code; verification verdicts) are counted in the
+  database at scrape time. They survive restarts and agree with the
   records by construction, since each is a count of append-only rows (the
   status history, the validation reports, the push attempts) or of
-  deliveries whose progress never goes back;
+  deliveries whose progress never goes back. The deliveries waiting and
+  the dead letters are gauges: both lists shrink;
 - request latency is measured in the process (a histogram by route
   template, method and status), as only the process sees it; it starts from
   zero at each start, which Prometheus' ``rate`` expects of a counter.
 
-The push tables (migration 0004) are counted when they exist, so a hub
-without push answers with those families empty.
+The push tables (migration 0004) are counted when they exist; without
+them those families are empty.
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ JOIN agencies a ON a.id = d.recipient_agency_id
 WHERE d.progress_status IS NULL
 GROUP BY a.organ_id
 """
+_FAILED_ATTEMPTS = """
+SELECT a.organ_id, m.kind, COUNT(*) FROM push_attempts t
+JOIN push_messages m ON m.id = t.message_id
+JOIN agencies a ON a.id = m.agency_id
+WHERE t.outcome NOT GLOB '2[0-9][0-9]*'
+GROUP BY a.organ_id, m.kind
+"""
+_DEAD_LETTERS = """
+SELECT a.organ_id, m.kind, COUNT(*) FROM push_messages m
+JOIN agencies a ON a.id = m.agency_id
+WHERE m.state = 'dead'
+GROUP BY a.organ_id, m.kind
+"""
+_NOTHING = "SELECT NULL, NULL, 0 WHERE 0"
 _TRANSITIONS = "SELECT code, COUNT(*) FROM delivery_statuses GROUP BY code"
 _VERDICTS = """
 SELECT context, verdict, COUNT(*) FROM validation_reports
@@ -124,17 +139,23 @@ async def _family(
 
 
 async def _push_families(reader: Reader, tables: frozenset[str]) -> list[Family]:
-    # TODO(#5): count the push attempts that failed and the dead letters
-    # from the push tables once their migration (0004) is in.
-    empty: tuple[tuple[tuple[str, ...], float], ...] = ()
-    return [
-        Family("counter", "edocx_documents_failed",
-               "Push deliveries that failed an attempt, by recipient agency",
-               ("agency",), empty),
-        Family("counter", "edocx_documents_dead_lettered",
-               "Push deliveries moved to the dead-letter list, by recipient "
-               "agency", ("agency",), empty),
-    ]  # fmt: skip
+    # The push tables come with migration 0004; a hub without them has
+    # pushed nothing, and the families stay empty.
+    present = {"push_messages", "push_attempts"} <= tables
+    failed = await _family(
+        reader, "counter", "edocx_documents_failed",
+        "Push attempts that did not get a 2xx answer, by recipient agency "
+        "and message kind (document or status)", ("agency", "kind"),
+        _FAILED_ATTEMPTS if present else _NOTHING,
+    )  # fmt: skip
+    # NOTE: a gauge, not a counter: a clerk's resend takes a letter off the
+    # list, and no row records each move onto it.
+    dead = await _family(
+        reader, "gauge", "edocx_documents_dead_lettered",
+        "Push messages in the dead-letter list, by recipient agency and kind",
+        ("agency", "kind"), _DEAD_LETTERS if present else _NOTHING,
+    )  # fmt: skip
+    return [failed, dead]
 
 
 class _Snapshot(Collector):

@@ -181,10 +181,14 @@ async def record_attempt(
 async def revive(
     tx: Tx, message: Message, *, at: datetime, expires_at: datetime
 ) -> None:
-    """Make a dead letter pending again, due at once, with a new time to live."""
+    """Make a dead letter pending again, due at once, with a new time to live.
+
+    Its attempts count from zero again, so that the back-off starts short;
+    the attempts before stay in its history.
+    """
     await tx.execute(
         "UPDATE push_messages SET state = 'pending', next_attempt_at = ?,"
-        " expires_at = ? WHERE id = ? AND state = 'dead'",
+        " expires_at = ?, attempts = 0 WHERE id = ? AND state = 'dead'",
         (at.isoformat(), expires_at.isoformat(), message.id),
     )
 

@@ -177,7 +177,7 @@ class PushMessageOut(BaseModel):
     agency: str
     kind: str
     state: str
-    attempts: int
+    attempts: int = Field(description="attempts since it was made or last resent")
     last_error: str | None
     created_at: str
     expires_at: str

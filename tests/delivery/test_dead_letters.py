@@ -75,7 +75,7 @@ async def test_expired_message_is_dead_then_resent(
         # 3. The receiver is back; the clerk resends; it arrives, same id.
         receiver.fail_first = 0
         resent = await ok(await hub.post(("c", "clerk"), path))
-        assert resent["state"] == "pending"
+        assert (resent["state"], resent["attempts"]) == ("pending", 0)
         await eventually(lambda: _kept(receiver))
         assert list(receiver.kept) == [letter["message_id"]]
         assert (

@@ -82,3 +82,64 @@ async def find_new_document(db: Reader, edxml_document_id: str) -> str | None:
         (edxml_document_id,),
     )
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class RelayedDocument:
+    """A document an agency's own system numbered, signed and sent as a packet."""
+
+    uuid: str
+    agency_id: int
+    type_name: str
+    subject: str
+    signer_name: str
+    signer_position: str
+    signer_competence: str | None
+    priority: int
+    current_blob: str
+    code_number: str
+    code_notation: str
+    promulgation_date: str  # yyyy-mm-dd
+    edxml_document_id: str
+    business_type: int
+    packet_blob: str
+    warnings: list[dict[str, Any]]
+    recipient_agency_ids: tuple[int, ...]
+    created_by: int
+
+
+async def insert_relayed_document(tx: Tx, doc: RelayedDocument, *, at: datetime) -> int:
+    stamp = at.isoformat()
+    number = int(doc.code_number) if doc.code_number.isdigit() else None
+    doc_id = await tx.execute(
+        "INSERT INTO documents (uuid, agency_id, state, type_name, subject,"
+        " signer_name, signer_position, signer_competence, priority, current_blob,"
+        " number, code_notation, notation, year, edxml_document_id, created_by,"
+        " created_at, updated_at, code_number, promulgation_date, business_type,"
+        " packet_blob, warnings_json)"
+        " VALUES (?,?,'relayed',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            doc.uuid, doc.agency_id, doc.type_name, doc.subject, doc.signer_name,
+            doc.signer_position, doc.signer_competence, doc.priority,
+            doc.current_blob, number, doc.code_notation,
+            f"{doc.code_number}/{doc.code_notation}", int(doc.promulgation_date[:4]),
+            doc.edxml_document_id, doc.created_by, stamp, stamp, doc.code_number,
+            doc.promulgation_date, doc.business_type, doc.packet_blob,
+            json.dumps(doc.warnings, ensure_ascii=False),
+        ),
+    )  # fmt: skip
+    await tx.execute_many(
+        "INSERT INTO document_recipients (document_id, agency_id, position)"
+        " VALUES (?,?,?)",
+        [(doc_id, agency, i) for i, agency in enumerate(doc.recipient_agency_ids)],
+    )
+    return doc_id
+
+
+async def new_document_exists(db: Reader, edxml_document_id: str) -> bool:
+    """Whether a new document (type 0) with this DocumentId is stored."""
+    value = await db.fetch_value(
+        "SELECT 1 FROM documents WHERE edxml_document_id = ? AND business_type = 0",
+        (edxml_document_id,),
+    )
+    return value is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from edocx.config import EdxmlSettings
 from edocx.edxml.rules import check_packet
 from tests.edxml.packets import PAYLOAD, document_packet
 
@@ -73,3 +74,16 @@ def test_an_empty_xmldsig_signature_is_reported_invalid() -> None:
     assert report.usable
     assert [w.code for w in report.warnings] == ["packet-signature-invalid"]
     assert "SignedInfo" in report.warnings[0].message
+
+
+def test_strict_agencies_from_either_setting() -> None:
+    settings = EdxmlSettings.model_validate(
+        {"strict_agencies": ["000.00.00.G22"],
+         "agencies": {"000.00.00.H41": {"strict": True},
+                      "000.00.00.H14": {"strict": False}}}
+    )  # fmt: skip
+
+    assert settings.strict_for("000.00.00.G22")
+    assert settings.strict_for("000.00.00.H41")
+    assert not settings.strict_for("000.00.00.H14")
+    assert not settings.strict_for("000.00.00.G17")

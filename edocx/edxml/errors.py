@@ -31,7 +31,9 @@ class PacketUnsafeError(InputError):
     status = 422
     title = "The packet's XML is refused as unsafe"
 
-    def __init__(self, detail: str, *, reason: str, hint: str | None = None) -> None:
+    def __init__(
+        self, detail: str, *, reason: str = "unsafe", hint: str | None = None
+    ) -> None:
         super().__init__(detail, hint=hint)
         self.extensions: dict[str, Any] = {"reason": reason}
 
@@ -42,12 +44,13 @@ class PacketInvalidError(InputError):
     title = "The packet is not a usable edXML packet"
 
     def __init__(
-        self, detail: str, *, errors: tuple[Finding, ...],
+        self, detail: str, *, errors: tuple[Finding, ...] = (),
         warnings: tuple[Finding, ...] = (), strict: bool = False,
+        hint: str | None = None,
     ) -> None:  # fmt: skip
         super().__init__(
             detail,
-            hint="correct the packet as the errors say and send it again",
+            hint=hint or "correct the packet as the errors say and send it again",
         )
         self.extensions: dict[str, Any] = {
             "errors": findings(errors),

@@ -111,7 +111,7 @@ async def _organ(reader: Reader, organ_id: str) -> OrganInfo:
 async def _attachment_data(
     hub: Hub, document: Document, stored: list[records.StoredAttachment]
 ) -> tuple[AttachmentData, ...]:
-    if not stored:
+    if document.state is DocumentState.ISSUED:
         # Issued by the hub: the issued PDF is the document.
         name = _file_name(document.notation or document.uuid) + ".pdf"
         pdf = await hub.blobs.get(document.current_blob)

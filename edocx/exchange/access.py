@@ -40,7 +40,9 @@ async def open_document(db: Reader, user: User, uuid: str) -> Access:
 
     if user.agency_id is not None and document.agency_id == user.agency_id:
         return Access(document, Party.SENDER, None)
-    if user.agency_id is not None and document.state is DocumentState.ISSUED:
+    # A relayed document (an edXML packet) reaches its recipients as issued.
+    sent = (DocumentState.ISSUED, DocumentState.RELAYED)
+    if user.agency_id is not None and document.state in sent:
         delivery = await get_delivery(
             db, document_id=document.id, recipient_agency_id=user.agency_id
         )

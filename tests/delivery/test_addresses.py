@@ -9,6 +9,7 @@ that none names the refused host. Only loopback is ever contacted.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -186,3 +187,16 @@ async def test_openapi_declares_the_path_parameters(hub: Hub) -> None:
         for operation in spec["paths"][path].values():
             declared = [p["name"] for p in operation["parameters"] if p["in"] == "path"]
             assert declared == [name], (path, declared)
+
+
+async def test_the_connection_uses_the_checked_addresses_only() -> None:
+    checked = await resolve_checked(
+        parse_endpoint("https://localhost:8443/x"), _loopback()
+    )
+    resolver = transport.PinnedResolver(checked)
+    answers = await resolver.resolve("localhost", 8443, socket.AF_UNSPEC)
+    assert {a["host"] for a in answers} == {a for _, a in checked.addresses}
+    assert all(a["hostname"] == "localhost" and a["port"] == 8443 for a in answers)
+    # Any other name is not looked up at all.
+    with pytest.raises(OSError):
+        await resolver.resolve("elsewhere.invalid", 80, socket.AF_UNSPEC)

@@ -102,7 +102,8 @@ def _fact_lines(report: PacketReport) -> list[str]:
     for a in facts.attachments:
         state = f"{a.size} bytes" if a.base64_valid else "not base64 or missing"
         lines.append(f"attachment: {a.content_id} {a.name or '-'} ({state})")
-    lines.append(f"packet signature: {facts.signature.value}")
+    detail = f" ({facts.signature_detail})" if facts.signature_detail else ""
+    lines.append(f"packet signature: {facts.signature.value}{detail}")
     return lines
 
 

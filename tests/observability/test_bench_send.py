@@ -9,7 +9,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from edocx.bench.send import RECIPIENTS, document_packet
+from edocx.bench.send import RECIPIENTS
+from edocx.bench.sendflows import document_packet
 from edocx.edxml.rules import check_packet
 from edocx.vntime import VIETNAM_TIME
 
@@ -46,6 +47,11 @@ def test_a_tiny_run_ends_with_the_figures(test_data_dir: Path) -> None:
             key = f"n{n}_c{clients}"
             assert figures[f"p99_s_{key}"] >= figures[f"p50_s_{key}"] > 0
             assert figures[f"docs_per_s_{key}"] > 0
+    assert figures["post_ratio_n3"] > 0
+    assert set(figures["route_mean_s"]) >= {
+        "GET /api/v1/documents/{document_id}/pdf",
+        "POST /api/v1/documents/{document_id}/statuses",
+    }
     assert "overhead_ratio_n3" in lines[-2]
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from aiohttp import FormData
 
+from edocx.config import Settings
 from edocx.logsetup import LIBRARY_LOGGERS, configure_logging
-from tests.web.hubkit import Hub
+from tests.web.hubkit import Hub, header, hub_settings, running_hub
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -96,3 +97,29 @@ async def test_text_log_lines_show_the_id(
     assert verified.endswith(" [request verify-43]")
     (outside,) = [line for line in lines if "outside any request" in line]
     assert "[request" not in outside
+
+
+async def test_a_worker_line_carries_the_id_of_its_request(
+    module_settings: Settings, tmp_path_factory: pytest.TempPathFactory,
+    pdfs: Path, restore_loggers: None, capfd: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    # Workers take their log levels when they start: after the logging.
+    configure_logging("INFO", as_json=True)
+    settings = hub_settings(module_settings, tmp_path_factory.mktemp("logs"))
+    async with running_hub(settings) as hub:
+        pdf = (pdfs / "sample.pdf").read_bytes()
+        draft = await hub.upload(("a", "signer"), pdf, header())
+        doc_id = (await draft.json())["document"]["id"]
+        signed = await hub.post(
+            ("a", "signer"), f"/documents/{doc_id}/sign",
+            headers={"X-Request-Id": "sign-77"},
+        )  # fmt: skip
+        assert signed.status == 200, await signed.text()
+    entries = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
+
+    # Written in the worker process, relayed to the hub's handler.
+    in_worker = [e for e in entries if e["logger"] == "edocx.signing.issue"]
+    assert in_worker, entries
+    assert {e.get("request_id") for e in in_worker} == {"sign-77"}
+    signed_lines = [e for e in entries if "signed by user" in e["message"]]
+    assert [e.get("request_id") for e in signed_lines] == ["sign-77"]

@@ -7,7 +7,15 @@ is itself recorded in the audit log. Both are recorded by
 :func:`acknowledge`, once the answer carrying the PDF is ready to be sent,
 so that a download that fails before that records nothing.
 
-A status is refused unless it records something: a document without
+A recipient's system that fetches or acknowledges a document otherwise
+(pull, push) has its 01 recorded by the hub itself: :func:`record_arrival`.
+
+A status is judged by :func:`~edocx.exchange.statuses.next_move`: applied,
+a repeat or late (both kept in the history, changing nothing), or refused
+and not stored. What an applied status does beyond moving the delivery
+happens in the same transaction: a 03 takes the recipient's incoming
+number (:mod:`edocx.exchange.incoming`), a 15 carries out the recall or
+update agreed (:mod:`edocx.exchange.changes`). A document without
 deliveries (a draft, a signed document) has no status to change, and a
 recipient answers for its own delivery only.
 """
@@ -16,21 +24,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from edocx.audit.events import record_event
+from edocx.exchange import changes, incoming
 from edocx.exchange.access import Access, Party, open_document
 from edocx.exchange.errors import (
     ActionNotAllowedError,
     DocumentStateError,
     RecipientUnknownError,
+    StatusChangeKindError,
+    StatusNotAllowedError,
+    StatusTimeInvalidError,
 )
 from edocx.exchange.hub import Hub
 from edocx.exchange.statuses import (
+    ChangeKind,
+    Outcome,
     Position,
     StatusCode,
     check_description,
-    next_position,
+    next_move,
 )
 from edocx.store import deliveries
 from edocx.store.db import Reader, Tx
@@ -90,16 +104,25 @@ async def inbox(hub: Hub, user: User) -> list[InboxItem]:
 
 
 async def outbox(hub: Hub, user: User) -> list[OutboxItem]:
-    """Return the documents ``user``'s agency issued, each recipient's status."""
+    """Return the documents ``user``'s agency sent, each recipient's status.
+
+    Those the hub issued and those the agency's own system relayed (edXML),
+    newest first.
+    """
     if user.agency_id is None:
         return []
     async with hub.db.read() as reader:
-        issued = await list_documents(
-            reader, agency_id=user.agency_id, state=DocumentState.ISSUED
-        )
+        sent = [
+            doc
+            for state in (DocumentState.ISSUED, DocumentState.RELAYED)
+            for doc in await list_documents(
+                reader, agency_id=user.agency_id, state=state
+            )
+        ]
+        sent.sort(key=lambda doc: doc.id, reverse=True)
         return [
             OutboxItem(doc, tuple(await deliveries.list_for_document(reader, doc.id)))
-            for doc in issued
+            for doc in sent
         ]
 
 
@@ -136,30 +159,108 @@ async def _record_arrival(hub: Hub, user: User, access: Access, at: datetime) ->
     async with hub.db.write() as tx:
         # Under the write lock: of two first downloads, one records 01.
         delivery = await _fresh(tx, access.delivery)
-        if delivery.progress_status is not None:
+        if delivery.progress_status is not None or delivery.cancelled_at:
             return False
-        await _append(tx, user, access.document, delivery, StatusCode.ARRIVED,
-                      None, by_sender=False, at=at)  # fmt: skip
+        step = Step(StatusCode.ARRIVED, None, actor=user, agency_id=None)
+        await _record(tx, access.document, delivery, step, by_sender=False, at=at)
     return True
+
+
+async def record_arrival(hub: Hub, *, delivery_id: int, at: datetime) -> bool:
+    """Record 01 for a recipient's system that fetched or acknowledged a push.
+
+    The hub records it itself (no acting user). Return False when the
+    delivery is past 01 already, or was cancelled before it arrived.
+    """
+    async with hub.db.write() as tx:
+        delivery = await deliveries.get_delivery_by_id(tx, delivery_id)
+        if delivery is None:
+            raise ValueError(f"no delivery {delivery_id}")
+        if delivery.progress_status is not None or delivery.cancelled_at:
+            return False
+        document = await get_document_by_id(tx, delivery.document_id)
+        assert document is not None
+        step = Step(StatusCode.ARRIVED, None, actor=None,
+                    agency_id=delivery.recipient_agency_id)  # fmt: skip
+        await _record(tx, document, delivery, step, by_sender=False, at=at)
+    return True
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What a posted status did to each delivery it addressed."""
+
+    deliveries: tuple[Delivery, ...]
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def outcome(self) -> Outcome:
+        """Applied when it moved any delivery; else late, else a repeat."""
+        for candidate in (Outcome.APPLIED, Outcome.LATE):
+            if candidate in self.outcomes:
+                return candidate
+        return Outcome.REPEAT
 
 
 async def post_status(
     hub: Hub, user: User, uuid: str, code: StatusCode, *,
     description: str | None, recipient: str | None, at: datetime,
-) -> list[Delivery]:  # fmt: skip
-    """Record a status from a recipient, or a 13 from the original sender."""
+    reported_at: datetime | None = None, change: str | None = None,
+) -> StatusOutcome:  # fmt: skip
+    """Record a status from a recipient, or a 13 from the original sender.
+
+    ``reported_at`` is the status's own time (an edXML Timestamp); ``change``
+    the kind a 13 asks for, ``revoke`` (the default) or ``update``.
+    """
     description = check_description(code, description)
+    kind = _change_kind(code, change)
+    step = Step(code, description, actor=user, agency_id=None,
+                reported_at=_reported(reported_at, at), kind=kind)  # fmt: skip
 
     async with hub.db.write() as tx:
         access = await open_document(tx, user, uuid)
         targets = await _targets(tx, access, recipient)
-        updated = []
+        moved, outcomes = [], []
         for delivery in targets:
             fresh = await _fresh(tx, delivery)
-            await _append(tx, user, access.document, fresh, code, description,
-                          by_sender=access.party is Party.SENDER, at=at)  # fmt: skip
-            updated.append(await _fresh(tx, fresh))
-    return updated
+            outcomes.append(await _record(
+                tx, access.document, fresh, step,
+                by_sender=access.party is Party.SENDER, at=at,
+            ))  # fmt: skip
+            moved.append(await _fresh(tx, fresh))
+    return StatusOutcome(tuple(moved), tuple(outcomes))
+
+
+# A status may carry its own time a little ahead of the hub's clock.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _reported(reported_at: datetime | None, at: datetime) -> datetime | None:
+    if reported_at is None:
+        return None
+    if reported_at.tzinfo is None:
+        raise StatusTimeInvalidError("the status time must say its time zone")
+    if reported_at > at + _CLOCK_SKEW:
+        raise StatusTimeInvalidError(
+            f"the status time {reported_at.isoformat()} is in the future",
+            hint="send the time the status was given, with its time zone",
+        )
+    return reported_at
+
+
+def _change_kind(code: StatusCode, change: str | None) -> ChangeKind | None:
+    if code is not StatusCode.TAKE_BACK:
+        if change is not None:
+            raise StatusChangeKindError(
+                "only a 13 says what change it asks for ('change')"
+            )
+        return None
+    try:
+        return ChangeKind(change or ChangeKind.REVOKE.value)
+    except ValueError:
+        raise StatusChangeKindError(
+            f"'change' is {change!r}; a 13 asks to 'revoke' or 'update'"
+        ) from None
 
 
 async def _targets(db: Reader, access: Access, recipient: str | None) -> list[Delivery]:
@@ -192,39 +293,92 @@ async def _targets(db: Reader, access: Access, recipient: str | None) -> list[De
 
 
 async def _fresh(db: Reader, delivery: Delivery) -> Delivery:
-    found = await deliveries.get_delivery(
-        db, document_id=delivery.document_id,
-        recipient_agency_id=delivery.recipient_agency_id,
-    )  # fmt: skip
+    found = await deliveries.get_delivery_by_id(db, delivery.id)
     assert found is not None
     return found
 
 
-async def _append(
-    tx: Tx, user: User, document: Document, delivery: Delivery, code: StatusCode,
-    description: str | None, *, by_sender: bool, at: datetime,
-) -> None:  # fmt: skip
-    current = Position(_code(delivery.progress_status), _code(delivery.change_status))
-    moved = next_position(current, code, by_sender=by_sender)
-    assert user.agency_id is not None
-    await deliveries.append_status(
-        tx, delivery.id,
-        NewStatus(code=code.value, actor_id=user.id, agency_id=user.agency_id,
-                  description=description,
-                  progress_status=_value(moved.progress),
-                  change_status=_value(moved.change)),
-        at=at,
+@dataclass(frozen=True)
+class Step:
+    """One status to record: who gives it (``actor`` None: the hub itself)."""
+
+    code: StatusCode
+    description: str | None
+    actor: User | None
+    agency_id: int | None  # the agency the hub records it for, without actor
+    reported_at: datetime | None = None
+    kind: ChangeKind | None = None
+
+
+async def _record(
+    tx: Tx, document: Document, delivery: Delivery, step: Step, *,
+    by_sender: bool, at: datetime,
+) -> Outcome:  # fmt: skip
+    """Judge ``step`` against the delivery, keep it and carry out its effects."""
+    current = position_of(delivery)
+    try:
+        move = next_move(current, step.code, by_sender=by_sender, kind=step.kind,
+                         reported_at=step.reported_at)  # fmt: skip
+    except StatusNotAllowedError as error:
+        error.detail = f"recipient {delivery.recipient_organ_id}: {error.detail}"
+        raise
+
+    actor_id = None if step.actor is None else step.actor.id
+    agency_id = step.agency_id if step.actor is None else step.actor.agency_id
+    assert agency_id is not None
+    new = NewStatus(
+        code=step.code.value, actor_id=actor_id, agency_id=agency_id,
+        description=step.description, progress_status=_value(move.position.progress),
+        change_status=_value(move.position.change), reported_at=step.reported_at,
+        change_kind=None if step.kind is None else step.kind.value,
     )  # fmt: skip
+    if move.outcome is Outcome.APPLIED:
+        await deliveries.append_status(tx, delivery.id, new, at=at)
+        await _effects(tx, document, delivery, step, current, actor_id, at)
+    else:
+        await deliveries.note_status(tx, delivery.id, new, outcome=move.outcome, at=at)
+
     await record_event(
-        tx, at=at, actor=user.id, agency=user.agency_id, action="delivery.status",
+        tx, at=at, actor=actor_id, agency=agency_id, action="delivery.status",
         object_type="delivery", object_id=str(delivery.id),
-        details={"document": document.uuid, "code": code.value,
-                 "recipient": delivery.recipient_organ_id},
+        details={"document": document.uuid, "code": step.code.value,
+                 "recipient": delivery.recipient_organ_id,
+                 "outcome": move.outcome.value},
     )  # fmt: skip
     logger.info(
-        "document %s: status %s for recipient %s posted by agency %s",
-        document.uuid, code.value, delivery.recipient_organ_id, user.organ_id,
+        "document %s: status %s (%s) for recipient %s, from agency %d",
+        document.uuid, step.code.value, move.outcome.value,
+        delivery.recipient_organ_id, agency_id,
     )  # fmt: skip
+    return move.outcome
+
+
+async def _effects(
+    tx: Tx, document: Document, delivery: Delivery, step: Step, before: Position,
+    actor_id: int | None, at: datetime,
+) -> None:  # fmt: skip
+    """What an applied status does beyond moving the delivery."""
+    if step.code is StatusCode.ACCEPTED:
+        await incoming.register_incoming(
+            tx, delivery, document_uuid=document.uuid, actor_id=actor_id, at=at
+        )
+    elif step.code is StatusCode.CHANGE_AGREED and before.kind is not None:
+        await changes.apply_agreement(
+            tx, delivery, before.kind, document_uuid=document.uuid,
+            actor_id=actor_id, at=at,
+        )  # fmt: skip
+
+
+def position_of(delivery: Delivery) -> Position:
+    """Where a stored delivery stands, for :func:`next_move`."""
+    reported = delivery.state_reported_at
+    return Position(
+        progress=_code(delivery.progress_status),
+        change=_code(delivery.change_status),
+        kind=None if delivery.change_kind is None else ChangeKind(delivery.change_kind),
+        cancelled=delivery.cancelled_at is not None,
+        reported_at=None if reported is None else datetime.fromisoformat(reported),
+    )
 
 
 def _code(value: str | None) -> StatusCode | None:

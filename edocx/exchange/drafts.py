@@ -2,7 +2,8 @@
 
 Creating a draft, cheapest checks first:
 
-1. the header names a known document type and known recipients;
+1. the header names a known document type and known recipients, and the
+   issued document it replaces, if any, is one its agency sent them;
 2. the PDF is prepared in a worker (unusable, encrypted-without-password and
    forbidden-by-permissions files are refused there);
 3. a PDF that already carries signatures is verified: one that fails is
@@ -24,6 +25,7 @@ from typing import Any
 
 from edocx.audit.events import record_event
 from edocx.errors import PDFUnusableError, VerificationError
+from edocx.exchange import changes
 from edocx.exchange.access import open_document, require_sender
 from edocx.exchange.compute import SignedDocument
 from edocx.exchange.doctypes import find_document_type
@@ -64,6 +66,10 @@ async def create_draft(
     doctype = find_document_type(header.type)
     async with hub.db.read() as reader:
         recipient_ids = await _recipient_ids(reader, user, header.recipients)
+        plan = await changes.plan_replacement(
+            reader, agency_id=_agency_id(user), recipient_ids=recipient_ids,
+            replaces=header.replaces,
+        )  # fmt: skip
 
     # 2. and 3. The file, in the worker pool.
     prepared = await hub.compute.prepare(pdf, password)
@@ -82,7 +88,7 @@ async def create_draft(
         signer_competence=header.signer.competence, priority=header.priority,
         recipient_agency_ids=recipient_ids, blob=draft.digest, created_by=user.id,
     )  # fmt: skip
-    document = await _commit_draft(hub, user, new, upload, draft, report, at)
+    document = await _commit_draft(hub, user, new, upload, draft, report, plan, at)
 
     logger.info(
         "draft %s created by user %d of agency %s (%d bytes, %d signature(s))",
@@ -99,10 +105,12 @@ class Stored:
 
 async def _commit_draft(
     hub: Hub, user: User, new: documents.NewDocument, upload: Stored,
-    draft: Stored, report: dict[str, Any] | None, at: datetime,
+    draft: Stored, report: dict[str, Any] | None,
+    plan: changes.PlannedReplacement | None, at: datetime,
 ) -> Document:  # fmt: skip
     async with hub.db.write() as tx:
         doc_id = await documents.insert_document(tx, new, at=at)
+        await changes.save_plan(tx, doc_id, plan)
         for kind, stored in (("upload", upload), ("draft", draft)):
             await documents.insert_revision(
                 tx, doc_id, kind=kind, blob=stored.digest, size=stored.size,

@@ -161,3 +161,71 @@ class SecretDocumentError(InputError):
     code = "document-secret"
     status = 422
     title = "Documents marked secret are not exchanged through the hub"
+
+
+# The moves the status life-cycle forbids (issue 5), each with its own
+# problem type; none of them is stored. A status behind the current state
+# is not among them: it is kept as late and changes nothing.
+
+
+class StatusSenderOnlyError(StatusNotAllowedError):
+    code = "status-sender-only"
+    title = "Only the sender of the document may ask to change it (13)"
+
+
+class StatusRecipientOnlyError(StatusNotAllowedError):
+    code = "status-recipient-only"
+    title = "Only a recipient posts this status"
+
+
+class StatusBeforeArrivalError(StatusNotAllowedError):
+    code = "status-before-arrival"
+    title = "The document has not arrived (01) at the recipient yet"
+
+
+class StatusBeforeAcceptanceError(StatusNotAllowedError):
+    code = "status-before-acceptance"
+    title = "The recipient has not accepted the document (03) yet"
+
+
+class StatusRejectAfterAcceptError(StatusNotAllowedError):
+    code = "status-reject-after-accept"
+    title = "A document accepted (03) can no longer be rejected (02)"
+
+
+class DeliveryRejectedError(StatusNotAllowedError):
+    code = "delivery-rejected"
+    title = "The recipient rejected the document: the delivery ended"
+
+
+class DeliveryCancelledError(StatusNotAllowedError):
+    code = "delivery-cancelled"
+    title = "The document was recalled: the recipient's copy is cancelled"
+
+
+class ChangeNotRequestedError(StatusNotAllowedError):
+    code = "change-not-requested"
+    title = "No request to change the document (13) is pending"
+
+
+class ChangeAlreadyPendingError(StatusNotAllowedError):
+    code = "change-already-pending"
+    title = "Another request to change the document (13) is pending"
+
+
+class ReplacementInvalidError(InputError):
+    code = "replacement-invalid"
+    status = 422
+    title = "The document to replace cannot be replaced as asked"
+
+
+class StatusTimeInvalidError(InputError):
+    code = "status-time-invalid"
+    status = 422
+    title = "The status time is not usable"
+
+
+class StatusChangeKindError(InputError):
+    code = "status-change-kind-invalid"
+    status = 422
+    title = "The kind of change does not fit the status"

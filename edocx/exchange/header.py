@@ -1,7 +1,9 @@
 """The header a drafting agency sends with a draft (Decree 30/2020 Art. 8).
 
 The header names the document type, the subject, the competent signer, the
-urgency (edXML Priority 0-4) and the recipients by organ id. Number,
+urgency (edXML Priority 0-4) and the recipients by organ id; optionally the
+confidentiality mark (a state-secret mark is refused: such documents never
+travel through the hub) and the issued document it replaces. Number,
 notation and date are not part of it: the hub assigns them at issue.
 
 Header texts are printed on the document, stored, and some of them reach
@@ -28,7 +30,11 @@ from pydantic import (
     ValidationError,
 )
 
-from edocx.exchange.errors import HeaderFieldMissingError, HeaderInvalidError
+from edocx.exchange.errors import (
+    HeaderFieldMissingError,
+    HeaderInvalidError,
+    SecretDocumentError,
+)
 
 # Cc: C0 and C1 controls (CR, LF, NUL, ESC...); Cf: format characters (the
 # bidirectional marks, embeddings, overrides and isolates, BOM, soft
@@ -112,6 +118,13 @@ Text = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1),
     AfterValidator(refuse_invisible),
 ]
+UUID4Text = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True,
+        pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$",
+    ),
+]  # fmt: skip
 NotationPart = Annotated[
     str,
     AfterValidator(check_notation_part),
@@ -133,6 +146,19 @@ class SignerInfo(BaseModel):
     competence: Annotated[Text | None, Field(max_length=200)] = None
 
 
+class Replaces(BaseModel):
+    """The document a draft replaces (edXML business type 3), and for whom."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: Annotated[UUID4Text, Field(description="id of the issued document")]
+    # Recipients of the old document whose copy is replaced; none named
+    # means every recipient of the old document the new one also goes to.
+    recipients: Annotated[list[OrganId] | None, Field(min_length=1, max_length=200)] = (
+        None
+    )
+
+
 class DraftHeader(BaseModel):
     """What the drafting agency says about a document."""
 
@@ -146,6 +172,10 @@ class DraftHeader(BaseModel):
     priority: Annotated[StrictInt, Field(ge=0, le=4)] = 0
     # The drafting unit's abbreviation, for a Công văn (7816/VPCP-TTĐT).
     drafting_unit: NotationPart | None = None
+    # "Thường" (or absent); a state-secret mark is refused before this.
+    confidentiality: Annotated[Text | None, Field(max_length=20)] = None
+    # An issued document of the same agency that this one replaces.
+    replaces: Replaces | None = None
 
 
 def parse_header(raw: bytes | str | dict[str, Any]) -> DraftHeader:
@@ -162,6 +192,7 @@ def parse_header(raw: bytes | str | dict[str, Any]) -> DraftHeader:
         ) from e
     if not isinstance(data, dict):
         raise HeaderInvalidError("the header must be a JSON object")
+    check_confidentiality(data.get("confidentiality"))
 
     try:
         header = DraftHeader.model_validate(data)
@@ -171,6 +202,38 @@ def parse_header(raw: bytes | str | dict[str, Any]) -> DraftHeader:
     if len(set(header.recipients)) != len(header.recipients):
         raise HeaderInvalidError("a recipient is listed twice")
     return header
+
+
+# Decree 30/2020 Art. 8 and the law on state secrets: Mật, Tối mật, Tuyệt
+# mật (compared without accents, as clerks' systems sometimes drop them).
+SECRET_MARKS = frozenset({"mat", "toi mat", "tuyet mat"})
+ORDINARY_MARKS = frozenset({"thuong", "khong mat", ""})
+
+
+def check_confidentiality(mark: object) -> None:
+    """Refuse a state-secret mark: the hub does not carry such documents."""
+    if not isinstance(mark, str):
+        return  # absent; another type is the model's to refuse
+    key = _fold(mark)
+    if key in SECRET_MARKS:
+        raise SecretDocumentError(
+            f"the header marks the document {mark.strip()!r}",
+            hint="state-secret documents travel on the separate secret"
+            " system, never through this hub",
+        )
+    if key not in ORDINARY_MARKS:
+        raise HeaderInvalidError(
+            f"confidentiality: {mark[:40]!r} is not a confidentiality mark",
+            hint="leave it out, or write 'Thường'",
+            errors=["confidentiality: not a confidentiality mark"],
+        )
+
+
+def _fold(text: str) -> str:
+    """Lower case, single spaces, no accents, đ as d."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.split())
 
 
 def _header_error(error: ValidationError) -> HeaderInvalidError:

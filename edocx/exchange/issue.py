@@ -9,8 +9,8 @@ The clerk of the issuing agency issues a signed document:
    fails again at every attempt, so the document cannot be issued as it
    stands (409); one it cannot check yet may pass later (502);
 4. the sealed bytes are stored; one transaction then marks the number
-   issued, the document issued, records the report and creates a delivery
-   for each recipient.
+   issued, the document issued, records the report, creates a delivery
+   for each recipient and links the deliveries of a document it replaces.
 
 When anything fails after step 1, the number is voided with the reason in
 a transaction of its own: every number stays accounted for, none is reused.
@@ -25,7 +25,7 @@ from typing import Any
 
 from edocx.audit.events import record_event
 from edocx.errors import EdocxError
-from edocx.exchange import numbering
+from edocx.exchange import changes, numbering
 from edocx.exchange.access import open_document, require_sender
 from edocx.exchange.compute import SignedDocument
 from edocx.exchange.errors import (
@@ -151,6 +151,7 @@ async def _seal_and_route(
                      "edxml_document_id": facts.edxml_document_id},
         )  # fmt: skip
         await _route(tx, user, document, at)
+        await changes.apply_planned(tx, document.id, actor_id=user.id, at=at)
         issued = await documents.get_document_by_id(tx, document.id)
 
     assert issued is not None

@@ -1,17 +1,27 @@
 """Business statuses of a delivery (edXML StatusCode, QCVN 102:2016).
 
-Per (document, recipient) the statuses only move forward:
+Per (document, recipient) the statuses only move forward (domain §4.3):
 
 * progress: ``01`` arrived, then ``02`` rejected (ends the delivery) or
   ``03`` accepted, then ``04`` assigned, ``05`` processing, ``06`` finished
   (05 and 06 may skip 04);
-* change: the original sender asks ``13`` (take back, with a reason), the
-  recipient answers ``15`` (agreed: the delivery ends) or ``16`` (refused:
-  the previous state is kept).
+* change: the original sender asks ``13`` to revoke or to update the
+  document, with a reason; the recipient answers ``15`` (agreed: a revoked
+  copy is cancelled, an update applied) or ``16`` (refused: the previous
+  state is kept).
 
-A status that would repeat or go behind the current one is a regression; a
-status that cannot follow the current one at all (``03`` before ``01``,
-``15`` without ``13``, ``13`` from a recipient) is not allowed.
+Every status is judged in this order, and gets one of three outcomes or a
+refusal:
+
+1. who posts it: ``13`` is the sender's, every other code a recipient's;
+2. a *repeat* of the current status (the same code, for a ``13`` the same
+   kind) changes nothing;
+3. ``02`` after ``03`` is refused, late or not;
+4. a *late* status (a progress code behind the current one, or older by
+   its packet's own time than the status that set the current progress)
+   is kept in the history and changes nothing;
+5. any other move the rules forbid is refused, each with its own problem
+   type (:mod:`edocx.exchange.errors`); otherwise it is *applied*.
 
 A description is free text, shown to the other party and kept: it may span
 lines (newline, tab) but refuses every other control character and the
@@ -21,14 +31,22 @@ is rejected) and ``13`` (why it is taken back) need a visible reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from edocx.exchange.errors import (
+    ChangeAlreadyPendingError,
+    ChangeNotRequestedError,
+    DeliveryCancelledError,
+    DeliveryRejectedError,
+    StatusBeforeAcceptanceError,
+    StatusBeforeArrivalError,
     StatusDescriptionInvalidError,
-    StatusNotAllowedError,
     StatusReasonRequiredError,
-    StatusRegressionError,
+    StatusRecipientOnlyError,
+    StatusRejectAfterAcceptError,
+    StatusSenderOnlyError,
 )
 from edocx.exchange.header import refuse_invisible
 
@@ -45,74 +63,187 @@ class StatusCode(StrEnum):
     CHANGE_REFUSED = "16"
 
 
-_PROGRESS_RANK = {
+class ChangeKind(StrEnum):
+    """What a ``13`` asks for (edXML BussinessDocType 1 and 2)."""
+
+    REVOKE = "revoke"
+    UPDATE = "update"
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    REPEAT = "repeat"
+    LATE = "late"
+
+
+# 02 ranks with 03: both follow 01 only, and a late 01 is behind either.
+_RANK = {
     StatusCode.ARRIVED: 1,
+    StatusCode.REJECTED: 2,
     StatusCode.ACCEPTED: 2,
     StatusCode.ASSIGNED: 3,
     StatusCode.PROCESSING: 4,
     StatusCode.FINISHED: 5,
 }
 SENDER_CODES = frozenset({StatusCode.TAKE_BACK})
+CHANGE_CODES = frozenset(
+    {StatusCode.TAKE_BACK, StatusCode.CHANGE_AGREED, StatusCode.CHANGE_REFUSED}
+)
 REASON_CODES = frozenset({StatusCode.REJECTED, StatusCode.TAKE_BACK})
 _LINE_BREAKS = frozenset("\n\t")
 
 
 @dataclass(frozen=True)
 class Position:
-    """Where a delivery stands: its progress and its change request."""
+    """Where a delivery stands.
+
+    ``kind`` is the kind of the last ``13``; ``reported_at`` the time the
+    status that set the progress was reported (its packet's Timestamp, or
+    when the hub received it).
+    """
 
     progress: StatusCode | None = None
     change: StatusCode | None = None
+    kind: ChangeKind | None = None
+    cancelled: bool = False
+    reported_at: datetime | None = None
+
+    def facts(self) -> dict[str, str | None]:
+        """The position as told to a client whose status was refused."""
+        return {
+            "progress": None if self.progress is None else self.progress.value,
+            "change": None if self.change is None else self.change.value,
+            "change_kind": None if self.kind is None else self.kind.value,
+        }
 
 
-def next_position(current: Position, code: StatusCode, *, by_sender: bool) -> Position:
-    """Return the position after ``code``, or raise when it cannot follow."""
-    if current.change is StatusCode.CHANGE_AGREED:
-        raise StatusNotAllowedError("the document was taken back: the delivery ended")
-    if by_sender != (code in SENDER_CODES):
-        who = "the sender" if by_sender else "a recipient"
-        raise StatusNotAllowedError(f"{who} may not post status {code}")
-    if code in (
-        StatusCode.TAKE_BACK,
-        StatusCode.CHANGE_AGREED,
-        StatusCode.CHANGE_REFUSED,
+@dataclass(frozen=True)
+class Move:
+    """What a status does: its outcome and the position after it."""
+
+    outcome: Outcome
+    position: Position
+
+
+def next_move(
+    current: Position, code: StatusCode, *, by_sender: bool,
+    kind: ChangeKind | None = None, reported_at: datetime | None = None,
+) -> Move:  # fmt: skip
+    """Judge ``code`` against ``current`` (steps in the module doc), or raise."""
+    _check_party(current, code, by_sender=by_sender)
+    if code is StatusCode.TAKE_BACK:
+        kind = kind or ChangeKind.REVOKE
+
+    if _repeats(current, code, kind):
+        return Move(Outcome.REPEAT, current)
+    if code is StatusCode.REJECTED and _rank(current.progress) > 1:
+        raise StatusRejectAfterAcceptError(
+            f"02 is only allowed from 01; the delivery is at {current.progress}",
+            extensions=current.facts(),
+        )
+    if _is_late(current, code, reported_at):
+        return Move(Outcome.LATE, current)
+    if current.cancelled:
+        raise DeliveryCancelledError(
+            "the document was recalled: the recipient's copy is cancelled",
+            extensions=current.facts(),
+        )
+
+    if code in CHANGE_CODES:
+        return Move(Outcome.APPLIED, _next_change(current, code, kind))
+    progress = _next_progress(current, code)
+    return Move(
+        Outcome.APPLIED, replace(current, progress=progress, reported_at=reported_at)
+    )
+
+
+def _check_party(current: Position, code: StatusCode, *, by_sender: bool) -> None:
+    if by_sender and code not in SENDER_CODES:
+        raise StatusRecipientOnlyError(
+            f"status {code} is a recipient's; the sender posts 13 only",
+            extensions=current.facts(),
+        )
+    if not by_sender and code in SENDER_CODES:
+        raise StatusSenderOnlyError(
+            "only the sender of the document may ask to change it (13)",
+            hint="a recipient answers a 13 with 15 (agreed) or 16 (refused)",
+            extensions=current.facts(),
+        )
+
+
+def _repeats(current: Position, code: StatusCode, kind: ChangeKind | None) -> bool:
+    if code not in CHANGE_CODES:
+        return code is current.progress
+    if code is not current.change:
+        return False
+    return code is not StatusCode.TAKE_BACK or kind is current.kind
+
+
+def _is_late(current: Position, code: StatusCode, reported_at: datetime | None) -> bool:
+    # A change (13, 15, 16) is ordered by the rules alone: a recall does not
+    # wait for the recipient's clock, nor its answer for the sender's.
+    if code in CHANGE_CODES:
+        return False
+    if (
+        reported_at is not None
+        and current.reported_at is not None
+        and reported_at < current.reported_at
     ):
-        return Position(current.progress, _next_change(current, code))
-    return Position(_next_progress(current.progress, code), current.change)
+        return True
+    return _rank(code) < _rank(current.progress)
 
 
-def _next_change(current: Position, code: StatusCode) -> StatusCode:
+def _rank(code: StatusCode | None) -> int:
+    return 0 if code is None else _RANK[code]
+
+
+def _next_change(
+    current: Position, code: StatusCode, kind: ChangeKind | None
+) -> Position:
+    if current.progress is StatusCode.REJECTED:
+        raise DeliveryRejectedError(
+            "the recipient rejected the document: the delivery ended",
+            extensions=current.facts(),
+        )
     if code is StatusCode.TAKE_BACK:
         if current.change is StatusCode.TAKE_BACK:
-            raise StatusRegressionError("a request to take back is already pending")
-        if current.progress is StatusCode.REJECTED:
-            raise StatusNotAllowedError("the recipient rejected the document")
-        return code
+            raise ChangeAlreadyPendingError(
+                f"a request to {current.kind} the document is pending",
+                hint="wait for the recipient's answer (15 or 16)",
+                extensions=current.facts(),
+            )
+        return replace(current, change=code, kind=kind)
+
     if current.change is not StatusCode.TAKE_BACK:
-        raise StatusNotAllowedError(f"status {code} answers a pending 13 request")
-    return code
+        raise ChangeNotRequestedError(
+            f"status {code} answers a pending 13 request; none is pending",
+            extensions=current.facts(),
+        )
+    cancelled = code is StatusCode.CHANGE_AGREED and current.kind is ChangeKind.REVOKE
+    return replace(current, change=code, cancelled=cancelled)
 
 
-def _next_progress(progress: StatusCode | None, code: StatusCode) -> StatusCode:
+def _next_progress(current: Position, code: StatusCode) -> StatusCode:
+    progress = current.progress
     if progress is StatusCode.REJECTED:
-        raise StatusNotAllowedError("the recipient rejected the document")
+        raise DeliveryRejectedError(
+            "the recipient rejected the document: the delivery ended",
+            extensions=current.facts(),
+        )
     if code is StatusCode.ARRIVED:
-        if progress is not None:
-            raise StatusRegressionError(f"the delivery is already at {progress}")
         return code
     if progress is None:
-        raise StatusNotAllowedError(f"status {code} needs 01 (arrived) first")
-
-    if code is StatusCode.REJECTED:
-        if progress is not StatusCode.ARRIVED:
-            raise StatusRegressionError(
-                f"02 is only allowed from 01; the delivery is at {progress}"
-            )
-        return code
-    if _PROGRESS_RANK[code] <= _PROGRESS_RANK[progress]:
-        raise StatusRegressionError(f"the delivery is already at {progress}")
+        raise StatusBeforeArrivalError(
+            f"status {code} needs 01 (arrived) first",
+            hint="fetch the document (GET .../pdf) or post 01",
+            extensions=current.facts(),
+        )
     if code is not StatusCode.ACCEPTED and progress is StatusCode.ARRIVED:
-        raise StatusNotAllowedError(f"status {code} needs 03 (accepted) first")
+        if code is not StatusCode.REJECTED:
+            raise StatusBeforeAcceptanceError(
+                f"status {code} needs 03 (accepted) first",
+                extensions=current.facts(),
+            )
     return code
 
 

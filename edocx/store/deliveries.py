@@ -1,4 +1,12 @@
-"""Deliveries of issued documents to recipients, and their status history."""
+"""Deliveries of issued documents to recipients, and their status history.
+
+A delivery row holds where it stands (progress 01-06, the last change
+request and its answer, the time that state was reported); the history
+keeps every status received, also those that changed nothing (a repeat, a
+late packet). A recall accepted cancels the recipient's copy, an update
+accepted is recorded as applied, a replacement links the old delivery to
+the new document: the row is never deleted.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +17,25 @@ from edocx.store.db import Reader, Row, Tx
 from edocx.store.models import Delivery, StatusEntry
 
 _SELECT = (
-    "SELECT v.*, a.organ_id AS recipient_organ_id FROM deliveries v"
+    "SELECT v.*, a.organ_id AS recipient_organ_id, n.uuid AS replaced_by_uuid,"
+    " r.year AS incoming_year, r.number AS incoming_number FROM deliveries v"
     " JOIN agencies a ON a.id = v.recipient_agency_id"
+    " LEFT JOIN documents n ON n.id = v.replaced_by_document_id"
+    " LEFT JOIN incoming_register r ON r.delivery_id = v.id"
 )
 
 
 @dataclass(frozen=True)
 class NewStatus:
     code: str
-    actor_id: int
+    actor_id: int | None  # None: recorded by the hub itself
     agency_id: int
     description: str | None
     # The positions the delivery moves to once this status is recorded.
     progress_status: str | None
     change_status: str | None
+    reported_at: datetime | None = None
+    change_kind: str | None = None  # a 13: revoke or update
 
 
 def _delivery(row: Row) -> Delivery:
@@ -36,6 +49,14 @@ def _delivery(row: Row) -> Delivery:
         last_status=row["last_status"],
         last_status_at=row["last_status_at"],
         created_at=row["created_at"],
+        state_reported_at=row["state_reported_at"],
+        change_kind=row["change_kind"],
+        cancelled_at=row["cancelled_at"],
+        update_applied_at=row["update_applied_at"],
+        replaced_by=row["replaced_by_uuid"],
+        replaced_at=row["replaced_at"],
+        incoming_year=row["incoming_year"],
+        incoming_number=row["incoming_number"],
     )
 
 
@@ -59,6 +80,11 @@ async def get_delivery(
     return None if row is None else _delivery(row)
 
 
+async def get_delivery_by_id(db: Reader, delivery_id: int) -> Delivery | None:
+    row = await db.fetch_one(_SELECT + " WHERE v.id = ?", (delivery_id,))
+    return None if row is None else _delivery(row)
+
+
 async def list_for_document(db: Reader, document_id: int) -> list[Delivery]:
     rows = await db.fetch_all(
         _SELECT + " WHERE v.document_id = ? ORDER BY v.id", (document_id,)
@@ -76,27 +102,80 @@ async def list_for_recipient(db: Reader, agency_id: int) -> list[Delivery]:
 
 async def append_status(
     tx: Tx, delivery_id: int, status: NewStatus, *, at: datetime
-) -> None:
+) -> int:
     """Record a status and move the delivery's positions with it."""
     stamp = at.isoformat()
-    await tx.execute(
-        "INSERT INTO delivery_statuses (delivery_id, code, at, actor_id, agency_id,"
-        " description) VALUES (?,?,?,?,?,?)",
-        (
-            delivery_id, status.code, stamp, status.actor_id, status.agency_id,
-            status.description,
-        ),
-    )  # fmt: skip
+    # A change (13, 15, 16) leaves the time of the progress as it was.
+    progress_moved = status.code not in ("13", "15", "16")
+    reported = (status.reported_at or at).isoformat() if progress_moved else None
+    status_id = await _insert_status(tx, delivery_id, status, "applied", at)
     await tx.execute(
         "UPDATE deliveries SET progress_status = ?, change_status = ?,"
-        " last_status = ?, last_status_at = ? WHERE id = ?",
-        (status.progress_status, status.change_status, status.code, stamp, delivery_id),
+        " change_kind = COALESCE(?, change_kind), last_status = ?,"
+        " last_status_at = ?, state_reported_at = COALESCE(?, state_reported_at)"
+        " WHERE id = ?",
+        (
+            status.progress_status, status.change_status, status.change_kind,
+            status.code, stamp, reported, delivery_id,
+        ),
+    )  # fmt: skip
+    return status_id
+
+
+async def note_status(
+    tx: Tx, delivery_id: int, status: NewStatus, *, outcome: str, at: datetime
+) -> int:
+    """Keep a status that changes nothing (``repeat`` or ``late``)."""
+    if outcome not in ("repeat", "late"):
+        raise ValueError(f"a status noted without effect is not {outcome!r}")
+    return await _insert_status(tx, delivery_id, status, outcome, at)
+
+
+async def _insert_status(
+    tx: Tx, delivery_id: int, status: NewStatus, outcome: str, at: datetime
+) -> int:
+    reported = None if status.reported_at is None else status.reported_at.isoformat()
+    return await tx.execute(
+        "INSERT INTO delivery_statuses (delivery_id, code, at, actor_id, agency_id,"
+        " description, outcome, reported_at, change_kind)"
+        " VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            delivery_id, status.code, at.isoformat(), status.actor_id,
+            status.agency_id, status.description, outcome,
+            reported or at.isoformat(), status.change_kind,
+        ),
+    )  # fmt: skip
+
+
+async def mark_cancelled(tx: Tx, delivery_id: int, *, at: datetime) -> None:
+    """The recipient agreed to a recall: its copy is cancelled, and kept."""
+    await tx.execute(
+        "UPDATE deliveries SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+        (at.isoformat(), delivery_id),
+    )
+
+
+async def mark_update_applied(tx: Tx, delivery_id: int, *, at: datetime) -> None:
+    await tx.execute(
+        "UPDATE deliveries SET update_applied_at = ? WHERE id = ?",
+        (at.isoformat(), delivery_id),
+    )
+
+
+async def mark_replaced(
+    tx: Tx, delivery_id: int, *, by_document_id: int, at: datetime
+) -> None:
+    await tx.execute(
+        "UPDATE deliveries SET replaced_by_document_id = ?, replaced_at = ?"
+        " WHERE id = ?",
+        (by_document_id, at.isoformat(), delivery_id),
     )
 
 
 async def status_history(db: Reader, delivery_id: int) -> list[StatusEntry]:
     rows = await db.fetch_all(
-        "SELECT s.code, s.at, a.organ_id, s.actor_id, s.description"
+        "SELECT s.code, s.at, a.organ_id, s.actor_id, s.description, s.outcome,"
+        " s.reported_at, s.change_kind"
         " FROM delivery_statuses s JOIN agencies a ON a.id = s.agency_id"
         " WHERE s.delivery_id = ? ORDER BY s.id",
         (delivery_id,),

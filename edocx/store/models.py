@@ -96,6 +96,17 @@ class Delivery:
     last_status: str | None
     last_status_at: str | None
     created_at: str
+    # The life-cycle (issue 5): the time the current state was reported,
+    # the kind of the last change request, an accepted recall or update,
+    # a replacement, and the number of the recipient's incoming book.
+    state_reported_at: str | None = None
+    change_kind: str | None = None
+    cancelled_at: str | None = None
+    update_applied_at: str | None = None
+    replaced_by: str | None = None  # uuid of the replacing document
+    replaced_at: str | None = None
+    incoming_year: int | None = None
+    incoming_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,8 +114,11 @@ class StatusEntry:
     code: str
     at: str
     organ_id: str
-    actor_id: int
+    actor_id: int | None  # None: recorded by the hub itself
     description: str | None
+    outcome: str = "applied"  # applied, repeat or late
+    reported_at: str | None = None
+    change_kind: str | None = None
 
 
 @dataclass(frozen=True)

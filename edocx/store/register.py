@@ -7,6 +7,7 @@ sure a number is never removed or handed out twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from edocx.store.db import Reader, Row, Tx
@@ -88,3 +89,59 @@ async def list_register(db: Reader, *, agency_id: int, year: int) -> list[Number
         (agency_id, year),
     )
     return [_entry(row) for row in rows]
+
+
+# The incoming book: one number per accepted delivery, per recipient agency
+# and year, given in the transaction that records the 03 (under the write
+# lock), so that no number is ever reserved and left open.
+
+
+@dataclass(frozen=True)
+class IncomingEntry:
+    agency_id: int
+    year: int
+    number: int
+    delivery_id: int
+    registered_at: str
+
+
+async def take_incoming_number(
+    tx: Tx, *, agency_id: int, year: int, delivery_id: int, at: datetime
+) -> int:
+    """Write the next number of the agency's incoming book for ``delivery_id``."""
+    last = await tx.fetch_value(
+        "SELECT MAX(number) FROM incoming_register WHERE agency_id = ? AND year = ?",
+        (agency_id, year),
+    )
+    number = (last or 0) + 1
+    await tx.execute(
+        "INSERT INTO incoming_register (agency_id, year, number, delivery_id,"
+        " registered_at) VALUES (?,?,?,?,?)",
+        (agency_id, year, number, delivery_id, at.isoformat()),
+    )
+    return number
+
+
+async def incoming_for(db: Reader, delivery_id: int) -> IncomingEntry | None:
+    row = await db.fetch_one(
+        "SELECT * FROM incoming_register WHERE delivery_id = ?", (delivery_id,)
+    )
+    return None if row is None else IncomingEntry(*_incoming_fields(row))
+
+
+async def list_incoming(
+    db: Reader, *, agency_id: int, year: int
+) -> list[IncomingEntry]:
+    rows = await db.fetch_all(
+        "SELECT * FROM incoming_register WHERE agency_id = ? AND year = ?"
+        " ORDER BY number",
+        (agency_id, year),
+    )
+    return [IncomingEntry(*_incoming_fields(row)) for row in rows]
+
+
+def _incoming_fields(row: Row) -> tuple[int, int, int, int, str]:
+    return (
+        row["agency_id"], row["year"], row["number"], row["delivery_id"],
+        row["registered_at"],
+    )  # fmt: skip

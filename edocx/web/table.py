@@ -10,35 +10,47 @@ from edocx.config import Settings
 from edocx.exchange.header import DraftHeader
 from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
-from edocx.web import handlers, observability, service
+from edocx.web import deliveryroutes as delivery
+from edocx.web import edxmlroutes, handlers, lifecycle, observability, service
 from edocx.web.bodies import Part
+from edocx.web.deliveryroutes import (
+    AckOut,
+    DeadLettersOut,
+    DirectoryOut,
+    EndpointIn,
+    EndpointOut,
+    EndpointRegisteredOut,
+    PullOut,
+    PullQuery,
+    PushMessageOut,
+)
 from edocx.web.routing import ALL_ROLES, Route
 from edocx.web.schemas import (
-    AgenciesOut,
     AuditEventsOut,
     AuditQuery,
     DocumentList,
     DocumentOut,
     DocumentsQuery,
     DraftOut,
-    InboxOut,
     MeOut,
-    OutboxOut,
     ReportsOut,
     SignedDocumentOut,
-    StatusesOut,
-    StatusIn,
     VerifyQuery,
 )
 
 API = "/api/v1"
 DOC = API + "/documents/{document_id}"
+PUSH_ENDPOINT = API + "/agencies/{organ_id}/push-endpoint"
 
 AGENCY_STAFF = frozenset({Role.SIGNER, Role.CLERK, Role.SYSTEM, Role.CERTIFIER})
 DRAFTERS = frozenset({Role.SIGNER, Role.CLERK, Role.SYSTEM})
 READERS = AGENCY_STAFF | {Role.AUDITOR}
 RECEIVERS = frozenset({Role.CLERK, Role.SYSTEM, Role.SIGNER})
 STATUS_POSTERS = frozenset({Role.CLERK, Role.SYSTEM})
+PULLERS = frozenset({Role.SYSTEM, Role.CLERK})
+ENDPOINT_ADMINS = frozenset({Role.SYSTEM, Role.ADMIN})
+DEAD_LETTER_SENDERS = frozenset({Role.CLERK, Role.SYSTEM, Role.ADMIN})
+DEAD_LETTER_READERS = DEAD_LETTER_SENDERS | {Role.AUDITOR}
 
 PDF_PARTS = (
     Part("file", "binary", True, "the PDF"),
@@ -53,6 +65,14 @@ _DOCUMENT_PROBLEMS = ("document-not-found",)
 _UPLOAD_PROBLEMS = (
     "pdf-unusable", "pdf-password-required", "pdf-permission-denied",
     "signature-invalid", "upload-too-large", "worker-timeout",
+)  # fmt: skip
+
+
+# The moves the status life-cycle forbids, each with its own type (409).
+_STATUS_PROBLEMS = (
+    "status-sender-only", "status-recipient-only", "status-before-arrival",
+    "status-before-acceptance", "status-reject-after-accept", "delivery-rejected",
+    "delivery-cancelled", "change-not-requested", "change-already-pending",
 )  # fmt: skip
 
 
@@ -73,12 +93,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", API + "/me", service.whoami, ALL_ROLES,
           "Tell the caller who they are", response=MeOut),
     Route("GET", API + "/agencies", service.list_directory, ALL_ROLES,
-          "List the agencies known to the hub", response=AgenciesOut),
+          "List the agencies: codes, names, parent, delivery mode, seal "
+          "certificates", response=DirectoryOut),
     Route("POST", API + "/drafts", handlers.create_draft, DRAFTERS,
           "Upload a draft: header and PDF", status=201, parts=DRAFT_PARTS,
           response=DraftOut, creates=True,
           problems=("header-invalid", "header-field-missing",
                     "document-type-unknown", "recipient-unknown",
+                    "document-secret", "replacement-invalid",
                     *_UPLOAD_PROBLEMS)),
     Route("GET", API + "/documents", handlers.list_own_documents, AGENCY_STAFF,
           "List the caller's agency's documents", query=DocumentsQuery,
@@ -111,21 +133,25 @@ ROUTES: tuple[Route, ...] = (
                     "issue-verification-failed", "body-field-unknown",
                     "token-pin-refused", "document-not-issuable",
                     *_SIGNER_KEY_PROBLEMS, "seal-subject-not-organisation")),
-    Route("GET", DOC + "/statuses", handlers.get_statuses, READERS,
+    Route("GET", DOC + "/statuses", lifecycle.get_statuses, READERS,
           "Read the status history of the document's deliveries",
-          response=StatusesOut, problems=_DOCUMENT_PROBLEMS),
-    Route("POST", DOC + "/statuses", handlers.post_status, STATUS_POSTERS,
-          "Post a status (recipient: 01-06, 15, 16; sender: 13)", status=201,
-          body=StatusIn, response=StatusesOut, creates=True,
-          problems=(*_DOCUMENT_PROBLEMS, "status-regression", "status-not-allowed",
+          response=lifecycle.LifecycleStatusesOut, problems=_DOCUMENT_PROBLEMS),
+    Route("POST", DOC + "/statuses", lifecycle.post_status, STATUS_POSTERS,
+          "Post a status (recipient: 01-06, 15, 16; sender: 13 with 'change' "
+          "revoke or update); 201 applied, 200 a repeat or late (unchanged)",
+          status=201, body=lifecycle.StatusPostIn,
+          response=lifecycle.StatusPostOut, creates=True,
+          problems=(*_DOCUMENT_PROBLEMS, *_STATUS_PROBLEMS,
                     "status-reason-required", "status-description-invalid",
+                    "status-time-invalid", "status-change-kind-invalid",
                     "recipient-unknown",
                     "document-state-conflict", "action-not-allowed")),
-    Route("GET", API + "/inbox", handlers.list_inbox, RECEIVERS,
-          "List documents delivered to the caller's agency", response=InboxOut),
-    Route("GET", API + "/outbox", handlers.list_outbox, RECEIVERS,
+    Route("GET", API + "/inbox", lifecycle.list_inbox, RECEIVERS,
+          "List documents delivered to the caller's agency, with the incoming "
+          "number", response=lifecycle.LifecycleInboxOut),
+    Route("GET", API + "/outbox", lifecycle.list_outbox, RECEIVERS,
           "List documents the caller's agency sent, with each recipient's status",
-          response=OutboxOut),
+          response=lifecycle.LifecycleOutboxOut),
     Route("POST", API + "/verify", service.verify_upload, None,
           "Verify the signatures of an uploaded PDF (no login; ?format=json, "
           "html or text, else by Accept)", parts=PDF_PARTS, query=VerifyQuery,
@@ -145,4 +171,47 @@ ROUTES: tuple[Route, ...] = (
           "observability.metrics_public)",
           media_type="text/plain; version=0.0.4",
           problems=("metrics-not-public",)),
+    # Delivery: pull, push endpoints, dead letters.
+    Route("GET", API + "/pull", delivery.pull_documents, PULLERS,
+          "List the caller's agency's documents not yet acknowledged (each is"
+          " listed again after delivery.pull_visibility_s without an ack)",
+          query=PullQuery, response=PullOut),
+    Route("POST", API + "/pull/{document_id}/ack", delivery.acknowledge_document,
+          PULLERS, "Acknowledge a pulled document once stored (records 01 once)",
+          response=AckOut, problems=(*_DOCUMENT_PROBLEMS, "action-not-allowed")),
+    Route("POST", PUSH_ENDPOINT, delivery.register_push_endpoint, ENDPOINT_ADMINS,
+          "Register the agency's HTTPS push endpoint; answers the HMAC secret once",
+          status=201, body=EndpointIn, response=EndpointRegisteredOut, creates=True,
+          problems=("push-endpoint-refused", "agency-not-found",
+                    "action-not-allowed")),
+    Route("GET", PUSH_ENDPOINT, delivery.get_push_endpoint, ENDPOINT_ADMINS,
+          "Read the agency's push endpoint (never its secret)", response=EndpointOut,
+          problems=("push-endpoint-not-found", "agency-not-found")),
+    Route("DELETE", PUSH_ENDPOINT, delivery.delete_push_endpoint, ENDPOINT_ADMINS,
+          "Remove the push endpoint: the agency receives by pull again", status=204,
+          problems=("push-endpoint-not-found", "agency-not-found")),
+    Route("GET", API + "/push/dead-letters", delivery.list_dead_letters,
+          DEAD_LETTER_READERS, "List push messages that ran out of time to live",
+          response=DeadLettersOut),
+    Route("POST", API + "/push/dead-letters/{message_id}/resend",
+          delivery.resend_dead_letter, DEAD_LETTER_SENDERS,
+          "Send a dead letter again (same message id, fresh time to live)",
+          response=PushMessageOut, problems=("push-message-not-found",)),
+    Route("POST", API + "/edxml", edxmlroutes.post_edxml,
+          frozenset({Role.SYSTEM, Role.CLERK}),
+          "Send an edXML packet (document or status) of the caller's agency: the"
+          " packet as the body (application/xml); Idempotency-Key honoured",
+          status=201, response=edxmlroutes.EdxmlImportOut,
+          problems=("edxml-not-xml", "edxml-unsafe", "edxml-invalid",
+                    "edxml-sender-mismatch", "document-duplicate",
+                    "document-secret", "recipient-unknown", "document-not-found",
+                    "signature-invalid", "upload-too-large",
+                    "media-type-unsupported", *_STATUS_PROBLEMS,
+                    "status-reason-required", "status-description-invalid",
+                    "status-time-invalid", "action-not-allowed",
+                    "idempotency-key-conflict", "worker-timeout")),
+    Route("GET", DOC + "/edxml", edxmlroutes.get_document_edxml, READERS,
+          "The document's edXML packet as its recipients receive it, signed by"
+          " the hub", media_type="application/xml",
+          problems=(*_DOCUMENT_PROBLEMS, "document-state-conflict")),
 )  # fmt: skip

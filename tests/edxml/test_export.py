@@ -16,7 +16,8 @@ from edocx.edxml.rules import check_packet
 from edocx.edxml.xmldsig import verify_packet
 from edocx.exchange.errors import RecipientUnknownError
 from edocx.web.keys import HUB
-from tests.web.hubkit import A, B, C, Hub, header
+from tests.edxml.hubs import packet_hub
+from tests.web.hubkit import A, B, C, Hub, header, problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -117,3 +118,99 @@ async def test_unknown_recipient_is_refused(hub: Hub, sample_pdf: bytes) -> None
 
     with pytest.raises(RecipientUnknownError):
         await export.document_packet(core, issued["id"], recipient="000.00.00.G17")
+
+
+async def test_exported_packet_over_http_for_each_party(
+    hub: Hub, sample_pdf: bytes
+) -> None:
+    issued = await issued_document(hub, sample_pdf)
+    path = f"/documents/{issued['id']}/edxml"
+
+    for who in (("b", "system"), ("a", "clerk"), ("hub", "auditor")):
+        response = await hub.get(who, path)
+        assert response.status == 200, await response.text()
+        assert response.content_type == "application/xml"
+        report = check_packet(await response.read())
+        assert report.warnings == () and report.errors == ()
+
+    other = await hub.client.get(
+        "/api/v1" + path, headers={"Authorization": "Bearer nobody"}
+    )
+    assert other.status == 401
+
+
+async def test_round_trip_into_another_hub(
+    hub: Hub, sample_pdf: bytes, test_settings: Any, tmp_path: Path
+) -> None:
+    issued = await issued_document(hub, sample_pdf)
+    packet = await (
+        await hub.get(("b", "system"), f"/documents/{issued['id']}/edxml")
+    ).read()
+
+    async with packet_hub(test_settings, tmp_path / "other") as other:
+        response = await other.send(A, packet)
+        body = await response.json()
+        assert response.status == 201, body
+        assert body["warnings"] == []
+        document = body["document"]
+        assert document["edxml_document_id"] == issued["edxml_document_id"]
+        assert document["sha256"] == issued["sha256"]
+        [report] = await other.rows("SELECT context, verdict FROM validation_reports")
+        assert tuple(report) == ("relay", "PASSED")
+
+        # The relayed document goes out again with the sender's DocumentId.
+        again = await (
+            await other.hub.get(("c", "system"), f"/documents/{document['id']}/edxml")
+        ).read()
+        report_again = check_packet(again)
+        assert report_again.warnings == ()
+        assert report_again.facts is not None
+        assert report_again.facts.document_id == issued["edxml_document_id"]
+
+
+async def test_pdf_changed_after_signing_is_refused(
+    hub: Hub, sample_pdf: bytes, test_settings: Any, tmp_path: Path
+) -> None:
+    issued = await issued_document(hub, sample_pdf)
+    core = hub.client.server.app[HUB]
+    packet = await export.document_packet(core, issued["id"], recipient=None)
+    encoded = re.search(rb"<ContentTransferEncoded>([^<]+)<", packet)
+    assert encoded is not None
+    pdf = bytearray(base64.b64decode(encoded.group(1)))
+    # A byte of the page content, inside the signed byte range.
+    at = pdf.index(b"stream") + 20
+    pdf[at] ^= 0x01
+    tampered = packet.replace(encoded.group(1), base64.b64encode(bytes(pdf)))
+
+    async with packet_hub(test_settings, tmp_path / "other") as other:
+        before = await other.counts()
+        response = await other.send(A, tampered)
+        await problem(response, 422, "signature-invalid")
+        assert await other.counts() == before
+
+
+async def test_status_packet_reads_back_clean(hub: Hub, sample_pdf: bytes) -> None:
+    issued = await issued_document(hub, sample_pdf)
+    core = hub.client.server.app[HUB]
+    pdf = await hub.get(("b", "system"), f"/documents/{issued['id']}/pdf")
+    assert pdf.headers["X-Edocx-Arrival-Recorded"] == "true"
+    async with core.db.read() as reader:
+        status_id = await reader.fetch_value(
+            "SELECT s.id FROM delivery_statuses s JOIN deliveries v"
+            " ON v.id = s.delivery_id JOIN documents d ON d.id = v.document_id"
+            " WHERE d.uuid = ? AND s.code = '01'",
+            (issued["id"],),
+        )
+
+    packet = await export.status_packet(core, int(status_id))
+    report = check_packet(packet)
+
+    assert (report.errors, report.warnings) == ((), ())
+    facts = report.facts
+    assert facts is not None and facts.signature is SignatureState.VALID
+    assert facts.status_code == "01"
+    assert facts.sender is not None and facts.sender.organ_id == B
+    [answered] = facts.response_for
+    assert (answered.organ_id, answered.document_id) == (A, issued["edxml_document_id"])
+    assert answered.code == issued["notation"]
+    assert re.search(rb"<edXML:Timestamp>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}<", packet)

@@ -1,5 +1,6 @@
 """Handlers of the document operations: thin translations between HTTP and
-the exchange. Anything heavy happens in the exchange's worker pool.
+the exchange. Anything heavy happens in the exchange's worker pool. The
+statuses, the inbox and the outbox are in :mod:`edocx.web.lifecycle`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from edocx.exchange import delivery, drafts, issue
 from edocx.exchange.access import open_document
 from edocx.exchange.errors import DocumentNotFoundError
 from edocx.exchange.header import parse_header
-from edocx.exchange.statuses import StatusCode
 from edocx.store.documents import list_documents
 from edocx.store.models import DocumentState
 from edocx.store.reports import list_reports
@@ -20,20 +20,12 @@ from edocx.web.bodies import refuse_any_field, text_part
 from edocx.web.disposition import attachment
 from edocx.web.routing import Call
 from edocx.web.schemas import (
-    DeliveryHistoryOut,
-    DeliveryOut,
     DocumentList,
     DocumentOut,
     DraftOut,
-    InboxItemOut,
-    InboxOut,
-    OutboxItemOut,
-    OutboxOut,
     ReportOut,
     ReportsOut,
     SignedDocumentOut,
-    StatusEntryOut,
-    StatusesOut,
     legal_time,
 )
 
@@ -125,59 +117,3 @@ async def issue_document(call: Call) -> SignedDocumentOut:
         call.hub, call.me, document_id(call), at=call.at
     )
     return SignedDocumentOut.of_signed(issued)
-
-
-async def list_inbox(call: Call) -> InboxOut:
-    items = await delivery.inbox(call.hub, call.me)
-    return InboxOut(
-        items=[
-            InboxItemOut.model_validate({
-                "document": DocumentOut.of(item.document),
-                "sender": item.document.organ_id,
-                "status": item.delivery.last_status,
-                "status_at": legal_time(item.delivery.last_status_at),
-            })
-            for item in items
-        ]
-    )  # fmt: skip
-
-
-async def list_outbox(call: Call) -> OutboxOut:
-    items = await delivery.outbox(call.hub, call.me)
-    return OutboxOut(
-        items=[
-            OutboxItemOut(
-                document=DocumentOut.of(item.document),
-                deliveries=[DeliveryOut.of(d) for d in item.deliveries],
-            )
-            for item in items
-        ]
-    )
-
-
-async def post_status(call: Call) -> StatusesOut:
-    uuid = document_id(call)
-    await delivery.post_status(
-        call.hub, call.me, uuid, StatusCode(call.body.code),
-        description=call.body.description, recipient=call.body.recipient,
-        at=call.at,
-    )  # fmt: skip
-    return await _statuses(call, uuid)
-
-
-async def get_statuses(call: Call) -> StatusesOut:
-    return await _statuses(call, document_id(call))
-
-
-async def _statuses(call: Call, uuid: str) -> StatusesOut:
-    history = await delivery.status_history(call.hub, call.me, uuid)
-    return StatusesOut(
-        document=uuid,
-        deliveries=[
-            DeliveryHistoryOut(
-                delivery=DeliveryOut.of(d),
-                statuses=[StatusEntryOut.of(entry) for entry in entries],
-            )
-            for d, entries in history
-        ],
-    )

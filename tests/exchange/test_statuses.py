@@ -30,6 +30,8 @@ from edocx.exchange.statuses import (
     check_description,
     next_move,
 )
+from edocx.web.problems import known_problems
+from edocx.web.table import ROUTES
 
 S = StatusCode
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -199,3 +201,10 @@ def test_a_description_may_span_lines_and_is_trimmed() -> None:
     assert check_description(S.REJECTED, f"  {text}\n") == text
     assert check_description(S.ACCEPTED, "  ") is None
     assert check_description(S.ACCEPTED, None) is None
+
+
+def test_the_status_route_names_known_problem_types() -> None:
+    known = {cls.code for cls in known_problems()}
+    (route,) = [r for r in ROUTES if r.method == "POST" and r.path.endswith("statuses")]
+    assert {"status-sender-only", "delivery-cancelled"} <= set(route.problems)
+    assert set(route.problems) <= known, set(route.problems) - known

@@ -95,13 +95,17 @@ async def test_draft_sign_issue_receive_answer(hub: Hub, pdfs: Path) -> None:
         (C, "03"),
     }
 
-    # 7. Statuses only move forward.
-    for code in ("01", "02", "03"):
-        status = {"code": code, "description": "Không đúng thẩm quyền"}
-        response = await hub.post(
-            ("b", "clerk"), f"/documents/{doc_id}/statuses", json=status
-        )
-        await problem(response, 409, "status-regression")
+    # 7. Statuses only move forward: a late 01 and a repeated 03 change
+    # nothing (200), a 02 after the 03 is refused.
+    path = f"/documents/{doc_id}/statuses"
+    for code, outcome in (("01", "late"), ("03", "repeat")):
+        answer = await _ok(await hub.post(("b", "clerk"), path, json={"code": code}))
+        assert answer["outcome"] == outcome
+        (mine,) = answer["deliveries"]
+        assert mine["delivery"]["progress"] == "03"
+    status = {"code": "02", "description": "Không đúng thẩm quyền"}
+    response = await hub.post(("b", "clerk"), path, json=status)
+    await problem(response, 409, "status-reject-after-accept")
 
     # 8. Every step is in the audit log.
     actions = await _audit_actions(hub, doc_id)
@@ -229,7 +233,7 @@ async def test_take_back_request_and_answers(hub: Hub, pdfs: Path) -> None:
     by_recipient = await hub.post(
         ("b", "clerk"), path, json={"code": "13", "description": "không"}
     )
-    await problem(by_recipient, 409, "status-not-allowed")
+    await problem(by_recipient, 409, "status-sender-only")
     asked = await _ok(
         await hub.post(
             ("a", "clerk"), path, json={"code": "13", "description": "Sai số liệu"}
@@ -243,7 +247,7 @@ async def test_take_back_request_and_answers(hub: Hub, pdfs: Path) -> None:
     await _ok(await hub.post(("b", "clerk"), path, json={"code": "03"}), 201)
     await _ok(await hub.post(("c", "clerk"), path, json={"code": "15"}), 201)
     ended = await hub.post(("c", "clerk"), path, json={"code": "03"})
-    await problem(ended, 409, "status-not-allowed")
+    await problem(ended, 409, "delivery-cancelled")
 
     history = await _ok(await hub.get(("a", "clerk"), path))
     codes = {

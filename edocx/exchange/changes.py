@@ -26,7 +26,7 @@ from edocx.exchange.statuses import ChangeKind
 from edocx.store import deliveries
 from edocx.store.db import Reader, Tx
 from edocx.store.documents import get_document, get_document_by_id
-from edocx.store.models import Delivery, DocumentState
+from edocx.store.models import Delivery, Document, DocumentState
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +119,17 @@ async def plan_replacement(
             " is replaced"
         )
 
+    chosen = await _replaced_deliveries(db, old, recipient_ids, replaces)
+    return PlannedReplacement(old.id, tuple(d.recipient_agency_id for d in chosen))
+
+
+async def _replaced_deliveries(
+    db: Reader, old: Document, recipient_ids: tuple[int, ...], replaces: Replaces
+) -> list[Delivery]:
     sent = {d.recipient_organ_id: d
             for d in await deliveries.list_for_document(db, old.id)}  # fmt: skip
     if replaces.recipients:
-        named = list(replaces.recipients)
+        named = list(dict.fromkeys(replaces.recipients))  # once each
     else:
         named = [o for o, d in sent.items() if d.recipient_agency_id in recipient_ids]
     chosen = [sent[o] for o in named if o in sent]
@@ -133,6 +140,7 @@ async def plan_replacement(
             f"document {old.uuid} was not sent to {missing}",
             hint="name recipients of the document replaced",
         )
+
     outside = [d.recipient_organ_id for d in chosen
                if d.recipient_agency_id not in recipient_ids]  # fmt: skip
     if outside:
@@ -140,7 +148,7 @@ async def plan_replacement(
             "the new document must go to each recipient whose copy it replaces:"
             f" {', '.join(outside)} is not among its recipients"
         )
-    return PlannedReplacement(old.id, tuple(d.recipient_agency_id for d in chosen))
+    return chosen
 
 
 async def save_plan(tx: Tx, document_id: int, plan: PlannedReplacement | None) -> None:

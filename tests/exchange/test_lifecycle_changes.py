@@ -98,7 +98,7 @@ async def test_a_replacement_is_linked_for_the_recipients_named(
     hub: Hub, pdfs: Path
 ) -> None:
     old = (await issue(hub, read_pdf(pdfs)))["id"]
-    replaces = {"document": old.upper(), "recipients": [B]}
+    replaces = {"document": old.upper(), "recipients": [B, B]}
     new = await issue(hub, read_pdf(pdfs, "sample.pdf"), replaces=replaces)
 
     sent = await history(hub, CLERK_A, old)

@@ -40,3 +40,8 @@ def pdfs(test_data_dir: Path) -> Path:
 def closed_port() -> int:
     """A loopback port nothing listens on."""
     return free_loopback_port()
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(test_data_dir: Path) -> bytes:
+    return (test_data_dir / "pdf-unsigned" / "sample.pdf").read_bytes()

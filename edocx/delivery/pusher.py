@@ -228,7 +228,7 @@ async def _scan_statuses(tx: Tx, *, at: datetime, expires: datetime) -> int:
     rows = await push.new_statuses(tx, after, _SCAN_BATCH)
     made = 0
     for row in rows:
-        if row["delivery_mode"] == DeliveryMode.PUSH:
+        if row["delivery_mode"] == DeliveryMode.PUSH and row["applied"]:
             await push.enqueue(
                 tx, agency_id=row["agency_id"], kind=MessageKind.STATUS,
                 delivery_id=row["delivery_id"], status_id=row["id"], at=at,

@@ -70,7 +70,11 @@ WHERE m.state = 'dead'
 GROUP BY a.organ_id, m.kind
 """
 _NOTHING = "SELECT NULL, NULL, 0 WHERE 0"
-_TRANSITIONS = "SELECT code, COUNT(*) FROM delivery_statuses GROUP BY code"
+# A repeat or a late status is kept in the history but moved nothing.
+_TRANSITIONS = (
+    "SELECT code, COUNT(*) FROM delivery_statuses WHERE outcome = 'applied'"
+    " GROUP BY code"
+)
 _VERDICTS = """
 SELECT context, verdict, COUNT(*) FROM validation_reports
 GROUP BY context, verdict

@@ -240,10 +240,12 @@ async def new_statuses(db: Reader, after: int, limit: int) -> list[Row]:
     """Statuses after the cursor, with the agency each is addressed to.
 
     A status the recipient's side recorded is addressed to the sender; one
-    the sender recorded (13) to the recipient.
+    the sender recorded (13) to the recipient. ``applied`` says whether it
+    moved the delivery: a repeat or a late status is kept in the history but
+    tells the other party nothing new, so it is not pushed.
     """
     return await db.fetch_all(
-        "SELECT s.id, s.delivery_id, CASE WHEN s.agency_id = v.recipient_agency_id"
+        "SELECT s.id, s.delivery_id, s.outcome = 'applied' AS applied, CASE WHEN s.agency_id = v.recipient_agency_id"
         " THEN d.agency_id ELSE v.recipient_agency_id END AS agency_id,"
         " a.delivery_mode FROM delivery_statuses s"
         " JOIN deliveries v ON v.id = s.delivery_id"

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edocx.exchange.compute import SignedDocument
 from edocx.exchange.numbering import format_number
-from edocx.store.models import Agency, Delivery, Document, StatusEntry, User
+from edocx.store.models import Delivery, Document, StatusEntry, User
 from edocx.vntime import vietnam_time
 
 StatusCodeText = Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"]
@@ -123,36 +123,6 @@ class DeliveryOut(BaseModel):
         )
 
 
-class InboxItemOut(BaseModel):
-    document: DocumentOut
-    sender: str
-    status: StatusCodeText | None
-    status_at: str | None
-
-
-class InboxOut(BaseModel):
-    items: list[InboxItemOut]
-
-
-class OutboxItemOut(BaseModel):
-    document: DocumentOut
-    deliveries: list[DeliveryOut]
-
-
-class OutboxOut(BaseModel):
-    items: list[OutboxItemOut]
-
-
-class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: StatusCodeText
-    description: str | None = Field(default=None, max_length=2000)
-    recipient: str | None = Field(
-        default=None, description="sender's 13 only: one recipient (default all)"
-    )
-
-
 class StatusEntryOut(BaseModel):
     code: StatusCodeText
     at: str
@@ -169,16 +139,6 @@ class StatusEntryOut(BaseModel):
                 "description": entry.description,
             }
         )
-
-
-class DeliveryHistoryOut(BaseModel):
-    delivery: DeliveryOut
-    statuses: list[StatusEntryOut]
-
-
-class StatusesOut(BaseModel):
-    document: str
-    deliveries: list[DeliveryHistoryOut]
 
 
 class ReportOut(BaseModel):
@@ -199,22 +159,6 @@ class VerifyQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["json", "html", "text"] | None = None
-
-
-class AgencyOut(BaseModel):
-    organ_id: str
-    name: str
-    abbreviation: str
-    place: str
-
-    @classmethod
-    def of(cls, agency: Agency) -> AgencyOut:
-        return cls(organ_id=agency.organ_id, name=agency.name,
-                   abbreviation=agency.abbreviation, place=agency.place)  # fmt: skip
-
-
-class AgenciesOut(BaseModel):
-    items: list[AgencyOut]
 
 
 class MeOut(BaseModel):

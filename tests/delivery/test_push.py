@@ -86,6 +86,17 @@ async def test_push_backs_off_then_delivers_signed(
     assert _texts(status.body, "DocumentId") == {doc["edxml_document_id"]}
     assert to_a.bad_signatures == 0
 
+    # 6. A repeated 01 moves nothing, so the sender is told nothing new.
+    again = await hub.post(
+        ("b", "system"), f"/documents/{doc['id']}/statuses", json={"code": "01"}
+    )
+    assert (await ok(again))["outcome"] == "repeat"
+    await eventually(lambda: _scanned_every_status(hub))
+    messages = await rows(
+        hub, "SELECT COUNT(*) FROM push_messages WHERE kind = 'status'"
+    )
+    assert messages[0][0] == 1
+
 
 async def test_a_lost_answer_is_sent_again_and_dropped_by_id(
     hub: Hub, receivers: dict[str, Receiver], sample_pdf: bytes
@@ -125,6 +136,14 @@ def _texts(packet: bytes, name: str) -> set[str]:
 
 async def _has(receiver: Receiver, kind: str) -> bool:
     return any(r.kind == kind for r in receiver.kept.values())
+
+
+async def _scanned_every_status(hub: Hub) -> bool:
+    (row,) = await rows(
+        hub, "SELECT (SELECT last_id FROM push_cursors WHERE name = 'statuses')"
+        " >= (SELECT MAX(id) FROM delivery_statuses)",
+    )  # fmt: skip
+    return bool(row[0])
 
 
 async def _delivered(hub: Hub, organ_id: str) -> bool:

@@ -66,7 +66,12 @@ async def test_counters_move_after_a_send_a_status_and_a_verification(
 ) -> None:
     before, _ = await _scrape(hub)
 
-    await _send_and_answer(hub, (pdfs / "sample.pdf").read_bytes())
+    doc_id = await _send_and_answer(hub, (pdfs / "sample.pdf").read_bytes())
+    # A late 01 is kept in the history but is no transition.
+    late = await hub.post(
+        ("b", "system"), f"/documents/{doc_id}/statuses", json={"code": "01"}
+    )
+    assert (await late.json())["outcome"] == "late"
     after, _ = await _scrape(hub)
 
     def moved(name: str, **labels: str) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from edocx.edxml.model import Finding
-from edocx.errors import InputError
+from edocx.errors import EdocxError, InputError
 from edocx.exchange.errors import ExchangeError
 
 
@@ -69,3 +69,11 @@ class DocumentDuplicateError(ExchangeError):
     code = "document-duplicate"
     status = 409
     title = "A new document with this DocumentId was sent already"
+
+
+class PacketKeyUnavailableError(EdocxError):
+    """The hub has no key to sign the packets it emits: an operator must act."""
+
+    code = "packet-key-unavailable"
+    status = 503
+    title = "The hub cannot sign edXML packets yet"

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
     pkcs12,
 )
 
+from edocx.edxml.errors import PacketKeyUnavailableError
 from edocx.edxml.xmldsig import SigningKey
 from edocx.errors import ConfigurationError
 from edocx.pki.devpki import PKILayout
@@ -78,7 +79,7 @@ def _from_dev_pki(layout: PKILayout, passphrase: bytes) -> PacketKey:
     arch_name = next(iter(rendered["pki-architectures"]))
     certs = rendered["pki-architectures"][arch_name]["certs"]
     if LABEL not in certs or not layout.key_path(LABEL).is_file():
-        raise ConfigurationError(
+        raise PacketKeyUnavailableError(
             "the hub has no key for edXML packets",
             hint=f"put a PKCS#12 file at {layout.p12_path(LABEL)}, or make the "
             "development PKI again (its template now holds the hub's key)",
@@ -93,8 +94,9 @@ def _from_dev_pki(layout: PKILayout, passphrase: bytes) -> PacketKey:
 
 def _rendered(layout: PKILayout) -> dict[str, Any]:
     if not layout.exists():
-        raise ConfigurationError(
-            f"no PKI in {layout.dir}: the hub has no key for edXML packets"
+        raise PacketKeyUnavailableError(
+            f"no PKI in {layout.dir}: the hub has no key for edXML packets",
+            hint=f"put a PKCS#12 file at {layout.p12_path(LABEL)}",
         )
     data = yaml.safe_load(layout.config_path.read_text("utf-8"))
     assert isinstance(data, dict)

@@ -245,7 +245,8 @@ async def new_statuses(db: Reader, after: int, limit: int) -> list[Row]:
     tells the other party nothing new, so it is not pushed.
     """
     return await db.fetch_all(
-        "SELECT s.id, s.delivery_id, s.outcome = 'applied' AS applied, CASE WHEN s.agency_id = v.recipient_agency_id"
+        "SELECT s.id, s.delivery_id, s.outcome = 'applied' AS applied,"
+        " CASE WHEN s.agency_id = v.recipient_agency_id"
         " THEN d.agency_id ELSE v.recipient_agency_id END AS agency_id,"
         " a.delivery_mode FROM delivery_statuses s"
         " JOIN deliveries v ON v.id = s.delivery_id"

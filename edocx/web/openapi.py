@@ -104,6 +104,12 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         }
     elif route.parts:
         operation["requestBody"] = _multipart(route.parts, schemas)
+    elif route.raw_body:
+        raw = {"type": "string", "format": "binary"}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": raw} for media in route.raw_body},
+        }
     return operation
 
 
@@ -116,7 +122,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         if "{" + name + "}" in route.path:
             found.append({"name": name, "in": "path", "required": True,
                           "schema": {"type": "string"}})  # fmt: skip
-    if route.creates:
+    if route.creates or route.raw_body:
         found.append({"name": "Idempotency-Key", "in": "header", "required": False,
                       "schema": {"type": "string", "maxLength": 255}})  # fmt: skip
     if route.query is not None:

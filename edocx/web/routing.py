@@ -53,10 +53,12 @@ class Route:
     ``roles`` None means public. ``creates`` marks the POSTs that honour
     ``Idempotency-Key``. ``body`` is a JSON request model, ``parts`` the
     parts of a multipart request, ``query`` the model of the query string.
-    ``upload_mb`` gives the upload limit of a multipart route when it is not
-    ``http.max_upload_mb`` (``upload_setting`` names the setting that holds it);
-    ``alternatives`` are media types the route can
-    answer with besides ``media_type``.
+    ``raw_body`` lists the media types of a body the handler reads itself
+    (an edXML packet); such a handler also honours ``Idempotency-Key``
+    itself, keyed by the bytes it read. ``upload_mb`` gives the upload limit
+    of a multipart route when it is not ``http.max_upload_mb``
+    (``upload_setting`` names the setting that holds it); ``alternatives``
+    are media types the route can answer with besides ``media_type``.
     """
 
     method: str
@@ -75,6 +77,7 @@ class Route:
     upload_mb: Callable[[Settings], int] | None = None
     upload_setting: str = "http.max_upload_mb"
     alternatives: tuple[str, ...] = ()
+    raw_body: tuple[str, ...] = ()
 
     def upload_limit(self, settings: Settings) -> int:
         """Return the largest upload this route takes, in bytes."""

@@ -202,6 +202,7 @@ ROUTES: tuple[Route, ...] = (
           "Send an edXML packet (document or status) of the caller's agency: the"
           " packet as the body (application/xml); Idempotency-Key honoured",
           status=201, response=edxmlroutes.EdxmlImportOut,
+          raw_body=tuple(sorted(edxmlroutes.PACKET_MEDIA_TYPES)),
           problems=("edxml-not-xml", "edxml-unsafe", "edxml-invalid",
                     "edxml-sender-mismatch", "document-duplicate",
                     "document-secret", "recipient-unknown", "document-not-found",
@@ -213,5 +214,6 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", DOC + "/edxml", edxmlroutes.get_document_edxml, READERS,
           "The document's edXML packet as its recipients receive it, signed by"
           " the hub", media_type="application/xml",
-          problems=(*_DOCUMENT_PROBLEMS, "document-state-conflict")),
+          problems=(*_DOCUMENT_PROBLEMS, "document-state-conflict",
+                    "packet-key-unavailable")),
 )  # fmt: skip

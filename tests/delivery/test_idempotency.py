@@ -40,7 +40,7 @@ def test_every_creating_post_honours_the_key() -> None:
         if route.path in KEY_IN_HANDLER:
             handler = f"{route.handler.__module__}.{route.handler.__name__}"
             assert handler == KEY_IN_HANDLER[route.path]
-            assert "Idempotency-Key" in route.summary
+            assert route.raw_body and "Idempotency-Key" in route.summary
             continue
         # Anything else a POST does creates something (a draft, a signed
         # revision, a number, a status, a packet, an endpoint).

@@ -214,3 +214,24 @@ async def test_status_packet_reads_back_clean(hub: Hub, sample_pdf: bytes) -> No
     assert (answered.organ_id, answered.document_id) == (A, issued["edxml_document_id"])
     assert answered.code == issued["notation"]
     assert re.search(rb"<edXML:Timestamp>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}<", packet)
+
+
+async def test_no_packet_key_is_a_clear_503(hub: Hub, sample_pdf: bytes) -> None:
+    from edocx.edxml import hubkey
+    from edocx.pki.devpki import PKILayout
+
+    issued = await issued_document(hub, sample_pdf)
+    key_file = PKILayout(hub.settings.pki.dir).key_path(hubkey.LABEL)
+    hidden = key_file.with_suffix(".hidden")
+    key_file.rename(hidden)
+    hubkey._cache.clear()
+    try:
+        response = await hub.get(("b", "system"), f"/documents/{issued['id']}/edxml")
+        body = await problem(response, 503, "packet-key-unavailable")
+    finally:
+        hidden.rename(key_file)
+        hubkey._cache.clear()
+
+    assert "edxml-hub.p12" in body["hint"]
+    again = await hub.get(("b", "system"), f"/documents/{issued['id']}/edxml")
+    assert again.status == 200

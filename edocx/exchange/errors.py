@@ -163,7 +163,7 @@ class SecretDocumentError(InputError):
     title = "Documents marked secret are not exchanged through the hub"
 
 
-# The moves the status life-cycle forbids (issue 5), each with its own
+# The moves the status life-cycle forbids, each with its own
 # problem type; none of them is stored. A status behind the current state
 # is not among them: it is kept as late and changes nothing.
 

@@ -96,7 +96,7 @@ class Delivery:
     last_status: str | None
     last_status_at: str | None
     created_at: str
-    # The life-cycle (issue 5): the time the current state was reported,
+    # The life-cycle: the time the current state was reported,
     # the kind of the last change request, an accepted recall or update,
     # a replacement, and the number of the recipient's incoming book.
     state_reported_at: str | None = None

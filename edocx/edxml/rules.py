@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 from edocx.edxml.model import (
     Finding,
@@ -28,6 +28,7 @@ from edocx.edxml.model import (
 from edocx.edxml.parse import MAX_BYTES, NAMESPACE, PacketParseError, parse_packet
 from edocx.edxml.read import encoded_content_ids, header, q, read_facts, text
 from edocx.edxml.xmldsig import verify_packet
+from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,13 @@ MAX_REPEATED_LENGTHS = {
 _DATE = re.compile(r"^(\d{4})/(\d{2})/(\d{2})$")
 
 
-def check_packet(data: bytes, *, max_bytes: int = MAX_BYTES) -> PacketReport:
+def check_packet(
+    data: bytes, *, max_bytes: int = MAX_BYTES, today: date | None = None
+) -> PacketReport:
     """Parse and judge a packet; raise PacketParseError if it is not XML.
+
+    ``today`` is the Vietnam date a promulgation date may not be after (by
+    default the date now: a packet is judged when it arrives).
 
     Steps: 1. parse safely; 2. check the root; 3. read the facts and check
     an XML-DSig packet signature; 4. collect errors; 5. collect warnings.
@@ -87,7 +93,8 @@ def check_packet(data: bytes, *, max_bytes: int = MAX_BYTES) -> PacketReport:
             signature=SignatureState.VALID if check.valid else SignatureState.INVALID,
             signature_detail=check.signer if check.valid else check.reason,
         )
-    errors = tuple(_errors(root, facts))
+    today = today or vietnam_time(datetime.now(UTC)).date()
+    errors = tuple(_errors(root, facts, today))
     warnings = tuple(_warnings(facts))
     logger.info(
         "edXML packet %s from %s read: %d errors, %d warnings",
@@ -103,7 +110,7 @@ def _answered_id(facts: PacketFacts) -> str | None:
     return facts.response_for[0].document_id if facts.response_for else None
 
 
-def _errors(root: ET.Element, facts: PacketFacts) -> Iterator[Finding]:
+def _errors(root: ET.Element, facts: PacketFacts, today: date) -> Iterator[Finding]:
     head = header(root)
     if head is None:
         yield Finding("missing-field", "the packet has no MessageHeader")
@@ -112,7 +119,7 @@ def _errors(root: ET.Element, facts: PacketFacts) -> Iterator[Finding]:
     if facts.kind is PacketKind.STATUS:
         yield from _status_errors(head, facts)
     else:
-        yield from _document_errors(head, facts)
+        yield from _document_errors(head, facts, today)
         yield from _attachment_errors(root, facts)
     yield from _length_errors(head)
 
@@ -132,7 +139,9 @@ def _status_errors(head: ET.Element, facts: PacketFacts) -> Iterator[Finding]:
         )  # fmt: skip
 
 
-def _document_errors(head: ET.Element, facts: PacketFacts) -> Iterator[Finding]:
+def _document_errors(
+    head: ET.Element, facts: PacketFacts, today: date
+) -> Iterator[Finding]:
     yield from _missing(
         head,
         ["From/OrganName", "DocumentId", "Code/CodeNumber", "Code/CodeNotation",
@@ -143,15 +152,26 @@ def _document_errors(head: ET.Element, facts: PacketFacts) -> Iterator[Finding]:
     ids = [organ.organ_id for organ in facts.recipients]
     if len(ids) != len(set(ids)):
         yield Finding("duplicate-recipient", "a recipient is named twice", "To")
-    # TODO(#5): refuse promulgation dates in the future (domain §10.5); that
-    # needs the receipt time as an explicit ``at``, which import will pass.
-    date_text = facts.promulgation_date
-    if date_text is not None and _real_date(date_text) is None:
-        yield Finding(
-            "bad-date", f"PromulgationDate {date_text} is not a yyyy/MM/dd date",
-            "PromulgationInfo/PromulgationDate",
-        )  # fmt: skip
+    yield from _promulgation_date(facts.promulgation_date, today)
     yield from _code_lists(head, facts)
+
+
+def _promulgation_date(date_text: str | None, today: date) -> Iterator[Finding]:
+    if date_text is None:
+        return
+    when = _real_date(date_text)
+    where = "PromulgationInfo/PromulgationDate"
+    if when is None:
+        yield Finding(
+            "bad-date", f"PromulgationDate {date_text} is not a yyyy/MM/dd date", where
+        )
+    elif when > today:
+        # A document cannot have been issued after it arrived (Vietnam date).
+        yield Finding(
+            "date-in-future",
+            f"PromulgationDate {date_text} is after today ({today:%Y/%m/%d})",
+            where,
+        )
 
 
 def _code_lists(head: ET.Element, facts: PacketFacts) -> Iterator[Finding]:

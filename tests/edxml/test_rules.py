@@ -87,3 +87,13 @@ def test_strict_agencies_from_either_setting() -> None:
     assert settings.strict_for("000.00.00.H41")
     assert not settings.strict_for("000.00.00.H14")
     assert not settings.strict_for("000.00.00.G17")
+
+
+def test_a_promulgation_date_after_today_is_an_error() -> None:
+    from datetime import date
+
+    packet = document_packet()
+
+    assert check_packet(packet, today=date(2024, 3, 5)).errors == ()
+    (late,) = check_packet(packet, today=date(2024, 3, 4)).errors
+    assert late.code == "date-in-future" and "2024/03/04" in late.message

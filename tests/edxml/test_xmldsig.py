@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,24 +52,25 @@ def test_signed_packet_verifies_and_reads_clean(key: SigningKey) -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "reason"),
+    ("pattern", "new", "reason"),
     [
-        (b"xmldsig-more#rsa-sha256", b"xmldsig#rsa-sha1", "SignatureMethod"),
-        (b"xmldsig-more#ecdsa-sha256", b"xmldsig#rsa-sha1", "SignatureMethod"),
-        (b'URI=""', b'URI="#x"', "reference"),
-        (b"xml-exc-c14n#\"/></Transforms>", b"xml-c14n-20010315\"/></Transforms>",
+        (rb'SignatureMethod Algorithm="[^"]+"',
+         b'SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"',
+         "SignatureMethod"),
+        (rb'URI=""', b'URI="#x"', "reference"),
+        (rb'xml-exc-c14n#"/></Transforms>', b'xml-c14n-20010315"/></Transforms>',
          "transforms"),
-        (b"<DigestValue>", b"<DigestValue>AAAA", "signature value"),
+        (rb"<DigestValue>", b"<DigestValue>AAAA", "signature value"),
     ],
 )  # fmt: skip
 def test_outside_the_profile_is_invalid(
-    key: SigningKey, old: bytes, new: bytes, reason: str
+    key: SigningKey, pattern: bytes, new: bytes, reason: str
 ) -> None:
     signed = sign_packet(document_packet(), key, certificate(key))
-    if old not in signed:
-        pytest.skip("another key type's algorithm")
+    spoilt, count = re.subn(pattern, new, signed, count=1)
+    assert count == 1
 
-    check = verify_packet(signed.replace(old, new, 1))
+    check = verify_packet(spoilt)
 
     assert not check.valid
     assert check.reason is not None and reason.lower() in check.reason.lower()

@@ -5,13 +5,18 @@
    its sender the hub knows;
 2. PDF attachments are verified in the worker pool (never fetching): a
    signature that fails refuses the packet, an unsure verdict is a warning;
-3. blobs (packet, attachments) are stored, then document, recipients,
-   attachments, reports, deliveries, the packet row and the audit event in
-   one transaction (and, for a replacement, the links to the old document).
+   meanwhile the blobs (packet, attachments) are staged, written and
+   fsynced under temporary names (:meth:`BlobStore.stage`), and discarded
+   when the packet is refused: a refusal leaves the blob store as it was;
+3. the blobs are published (renamed into place), then document,
+   recipients, attachments, reports, deliveries, the packet row and the
+   audit event are stored in one transaction (and, for a replacement, the
+   links to the old document).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import uuid as uuidlib
@@ -31,6 +36,7 @@ from edocx.exchange.hub import Hub
 from edocx.exchange.verdicts import Verdict
 from edocx.store import reports
 from edocx.store.agencies import find_agency
+from edocx.store.blobs import BlobStore, StagedBlob
 from edocx.store.db import Reader, Tx
 from edocx.store.deliveries import insert_delivery
 from edocx.store.documents import get_document, get_document_by_id
@@ -73,17 +79,26 @@ async def relay_document(
         replaced, unknown = await _replaced(reader, user, packet)
 
     # 2.
-    verified, unsure = await _verify_pdfs(hub, packet)
+    contents = [packet.data, *(a.data for a in packet.details.attachments)]
+    staging = asyncio.ensure_future(asyncio.to_thread(_stage, hub.blobs, contents))
+    try:
+        verified, unsure = await _verify_pdfs(hub, packet)
+        if strict and (unknown or unsure):
+            raise PacketInvalidError(
+                "the packet's attachments or replacements have warnings, read"
+                " strictly",
+                errors=unknown + unsure, strict=True,
+            )  # fmt: skip
+        staged = await staging
+    except BaseException:
+        await asyncio.shield(_discard(hub.blobs, staging))
+        raise
     warnings = packet.report.warnings + unknown + unsure
-    if strict and (unknown or unsure):
-        raise PacketInvalidError(
-            "the packet's attachments or replacements have warnings, read strictly",
-            errors=unknown + unsure, strict=True,
-        )  # fmt: skip
 
     # 3.
-    document = await _store(hub, user, packet, verified, recipient_ids, replaced,
-                            warnings, at)  # fmt: skip
+    digests = await asyncio.to_thread(_publish, hub.blobs, staged)
+    document = await _store(hub, user, packet, verified, digests, recipient_ids,
+                            replaced, warnings, at)  # fmt: skip
     logger.info(
         "document %s (%s) relayed from agency %s to %s with %d warning(s)",
         document.uuid, document_id, user.organ_id,
@@ -149,6 +164,31 @@ async def _replaced(
     return found, tuple(unknown)
 
 
+def _stage(blobs: BlobStore, contents: list[bytes]) -> list[StagedBlob]:
+    staged: list[StagedBlob] = []
+    try:
+        for data in contents:
+            staged.append(blobs.stage_sync(data))
+    except BaseException:
+        for done in staged:
+            blobs.discard_sync(done)
+        raise
+    return staged
+
+
+async def _discard(blobs: BlobStore, staging: asyncio.Future[list[StagedBlob]]) -> None:
+    try:
+        staged = await staging
+    except Exception:
+        return  # nothing staged is left behind (see _stage)
+    for item in staged:
+        await blobs.discard(item)
+
+
+def _publish(blobs: BlobStore, staged: list[StagedBlob]) -> list[str]:
+    return [blobs.publish_sync(item) for item in staged]
+
+
 async def _verify_pdfs(
     hub: Hub, packet: Packet
 ) -> tuple[list[Verified], tuple[Finding, ...]]:
@@ -175,17 +215,18 @@ async def _verify_pdfs(
 
 async def _store(
     hub: Hub, user: User, packet: Packet, verified: list[Verified],
-    recipient_ids: tuple[int, ...], replaced: list[tuple[Document, list[int]]],
-    warnings: tuple[Finding, ...], at: datetime,
+    digests: list[str], recipient_ids: tuple[int, ...],
+    replaced: list[tuple[Document, list[int]]], warnings: tuple[Finding, ...],
+    at: datetime,
 ) -> Document:  # fmt: skip
-    packet_blob = await hub.blobs.put(packet.data)
+    """Store the document whose blobs ``digests`` (packet, attachments) hold."""
+    packet_blob = digests[0]
     stored = [
         records.StoredAttachment(
             v.attachment.content_id, v.attachment.name, v.attachment.content_type,
-            v.attachment.description, await hub.blobs.put(v.attachment.data),
-            len(v.attachment.data),
+            v.attachment.description, digest, len(v.attachment.data),
         )
-        for v in verified
+        for v, digest in zip(verified, digests[1:], strict=True)
     ]  # fmt: skip
     relayed = _relayed(user, packet, stored, packet_blob, recipient_ids, warnings)
     try:

@@ -6,6 +6,12 @@ fsynced, renamed into place and the directory fsynced, all before the
 database commit that points to it: a committed row never names a blob that
 a crash could lose. A crash between the two leaves an unreferenced blob,
 which is harmless.
+
+A blob may also be staged (:meth:`BlobStore.stage`): its bytes written to a
+temporary file and fsynced while something else runs, then published
+(renamed into place, the directory fsynced) or discarded. A staged blob is
+no blob yet: it is never counted nor found, and a discarded one leaves the
+store as it was.
 """
 
 # TODO(#2): unreferenced blobs (a crash or a failed commit after the bytes
@@ -19,6 +25,7 @@ import logging
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -32,6 +39,14 @@ class BlobNotFoundError(LookupError):
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class StagedBlob:
+    """Bytes on disk under a temporary name; ``temp`` None: stored already."""
+
+    digest: str
+    temp: Path | None
 
 
 class BlobStore:
@@ -56,27 +71,40 @@ class BlobStore:
         return self.path_for(digest).is_file()
 
     def put_sync(self, data: bytes) -> str:
+        return self.publish_sync(self.stage_sync(data))
+
+    async def stage(self, data: bytes) -> StagedBlob:
+        """Write ``data`` durably under a temporary name; publish or discard."""
+        return await asyncio.to_thread(self.stage_sync, data)
+
+    async def publish(self, staged: StagedBlob) -> str:
+        """Put a staged blob in place, durably; return its digest."""
+        return await asyncio.to_thread(self.publish_sync, staged)
+
+    async def discard(self, staged: StagedBlob) -> None:
+        await asyncio.to_thread(self.discard_sync, staged)
+
+    def stage_sync(self, data: bytes) -> StagedBlob:
         digest = sha256_hex(data)
         target = self.path_for(digest)
         if target.is_file():
-            return digest
-
+            return StagedBlob(digest, None)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as tmp:
-                tmp.write(data)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        return StagedBlob(digest, _write_temp(target.parent, data))
 
+    def publish_sync(self, staged: StagedBlob) -> str:
+        if staged.temp is None:
+            return staged.digest
+        target = self.path_for(staged.digest)
+        os.replace(staged.temp, target)
         _fsync_dir(target.parent)
         _fsync_dir(self.root)
-        logger.debug("stored blob %s (%d bytes)", digest, len(data))
-        return digest
+        logger.debug("stored blob %s", staged.digest)
+        return staged.digest
+
+    def discard_sync(self, staged: StagedBlob) -> None:
+        if staged.temp is not None:
+            staged.temp.unlink(missing_ok=True)
 
     def get_sync(self, digest: str) -> bytes:
         try:
@@ -93,6 +121,19 @@ class BlobStore:
             for path in self.root.glob("??/*")
             if path.is_file() and not path.name.startswith(".tmp-")
         )
+
+
+def _write_temp(folder: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -6,6 +6,10 @@ with ``synchronous=FULL`` so that a commit that acknowledges a client is on
 disk. A write transaction never spans a network call or a worker call:
 :func:`assert_no_write_transaction` lets the code that makes such calls
 check it.
+
+A request may ask its first write transaction to run something right after
+``BEGIN`` (:func:`first_write_runs`): an ``Idempotency-Key`` is claimed in
+the transaction of the change it guards, so that the two commit together.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -47,6 +52,46 @@ def assert_no_write_transaction(what: str) -> None:
         raise TransactionMisuseError(f"{what} inside a write transaction")
 
 
+class BeginHook(Protocol):
+    """Work the first write transaction of a request does after ``BEGIN``."""
+
+    @property
+    def wanted(self) -> bool:
+        """Whether the hook still waits for a transaction to run in."""
+        ...
+
+    async def begin(self, tx: Tx) -> None: ...
+
+    def end(self, *, committed: bool) -> None: ...
+
+
+_HookOwner = tuple[BeginHook, "asyncio.Task[Any] | None"]
+_begin_hook: contextvars.ContextVar[_HookOwner | None] = contextvars.ContextVar(
+    "edocx_begin_hook", default=None
+)
+
+
+@contextmanager
+def first_write_runs(hook: BeginHook) -> Iterator[None]:
+    """Have the write transactions of this task run ``hook`` while it wants.
+
+    Tasks started meanwhile inherit the context but not the hook: it stays
+    with the task that set it.
+    """
+    token = _begin_hook.set((hook, asyncio.current_task()))
+    try:
+        yield
+    finally:
+        _begin_hook.reset(token)
+
+
+def _hook_here() -> BeginHook | None:
+    owned = _begin_hook.get()
+    if owned is None or owned[1] is not asyncio.current_task():
+        return None
+    return owned[0] if owned[0].wanted else None
+
+
 class Reader:
     """Read access to the database through one connection."""
 
@@ -54,13 +99,12 @@ class Reader:
         self._conn = conn
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        row: Row | None = await _on_thread(self._conn, _fetch_one, sql, params)
+        return row
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        rows: list[Row] = await _on_thread(self._conn, _fetch_all, sql, params)
+        return rows
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
@@ -72,14 +116,48 @@ class Tx(Reader):
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last inserted row id."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        rowid: int = await _on_thread(self._conn, _execute, sql, params)
+        return rowid
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
 
     async def changes(self) -> int:
         return int(await self.fetch_value("SELECT changes()"))
+
+
+# Each statement runs whole (execute, fetch, close) in one trip to the
+# connection's thread: aiosqlite's own cursor takes a trip for each step,
+# and every trip costs the event loop a wake-up.
+async def _on_thread(
+    conn: aiosqlite.Connection, step: Callable[..., Any], sql: str, params: Params
+) -> Any:
+    # aiosqlite 0.22 runs ``_execute``'s function on the connection's thread.
+    return await conn._execute(step, conn._conn, sql, params)
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> Any:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Params) -> Any:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.lastrowid or 0
+    finally:
+        cursor.close()
 
 
 class Database:
@@ -130,20 +208,28 @@ class Database:
         if _in_write.get():
             raise TransactionMisuseError("nested write transaction")
 
+        hook = _hook_here()
         async with self._write_lock:
             token = _in_write.set(True)
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Tx(self._writer)
+                    tx = Tx(self._writer)
+                    if hook is not None:
+                        await hook.begin(tx)
+                    yield tx
                     await self._writer.execute("COMMIT")
                 except BaseException:
                     # A failed COMMIT may already have ended the transaction.
                     if self._writer.in_transaction:
                         await self._writer.execute("ROLLBACK")
+                    if hook is not None:
+                        hook.end(committed=False)
                     raise
             finally:
                 _in_write.reset(token)
+        if hook is not None:
+            hook.end(committed=True)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Reader]:

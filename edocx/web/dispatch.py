@@ -102,23 +102,11 @@ async def _respond(route: Route, call: Call) -> web.StreamResponse:
 async def _idempotent(
     route: Route, call: Call, claim: idempotency.Claim
 ) -> web.StreamResponse:
-    db = call.hub.db
-    replay = await idempotency.claim(db, claim, at=call.at)
-    if replay is not None:
+    response = await idempotency.run_once(
+        call.hub.db, claim, lambda: _respond(route, call), at=call.at
+    )
+    if response.headers.get("Idempotent-Replayed"):
         logger.info("replayed %s for user %d", route.operation_id, claim.user_id)
-        return replay
-
-    try:
-        response = await _respond(route, call)
-    except BaseException:
-        await asyncio.shield(idempotency.release(db, claim))
-        raise
-    if isinstance(response, web.Response) and 200 <= response.status < 300:
-        # TODO(#2): the response is kept in its own transaction, after the
-        # change committed; a crash in between lets a retry run again.
-        await idempotency.complete(db, claim, response)
-    else:
-        await idempotency.release(db, claim)
     return response
 
 

@@ -71,17 +71,9 @@ async def post_edxml(call: Call) -> web.StreamResponse:
         {"packet": data},
     )  # fmt: skip
     claim = idempotency.Claim(call.me.id, key, digest)
-    db = call.hub.db
-    replay = await idempotency.claim(db, claim, at=call.at)
-    if replay is not None:
-        return replay
-    try:
-        response = await _import(call, data)
-    except BaseException:
-        await asyncio.shield(idempotency.release(db, claim))
-        raise
-    await idempotency.complete(db, claim, response)
-    return response
+    return await idempotency.run_once(
+        call.hub.db, claim, lambda: _import(call, data), at=call.at
+    )
 
 
 async def _import(call: Call, data: bytes) -> web.Response:

@@ -7,19 +7,24 @@ JSON body, or each JSON part, is hashed in a canonical form (keys sorted, no
 whitespace), the other parts as they are. A client that retries with its
 JSON laid out differently, or a multipart upload with a new boundary, is
 still sending the same request.
+
+:func:`run_once` claims the key in the request's first write transaction,
+with the change it guards (:func:`edocx.store.db.first_write_runs`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
 
 from edocx.store import idempotency
-from edocx.store.db import Database
+from edocx.store.db import Database, Tx, first_write_runs
 from edocx.web.problems import (
     IdempotencyKeyConflictError,
     IdempotencyKeyInUseError,
@@ -76,15 +81,104 @@ def canonical_json(raw: bytes) -> bytes:
     return text.encode("ascii")
 
 
-async def claim(db: Database, claim: Claim, *, at: datetime) -> web.Response | None:
-    """Claim the key; return the stored response when it was used already."""
-    async with db.write() as tx:
+async def run_once(
+    db: Database, claim: Claim, respond: Respond, *, at: datetime
+) -> web.StreamResponse:
+    """Answer a request with ``claim`` once: run it, or replay its answer.
+
+    The key is looked up first (a replay costs a read); then the request
+    runs and its first write transaction claims the key before anything
+    else, so that the key and the change commit together: a concurrent
+    duplicate finds the key there and changes nothing, and a stop between
+    the change and keeping the answer leaves the key taken.
+    """
+    async with db.read() as reader:
+        record = await idempotency.find_key(
+            reader, user_id=claim.user_id, key=claim.key
+        )
+    if record is not None:
+        return answer_of(record, claim)
+
+    in_write = _ClaimInWrite(claim, at)
+    try:
+        with first_write_runs(in_write):
+            response = await respond()
+    except _FoundError as found:
+        return found.answer
+    except BaseException:
+        if in_write.committed:
+            await asyncio.shield(release(db, claim))
+        raise
+    await _settle(db, claim, response, committed=in_write.committed, at=at)
+    return response
+
+
+Respond = Callable[[], Awaitable[web.StreamResponse]]
+
+
+async def _settle(
+    db: Database, claim: Claim, response: web.StreamResponse, *, committed: bool,
+    at: datetime,
+) -> None:  # fmt: skip
+    kept = isinstance(response, web.Response) and 200 <= response.status < 300
+    if not kept or not isinstance(response, web.Response):
+        if committed:
+            await release(db, claim)
+    elif committed:
+        await complete(db, claim, response)
+    else:
+        # Nothing was written: the answer alone is kept, for a retry.
+        body = response.body
+        assert isinstance(body, bytes)
+        async with db.write() as tx:
+            await idempotency.keep_answer(
+                tx, user_id=claim.user_id, key=claim.key,
+                fingerprint=claim.fingerprint, status=response.status,
+                content_type=response.content_type, body=body, at=at,
+            )  # fmt: skip
+
+
+class _FoundError(Exception):
+    """The key was taken by then: its answer replaces the request's own."""
+
+    def __init__(self, answer: web.Response) -> None:
+        super().__init__("idempotency key already used")
+        self.answer = answer
+
+
+class _ClaimInWrite:
+    """Claims the key in the first write transaction of the request."""
+
+    def __init__(self, claim: Claim, at: datetime) -> None:
+        self._claim, self._at = claim, at
+        self._state = "waiting"  # then "claimed", then "committed"
+
+    @property
+    def wanted(self) -> bool:
+        return self._state == "waiting"
+
+    @property
+    def committed(self) -> bool:
+        return self._state == "committed"
+
+    async def begin(self, tx: Tx) -> None:
+        claim = self._claim
         record = await idempotency.claim_key(
             tx, user_id=claim.user_id, key=claim.key,
-            fingerprint=claim.fingerprint, at=at,
+            fingerprint=claim.fingerprint, at=self._at,
         )  # fmt: skip
-    if record is None:
-        return None
+        if record is not None:
+            # Raised inside the transaction: it rolls back, nothing changes.
+            raise _FoundError(answer_of(record, claim))
+        self._state = "claimed"
+
+    def end(self, *, committed: bool) -> None:
+        if self._state == "claimed":
+            self._state = "committed" if committed else "waiting"
+
+
+def answer_of(record: idempotency.KeyRecord, claim: Claim) -> web.Response:
+    """The stored answer of a taken key; raise when it cannot be replayed."""
     if record.fingerprint != claim.fingerprint:
         raise IdempotencyKeyConflictError(
             f"{HEADER} {claim.key!r} was used with a different request",
@@ -92,8 +186,9 @@ async def claim(db: Database, claim: Claim, *, at: datetime) -> web.Response | N
         )
     if record.state != "done" or record.status is None:
         raise IdempotencyKeyInUseError(
-            f"the request with {HEADER} {claim.key!r} is still running",
-            hint="retry in a moment",
+            f"the request with {HEADER} {claim.key!r} ran; its answer is not kept yet",
+            hint="retry in a moment; if the hub stopped meanwhile, its answer"
+            " is lost: look the result up instead of sending the request again",
             retry_after_s=1,
         )
     response = web.Response(

@@ -16,11 +16,14 @@ refusal:
 1. who posts it: ``13`` is the sender's, every other code a recipient's;
 2. a *repeat* of the current status (the same code, for a ``13`` the same
    kind) changes nothing;
-3. ``02`` after ``03`` is refused, late or not;
-4. a *late* status (a progress code behind the current one, or older by
-   its packet's own time than the status that set the current progress)
+3. on an ended delivery (rejected, or its copy cancelled by a recall) a
+   progress code behind the end is late and anything else is refused;
+4. ``02`` after ``03`` is refused, late or not;
+5. a *late* status (a progress code behind the current one, or older by
+   its own reported time than the status that set the current progress,
+   when that one came with its own time: the hub's clock orders nothing)
    is kept in the history and changes nothing;
-5. any other move the rules forbid is refused, each with its own problem
+6. any other move the rules forbid is refused, each with its own problem
    type (:mod:`edocx.exchange.errors`); otherwise it is *applied*.
 
 A description is free text, shown to the other party and kept: it may span
@@ -136,6 +139,8 @@ def next_move(
 
     if _repeats(current, code, kind):
         return Move(Outcome.REPEAT, current)
+    if current.cancelled or current.progress is StatusCode.REJECTED:
+        return _after_the_end(current, code)
     if code is StatusCode.REJECTED and _rank(current.progress) > 1:
         raise StatusRejectAfterAcceptError(
             f"02 is only allowed from 01; the delivery is at {current.progress}",
@@ -143,17 +148,28 @@ def next_move(
         )
     if _is_late(current, code, reported_at):
         return Move(Outcome.LATE, current)
-    if current.cancelled:
-        raise DeliveryCancelledError(
-            "the document was recalled: the recipient's copy is cancelled",
-            extensions=current.facts(),
-        )
 
     if code in CHANGE_CODES:
         return Move(Outcome.APPLIED, _next_change(current, code, kind))
     progress = _next_progress(current, code)
     return Move(
         Outcome.APPLIED, replace(current, progress=progress, reported_at=reported_at)
+    )
+
+
+def _after_the_end(current: Position, code: StatusCode) -> Move:
+    # An ended delivery keeps a status given before its end (behind it by
+    # code, whatever its time says) and refuses anything that would move it.
+    if code not in CHANGE_CODES and _rank(code) < _rank(current.progress):
+        return Move(Outcome.LATE, current)
+    if current.cancelled:
+        raise DeliveryCancelledError(
+            "the document was recalled: the recipient's copy is cancelled",
+            extensions=current.facts(),
+        )
+    raise DeliveryRejectedError(
+        "the recipient rejected the document: the delivery ended",
+        extensions=current.facts(),
     )
 
 

@@ -105,18 +105,22 @@ async def append_status(
 ) -> int:
     """Record a status and move the delivery's positions with it."""
     stamp = at.isoformat()
-    # A change (13, 15, 16) leaves the time of the progress as it was.
+    # A change (13, 15, 16) leaves the time of the progress as it was. A
+    # progress keeps its own reported time only: the hub's clock (its own
+    # 01, a status posted without a time) says nothing of the order in
+    # which the recipient gave its statuses.
     progress_moved = status.code not in ("13", "15", "16")
-    reported = (status.reported_at or at).isoformat() if progress_moved else None
+    reported = None if status.reported_at is None else status.reported_at.isoformat()
     status_id = await _insert_status(tx, delivery_id, status, "applied", at)
     await tx.execute(
         "UPDATE deliveries SET progress_status = ?, change_status = ?,"
         " change_kind = COALESCE(?, change_kind), last_status = ?,"
-        " last_status_at = ?, state_reported_at = COALESCE(?, state_reported_at)"
+        " last_status_at = ?,"
+        " state_reported_at = CASE WHEN ? THEN ? ELSE state_reported_at END"
         " WHERE id = ?",
         (
             status.progress_status, status.change_status, status.change_kind,
-            status.code, stamp, reported, delivery_id,
+            status.code, stamp, progress_moved, reported, delivery_id,
         ),
     )  # fmt: skip
     return status_id

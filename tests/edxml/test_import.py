@@ -125,6 +125,24 @@ async def test_statuses_follow_the_life_cycle(hub: PacketHub, edxml_dir: Path) -
     assert [r[0] for r in rows] == ["01", "03", "04", "05", "06"]
 
 
+async def test_statuses_after_the_hub_recorded_01(
+    hub: PacketHub, edxml_dir: Path
+) -> None:
+    sent = await send_original(hub, edxml_dir)
+    fetched = await hub.hub.client.get(
+        f"/api/v1/documents/{sent['document']['id']}/pdf",
+        headers={"Authorization": "Bearer " + hub.tokens[H41]},
+    )
+    assert fetched.headers["X-Edocx-Arrival-Recorded"] == "true"
+
+    # The samples were given in 2015: the hub's clock at its own 01 orders
+    # nothing, so each of them still moves the delivery on.
+    for name in ("status_acceptance_03.edxml", "status_assignment_04.edxml",
+                 "status_processing_05.edxml", "status_finish_06.edxml"):  # fmt: skip
+        body = await ok(await hub.send(H41, sample(edxml_dir, name)), 200)
+        assert body["outcome"] == "applied", name
+
+
 async def test_repeated_01_with_a_warning(hub: PacketHub, edxml_dir: Path) -> None:
     await send_original(hub, edxml_dir)
     await ok(await hub.send(H41, sample(edxml_dir, "status_inbox_01.edxml")), 200)

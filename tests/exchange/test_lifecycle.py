@@ -37,11 +37,15 @@ async def test_a_repeat_and_a_late_status_change_nothing(hub: Hub, pdfs: Path) -
     again = await ok(await status(hub, CLERK_B, doc_id, "01"))
     assert (again["outcome"], again["outcomes"]) == ("repeat", {B: "repeat"})
 
-    accepted = await status(hub, CLERK_B, doc_id, "03")
+    # The 01 carries the hub's clock only: a 03 given 10 s before it by the
+    # recipient's slower clock is no less a move forward.
+    fetched = (await history(hub, CLERK_B, doc_id))[B]["statuses"][0]["reported_at"]
+    reported = datetime.fromisoformat(fetched) - timedelta(seconds=10)
+    accepted = await status(
+        hub, CLERK_B, doc_id, "03", reported_at=reported.isoformat()
+    )
     assert accepted.status == 201
     assert (await accepted.json())["outcome"] == "applied"
-    at_03 = (await history(hub, CLERK_B, doc_id))[B]
-    reported = datetime.fromisoformat(at_03["statuses"][-1]["reported_at"])
 
     # A 04 given before the 03 (by its own time) arrives late: kept, ignored.
     older = (reported - timedelta(minutes=1)).isoformat()

@@ -165,6 +165,17 @@ def test_an_agreed_recall_cancels_and_ends_the_delivery() -> None:
     assert _move(agreed, S.ARRIVED).outcome is Outcome.LATE
 
 
+def test_a_rejected_delivery_keeps_only_what_came_before() -> None:
+    rejected = _walk(S.ARRIVED, S.REJECTED)
+    long_ago = datetime(2015, 9, 20, 4, 8, tzinfo=UTC)
+
+    assert _move(rejected, S.ARRIVED).outcome is Outcome.LATE
+    with pytest.raises(DeliveryRejectedError):
+        _move(rejected, S.ACCEPTED, reported_at=long_ago)
+    with pytest.raises(DeliveryRejectedError):
+        _move(rejected, S.FINISHED)
+
+
 def test_an_agreed_update_carries_on() -> None:
     updated = _walk(S.ARRIVED, S.ACCEPTED, S.TAKE_BACK, S.CHANGE_AGREED,
                     kind=ChangeKind.UPDATE)  # fmt: skip

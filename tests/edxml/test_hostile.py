@@ -74,6 +74,23 @@ def test_depth_and_size_are_bounded() -> None:
     assert caught.value.code == "too-large"
 
 
+def test_millions_of_elements_stop_at_the_limit() -> None:
+    flood = document_packet(body="<x/>" * (parse.MAX_ELEMENTS + 1))
+
+    assert refusal(flood).code == "too-many-elements"
+
+
+def test_chunks_split_no_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Seven-byte chunks cut through every other Vietnamese letter.
+    monkeypatch.setattr(parse, "CHUNK", 7)
+    subject = "V/v Ủy ban nhân dân tỉnh Thừa Thiên Huế"
+
+    root = parse.parse_packet(document_packet(subject=subject))
+
+    found = root.find(f".//{{{parse.NAMESPACE}}}Subject")
+    assert found is not None and found.text == subject
+
+
 def test_not_xml_is_told_apart() -> None:
     error = refusal(b"%PDF-1.7 not a packet")
 

@@ -32,6 +32,7 @@ from edocx.exchange.access import Access, Party, open_document
 from edocx.exchange.errors import (
     ActionNotAllowedError,
     DocumentStateError,
+    DocumentWithoutPdfError,
     RecipientUnknownError,
     StatusChangeKindError,
     StatusNotAllowedError,
@@ -130,7 +131,16 @@ async def download(hub: Hub, user: User, uuid: str) -> Download:
     """Return the document's current PDF; nothing is recorded yet."""
     async with hub.db.read() as reader:
         access = await open_document(reader, user, uuid)
-    pdf = await hub.blobs.get(access.document.current_blob)
+    document = access.document
+    if document.state is DocumentState.RELAYED and (
+        document.current_blob == document.packet_blob
+    ):
+        raise DocumentWithoutPdfError(
+            f"document {uuid} came as an edXML packet without a PDF attachment",
+            hint=f"fetch the packet with its attachments: GET /api/v1/documents/"
+            f"{uuid}/edxml (it records the arrival as a download does)",
+        )
+    pdf = await hub.blobs.get(document.current_blob)
     return Download(user, access, pdf)
 
 

@@ -229,3 +229,11 @@ class StatusChangeKindError(InputError):
     code = "status-change-kind-invalid"
     status = 422
     title = "The kind of change does not fit the status"
+
+
+class DocumentWithoutPdfError(ExchangeError):
+    # A document an agency's own system relayed as an edXML packet whose
+    # attachments hold no PDF (a zipped .doc, as in the official samples).
+    code = "document-without-pdf"
+    status = 409
+    title = "The document has no PDF"

@@ -18,6 +18,7 @@ from edocx.delivery import pull as pulling
 from edocx.delivery.directory import certificate_facts, keep_seal_certificates
 from edocx.delivery.pusher import Pusher
 from edocx.store.agencies import DirectoryEntry, list_directory
+from edocx.store.models import Document, DocumentState
 from edocx.store.push import Message
 from edocx.web.keys import HUB, SETTINGS
 from edocx.web.routing import Call
@@ -60,7 +61,10 @@ class PullItemOut(BaseModel):
     issued_at: str | None
     sha256: str = Field(description="SHA-256 of the PDF to fetch")
     offers: int = Field(description="how often it was listed, this time included")
-    pdf: str = Field(description="where to fetch the PDF")
+    pdf: str | None = Field(
+        description="where to fetch the PDF; none for a packet without a PDF"
+    )
+    edxml: str = Field(description="where to fetch the edXML packet")
     ack: str = Field(description="where to acknowledge it once stored")
 
 
@@ -96,9 +100,14 @@ def _pull_item(item: pulling.PullItem) -> PullItemOut:
         notation=doc.notation, type=doc.type_name, subject=doc.subject,
         priority=doc.priority, issued_at=legal_time(doc.issued_at),
         sha256=doc.current_blob, offers=item.offers,
-        pdf=f"/api/v1/documents/{doc.uuid}/pdf",
+        pdf=None if _without_pdf(doc) else f"/api/v1/documents/{doc.uuid}/pdf",
+        edxml=f"/api/v1/documents/{doc.uuid}/edxml",
         ack=f"/api/v1/pull/{doc.uuid}/ack",
     )  # fmt: skip
+
+
+def _without_pdf(doc: Document) -> bool:
+    return doc.state is DocumentState.RELAYED and doc.current_blob == doc.packet_blob
 
 
 async def acknowledge_document(call: Call) -> AckOut:

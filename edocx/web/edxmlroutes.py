@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from edocx.edxml import export
 from edocx.edxml.errors import findings
 from edocx.edxml.importer import MB, ImportOutcome, import_packet
+from edocx.exchange import delivery
 from edocx.exchange.access import Party, open_document
 from edocx.web import idempotency
 from edocx.web.handlers import document_id
@@ -121,6 +122,13 @@ async def get_document_edxml(call: Call) -> web.Response:
     headers: dict[str, Any] = {
         "Content-Disposition": f'attachment; filename="{uuid}.edxml"'
     }
-    return web.Response(
+    response = web.Response(
         body=packet, content_type="application/xml", charset="utf-8", headers=headers
     )
+
+    # The packet carries the document: fetching it is a receipt, as the
+    # PDF's download is (and the only one for a document without a PDF).
+    got = delivery.Download(call.me, access, packet)
+    arrived = await delivery.acknowledge(call.hub, got, at=call.at)
+    response.headers["X-Edocx-Arrival-Recorded"] = "true" if arrived else "false"
+    return response

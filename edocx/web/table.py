@@ -110,7 +110,8 @@ ROUTES: tuple[Route, ...] = (
           problems=_DOCUMENT_PROBLEMS),
     Route("GET", DOC + "/pdf", handlers.get_document_pdf, READERS,
           "Download the current PDF (a recipient's first download records 01)",
-          media_type="application/pdf", problems=_DOCUMENT_PROBLEMS),
+          media_type="application/pdf",
+          problems=(*_DOCUMENT_PROBLEMS, "document-without-pdf")),
     Route("GET", DOC + "/reports", handlers.get_document_reports, READERS,
           "Read the validation reports kept with the document",
           response=ReportsOut, problems=_DOCUMENT_PROBLEMS),
@@ -213,7 +214,8 @@ ROUTES: tuple[Route, ...] = (
                     "idempotency-key-conflict", "worker-timeout")),
     Route("GET", DOC + "/edxml", edxmlroutes.get_document_edxml, READERS,
           "The document's edXML packet as its recipients receive it, signed by"
-          " the hub", media_type="application/xml",
+          " the hub (a recipient's first fetch records 01)",
+          media_type="application/xml",
           problems=(*_DOCUMENT_PROBLEMS, "document-state-conflict",
                     "packet-key-unavailable")),
 )  # fmt: skip

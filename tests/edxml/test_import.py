@@ -130,7 +130,7 @@ async def test_statuses_after_the_hub_recorded_01(
 ) -> None:
     sent = await send_original(hub, edxml_dir)
     fetched = await hub.hub.client.get(
-        f"/api/v1/documents/{sent['document']['id']}/pdf",
+        f"/api/v1/documents/{sent['document']['id']}/edxml",
         headers={"Authorization": "Bearer " + hub.tokens[H41]},
     )
     assert fetched.headers["X-Edocx-Arrival-Recorded"] == "true"
@@ -141,6 +141,38 @@ async def test_statuses_after_the_hub_recorded_01(
                  "status_processing_05.edxml", "status_finish_06.edxml"):  # fmt: skip
         body = await ok(await hub.send(H41, sample(edxml_dir, name)), 200)
         assert body["outcome"] == "applied", name
+
+
+async def test_a_packet_without_a_pdf_is_fetched_as_a_packet(
+    hub: PacketHub, edxml_dir: Path
+) -> None:
+    sent = await send_original(hub, edxml_dir)
+    doc = sent["document"]["id"]
+    auth = {"Authorization": "Bearer " + hub.tokens[H41]}
+
+    # 1. Its attachment is a zip: there is no PDF to hand out.
+    pdf = await hub.hub.client.get(f"/api/v1/documents/{doc}/pdf", headers=auth)
+    body = await problem(pdf, 409, "document-without-pdf")
+    assert f"/api/v1/documents/{doc}/edxml" in body["hint"]
+
+    # 2. The pull offers the packet, not a PDF.
+    pulled = await ok(await hub.hub.client.get("/api/v1/pull", headers=auth), 200)
+    (item,) = [i for i in pulled["items"] if i["id"] == doc]
+    assert item["pdf"] is None and item["edxml"] == f"/api/v1/documents/{doc}/edxml"
+
+    # 3. Fetching the packet is the receipt: 01, once.
+    for expected in ("true", "false"):
+        got = await hub.hub.client.get(item["edxml"], headers=auth)
+        assert got.status == 200, await got.text()
+        assert got.headers["X-Edocx-Arrival-Recorded"] == expected
+    rows = await hub.rows(
+        "SELECT s.code FROM delivery_statuses s JOIN deliveries v"
+        " ON v.id = s.delivery_id JOIN documents d ON d.id = v.document_id"
+        " JOIN agencies a ON a.id = v.recipient_agency_id"
+        " WHERE d.uuid = ? AND a.organ_id = ?",
+        (doc, H41),
+    )
+    assert [r[0] for r in rows] == ["01"]
 
 
 async def test_repeated_01_with_a_warning(hub: PacketHub, edxml_dir: Path) -> None:

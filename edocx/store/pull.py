@@ -37,7 +37,10 @@ async def offer_new(
 
     A delivery offered less than ``visibility_s`` ago is left out, so that
     two pulls in a row do not hand the same document to two workers; once
-    that time has passed without an ack it is offered again.
+    that time has passed without an ack it is offered again. A delivery the
+    recipient's clerk already answered (02 to 06) is in the agency's hands,
+    and a copy cancelled by a recall must not be imported: neither is
+    offered.
     """
     stamp = at.isoformat()
     hidden_after = (at - timedelta(seconds=visibility_s)).isoformat()
@@ -46,6 +49,8 @@ async def offer_new(
         " FROM deliveries v JOIN documents d ON d.id = v.document_id"
         " LEFT JOIN delivery_transport t ON t.delivery_id = v.id"
         " WHERE v.recipient_agency_id = ? AND t.acked_at IS NULL"
+        " AND v.cancelled_at IS NULL"
+        " AND (v.progress_status IS NULL OR v.progress_status = '01')"
         " AND (t.offered_at IS NULL OR t.offered_at <= ?)"
         " ORDER BY d.priority DESC, v.id LIMIT ?",
         (agency_id, hidden_after, limit),

@@ -82,6 +82,27 @@ async def test_ack_after_download_keeps_the_first_01(
     assert (ack["first"], ack["arrival_recorded"]) == (True, False)
 
 
+async def test_answered_or_recalled_documents_are_not_offered(
+    hub: Hub, sample_pdf: bytes
+) -> None:
+    answered = (await issue(hub, sample_pdf))["id"]
+    recalled = (await issue(hub, sample_pdf))["id"]
+    clerk_b = ("b", "clerk")
+
+    # B's clerk accepts one at the desk; A recalls the other and B agrees.
+    assert (await hub.get(clerk_b, f"/documents/{answered}/pdf")).status == 200
+    await ok(await hub.post(clerk_b, f"/documents/{answered}/statuses",
+                            json={"code": "03"}), 201)  # fmt: skip
+    await ok(await hub.post(("a", "clerk"), f"/documents/{recalled}/statuses",
+                            json={"code": "13", "recipient": B,
+                                  "description": "Sai thể thức"}), 201)  # fmt: skip
+    await ok(await hub.post(clerk_b, f"/documents/{recalled}/statuses",
+                            json={"code": "15"}), 201)  # fmt: skip
+
+    offered = await _pulled(hub, ("b", "system"))
+    assert answered not in offered and recalled not in offered
+
+
 async def test_only_recipients_acknowledge(hub: Hub, sample_pdf: bytes) -> None:
     doc_id = (await issue(hub, sample_pdf, recipients=[B]))["id"]
 

@@ -241,7 +241,8 @@ async def _store(
                     agency_ids=agencies or list(recipient_ids), at=at,
                     actor_id=user.id,
                 )  # fmt: skip
-            await _keep(tx, user, packet, relayed.uuid, packet_blob, warnings, at)
+            await _keep(tx, user, packet, (doc_id, relayed.uuid), packet_blob,
+                        warnings, at)  # fmt: skip
             document = await get_document_by_id(tx, doc_id)
     except sqlite3.IntegrityError as e:
         # Two packets with one DocumentId at once: the index keeps one.
@@ -304,11 +305,11 @@ async def _route(
 
 
 async def _keep(
-    tx: Tx, user: User, packet: Packet, uuid: str, packet_blob: str,
+    tx: Tx, user: User, packet: Packet, document: tuple[int, str], packet_blob: str,
     warnings: tuple[Finding, ...], at: datetime,
 ) -> None:  # fmt: skip
     facts = packet.facts
-    doc_id = await tx.fetch_value("SELECT id FROM documents WHERE uuid = ?", (uuid,))
+    doc_id, uuid = document
     assert user.agency_id is not None
     await records.insert_packet(
         tx,

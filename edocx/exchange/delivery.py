@@ -230,14 +230,15 @@ async def post_status(
     async with hub.db.write() as tx:
         access = await open_document(tx, user, uuid)
         targets = await _targets(tx, access, recipient)
+        # The targets were read in this transaction, and recording a status
+        # changes its own delivery only: each is as fresh as it can be.
         moved, outcomes = [], []
         for delivery in targets:
-            fresh = await _fresh(tx, delivery)
             outcomes.append(await _record(
-                tx, access.document, fresh, step,
+                tx, access.document, delivery, step,
                 by_sender=access.party is Party.SENDER, at=at,
             ))  # fmt: skip
-            moved.append(await _fresh(tx, fresh))
+            moved.append(await _fresh(tx, delivery))
     return StatusOutcome(tuple(moved), tuple(outcomes))
 
 

@@ -93,22 +93,41 @@ def _hook_here() -> BeginHook | None:
 
 
 class Reader:
-    """Read access to the database through one connection."""
+    """Read access to the database through one connection.
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    The transaction's ``BEGIN`` goes with its first statement, in the same
+    trip to the connection's thread; a block that runs none opens none.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, *, begin: str | None) -> None:
         self._conn = conn
+        self._begin = begin
+
+    @property
+    def begun(self) -> bool:
+        """Whether a statement ran (and with it the ``BEGIN``, if any)."""
+        return self._begin is None
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = await _on_thread(self._conn, _fetch_one, sql, params)
+        row: Row | None = await self._run(_fetch_one, sql, params)
         return row
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        rows: list[Row] = await _on_thread(self._conn, _fetch_all, sql, params)
+        rows: list[Row] = await self._run(_fetch_all, sql, params)
         return rows
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
+
+    async def _run(self, step: Step, sql: str, params: Params) -> Any:
+        # Each statement runs whole (execute, fetch, close) in one trip to
+        # the connection's thread: aiosqlite's cursor takes a trip for each
+        # step, and every trip costs the event loop a wake-up.
+        begin, self._begin = self._begin, None
+        conn = self._conn
+        # aiosqlite 0.22 runs ``_execute``'s function on the connection's thread.
+        return await conn._execute(_step, conn._conn, begin, step, sql, params)
 
 
 class Tx(Reader):
@@ -116,24 +135,35 @@ class Tx(Reader):
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last inserted row id."""
-        rowid: int = await _on_thread(self._conn, _execute, sql, params)
+        rowid: int = await self._run(_execute, sql, params)
         return rowid
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        if not self.begun:
+            await self._run(_nothing, "", ())
         await self._conn.executemany(sql, rows)
 
     async def changes(self) -> int:
         return int(await self.fetch_value("SELECT changes()"))
 
 
-# Each statement runs whole (execute, fetch, close) in one trip to the
-# connection's thread: aiosqlite's own cursor takes a trip for each step,
-# and every trip costs the event loop a wake-up.
-async def _on_thread(
-    conn: aiosqlite.Connection, step: Callable[..., Any], sql: str, params: Params
+Step = Callable[[sqlite3.Connection, str, Params], Any]
+
+
+def _step(
+    conn: sqlite3.Connection, begin: str | None, step: Step, sql: str, params: Params
 ) -> Any:
-    # aiosqlite 0.22 runs ``_execute``'s function on the connection's thread.
-    return await conn._execute(step, conn._conn, sql, params)
+    if begin is not None:
+        conn.execute(begin).close()
+    return step(conn, sql, params)
+
+
+def _nothing(conn: sqlite3.Connection, sql: str, params: Params) -> None:
+    del conn, sql, params
+
+
+async def _end(conn: aiosqlite.Connection, sql: str) -> None:
+    await conn._execute(_step, conn._conn, None, _execute, sql, ())
 
 
 def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> Any:
@@ -212,17 +242,17 @@ class Database:
         async with self._write_lock:
             token = _in_write.set(True)
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
+                tx = Tx(self._writer, begin="BEGIN IMMEDIATE")
                 try:
-                    tx = Tx(self._writer)
                     if hook is not None:
                         await hook.begin(tx)
                     yield tx
-                    await self._writer.execute("COMMIT")
+                    if self._writer.in_transaction:
+                        await _end(self._writer, "COMMIT")
                 except BaseException:
                     # A failed COMMIT may already have ended the transaction.
                     if self._writer.in_transaction:
-                        await self._writer.execute("ROLLBACK")
+                        await _end(self._writer, "ROLLBACK")
                     if hook is not None:
                         hook.end(committed=False)
                     raise
@@ -232,14 +262,18 @@ class Database:
             hook.end(committed=True)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Reader]:
-        """Lend a reading connection, inside a snapshot (deferred) transaction."""
+    async def read(self, *, snapshot: bool = True) -> AsyncIterator[Reader]:
+        """Lend a reading connection, inside a snapshot (deferred) transaction.
+
+        ``snapshot=False``: each statement on its own, for a single one.
+        """
         conn = await self._readers.get()
         try:
-            await conn.execute("BEGIN")
+            reader = Reader(conn, begin="BEGIN" if snapshot else None)
             try:
-                yield Reader(conn)
+                yield reader
             finally:
-                await conn.execute("COMMIT")
+                if conn.in_transaction:
+                    await _end(conn, "COMMIT")
         finally:
             self._readers.put_nowait(conn)

@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 # Room for the header and the multipart framing around the PDF itself; a
 # JSON body gets this much and no more.
 _FRAMING = 64 * 1024
+# A body this small (a status, a JSON request) is hashed in microseconds,
+# less than the loop spends handing it to a thread and back.
+_HASH_ON_LOOP = 4 * 1024
 
 
 def make_handler(route: Route) -> AiohttpHandler:
@@ -36,11 +39,12 @@ def make_handler(route: Route) -> AiohttpHandler:
         key = idempotency.request_key(request) if route.creates else None
         if key is None or call.user is None:
             return await _respond(route, call)
-        # Hashing a large upload would stall the loop: a thread does it.
-        digest = await asyncio.to_thread(
-            idempotency.fingerprint, request.method, request.path, raw,
-            _json_parts(route),
-        )  # fmt: skip
+        args = (request.method, request.path, raw, _json_parts(route))
+        if sum(len(part) for part in raw.values()) <= _HASH_ON_LOOP:
+            digest = idempotency.fingerprint(*args)
+        else:
+            # Hashing a large upload would stall the loop: a thread does it.
+            digest = await asyncio.to_thread(idempotency.fingerprint, *args)
         claim = idempotency.Claim(call.user.id, key, digest)
         return await _idempotent(route, call, claim)
 

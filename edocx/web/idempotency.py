@@ -92,7 +92,7 @@ async def run_once(
     duplicate finds the key there and changes nothing, and a stop between
     the change and keeping the answer leaves the key taken.
     """
-    async with db.read() as reader:
+    async with db.read(snapshot=False) as reader:
         record = await idempotency.find_key(
             reader, user_id=claim.user_id, key=claim.key
         )

@@ -61,7 +61,21 @@ async def read_json(
     try:
         return model.model_validate(data), raw
     except ValidationError as e:
-        raise validation_problem(e) from e
+        raise _unknown_fields(e) or validation_problem(e) from e
+
+
+def _unknown_fields(error: ValidationError) -> BodyFieldUnknownError | None:
+    # Unknown fields alone get the problem type every JSON body shares
+    # (sign and issue take none); anything else wrong is request-invalid.
+    items = error.errors()
+    if not items or any(item["type"] != "extra_forbidden" for item in items):
+        return None
+    fields = [".".join(str(p) for p in item["loc"]) for item in items]
+    return BodyFieldUnknownError(
+        "the body has field(s) this operation does not take: " + ", ".join(fields),
+        hint="leave them out; the API reference lists each operation's fields",
+        fields=fields,
+    )
 
 
 def validation_problem(error: ValidationError) -> RequestInvalidError:

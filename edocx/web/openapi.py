@@ -157,6 +157,11 @@ def _multipart(parts: tuple[Part, ...], schemas: _Schemas) -> dict[str, Any]:
     }
 
 
+_JSON_BODY_PROBLEMS = (
+    "body-field-unknown", "request-invalid", "media-type-unsupported",
+)  # fmt: skip
+
+
 def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": route.summary}
     if route.response is not None:
@@ -167,8 +172,12 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
     for media_type in route.alternatives:
         ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     problem_ref = {"$ref": _REF.format(model="Problem")}
+    named = list(route.problems)
+    if route.body is not None:
+        # Every JSON body is refused the same ways (edocx.web.bodies).
+        named += [p for p in _JSON_BODY_PROBLEMS if p not in named]
     problem = {
-        "description": "a problem: " + ", ".join(route.problems or ("see type",)),
+        "description": "a problem: " + ", ".join(named or ("see type",)),
         "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
     }
     return {str(route.status): ok, "default": problem}

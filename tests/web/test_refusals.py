@@ -144,6 +144,13 @@ async def test_status_on_a_document_without_deliveries(
     ]:
         posted = await small_hub.post(who, path, json=body)
         await problem(posted, 409, "document-state-conflict")
+
+    # Unknown fields alone: the problem type every JSON body shares.
+    extra = await small_hub.post(("b", "clerk"), path, json={"code": "03", "foo": 1})
+    body = await problem(extra, 422, "body-field-unknown")
+    assert body["fields"] == ["foo"]
+    mixed = await small_hub.post(("b", "clerk"), path, json={"code": "99", "foo": 1})
+    await problem(mixed, 400, "request-invalid")
     after = (await small_hub.count("delivery_statuses"),
              await small_hub.count("audit_events"))  # fmt: skip
     assert after == before

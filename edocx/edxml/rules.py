@@ -28,6 +28,7 @@ from edocx.edxml.model import (
 from edocx.edxml.parse import MAX_BYTES, NAMESPACE, PacketParseError, parse_packet
 from edocx.edxml.read import encoded_content_ids, header, q, read_facts, text
 from edocx.edxml.xmldsig import verify_packet
+from edocx.exchange.header import refuse_invisible
 from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def _errors(root: ET.Element, facts: PacketFacts, today: date) -> Iterator[Findi
         yield from _document_errors(head, facts, today)
         yield from _attachment_errors(root, facts)
     yield from _length_errors(head)
+    yield from _character_errors(root)
 
 
 def _missing(head: ET.Element, paths: list[str]) -> Iterator[Finding]:
@@ -212,6 +214,37 @@ def _length_errors(head: ET.Element) -> Iterator[Finding]:
         for element in head.findall(q(path)):
             if len((element.text or "").strip()) > limit:
                 yield _too_long(path, limit)
+
+
+# The attachment's base64 is checked as base64.
+_UNCHECKED_TEXT = frozenset({"ContentTransferEncoded"})
+_LINE_BREAKS = frozenset("\r\n\t")
+# Texts that may span lines: free text, and base64 in a packet signature.
+_MULTI_LINE = frozenset({
+    "Subject", "Content", "Description", "BussinessDocReason",
+    "BusinessDocReason", "OrganAdd", "Place", "Appendix", "SphereOfPromulgation",
+    "SignatureValue", "X509Certificate", "DigestValue", "X509SubjectName",
+})  # fmt: skip
+
+
+def _character_errors(root: ET.Element) -> Iterator[Finding]:
+    # Control and invisible format characters (bidi overrides, zero-width
+    # marks) are refused in every text, and line breaks in one-line values,
+    # as in a draft's header: they let a notation or a file name read
+    # differently from what it is.
+    for element in root.iter():
+        name = element.tag.rpartition("}")[2]
+        value = element.text
+        if not value or name in _UNCHECKED_TEXT:
+            continue
+        one_line = len(element) == 0 and name not in _MULTI_LINE
+        try:
+            refuse_invisible(
+                value.strip() if one_line else value,
+                allowed=frozenset() if one_line else _LINE_BREAKS,
+            )
+        except ValueError as e:
+            yield Finding("invisible-character", f"{name}: {e}", name)
 
 
 def _too_long(path: str, limit: int) -> Finding:

@@ -97,3 +97,26 @@ def test_a_promulgation_date_after_today_is_an_error() -> None:
     assert check_packet(packet, today=date(2024, 3, 5)).errors == ()
     (late,) = check_packet(packet, today=date(2024, 3, 4)).errors
     assert late.code == "date-in-future" and "2024/03/04" in late.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"V/v th", "V/v \u202eth".encode()),
+        (b"V/v th", "V/v\u200b th".encode()),
+        (b"VPCP-TT\xc4\x90T</edXML:CodeNotation>",
+         b"VPCP&#13;&#10;X: 1</edXML:CodeNotation>"),
+    ],
+    ids=["bidi-override", "zero-width", "line-break-in-notation"],
+)  # fmt: skip
+def test_invisible_characters_are_errors(old: bytes, new: bytes) -> None:
+    packet = document_packet()
+    assert old in packet
+
+    assert "invisible-character" in codes(packet.replace(old, new, 1))
+
+
+def test_free_text_may_span_lines() -> None:
+    packet = document_packet(subject="V/v thử nghiệm&#10;lần hai")
+
+    assert codes(packet) == []

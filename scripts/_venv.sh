@@ -27,7 +27,6 @@ ensure_venv() {
     fi
 }
 
-# The font the hub draws Vietnamese text with (Debian: fonts-dejavu-core).
 # Debian's Chromium, for the tests that open the HTML report in a browser.
 ensure_chromium() {
     command -v chromium >/dev/null 2>&1 && return 0
@@ -42,6 +41,8 @@ ensure_chromium() {
     fi
 }
 
+# A font for the browser the tests drive to render Vietnamese pages (Debian:
+# fonts-dejavu-core); the hub itself draws with the DejaVu Serif it ships.
 ensure_font() {
     [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -120,22 +120,24 @@ async def _settle(
     db: Database, claim: Claim, response: web.StreamResponse, *, committed: bool,
     at: datetime,
 ) -> None:  # fmt: skip
-    kept = isinstance(response, web.Response) and 200 <= response.status < 300
-    if not kept or not isinstance(response, web.Response):
+    if not isinstance(response, web.Response) or not 200 <= response.status < 300:
         if committed:
+            # As for a request that failed: the client may try again.
             await release(db, claim)
-    elif committed:
+        return
+    if committed:
         await complete(db, claim, response)
-    else:
-        # Nothing was written: the answer alone is kept, for a retry.
-        body = response.body
-        assert isinstance(body, bytes)
-        async with db.write() as tx:
-            await idempotency.keep_answer(
-                tx, user_id=claim.user_id, key=claim.key,
-                fingerprint=claim.fingerprint, status=response.status,
-                content_type=response.content_type, body=body, at=at,
-            )  # fmt: skip
+        return
+
+    # Nothing was written: the answer alone is kept, for a retry.
+    body = response.body
+    assert isinstance(body, bytes)
+    async with db.write() as tx:
+        await idempotency.keep_answer(
+            tx, user_id=claim.user_id, key=claim.key,
+            fingerprint=claim.fingerprint, status=response.status,
+            content_type=response.content_type, body=body, at=at,
+        )  # fmt: skip
 
 
 class _FoundError(Exception):

@@ -36,7 +36,7 @@ from edocx.edxml.errors import (
 from edocx.edxml.model import Finding, PacketFacts, PacketKind, PacketReport
 from edocx.edxml.parse import PacketParseError, parse_packet
 from edocx.edxml.relay import relay_document
-from edocx.edxml.rules import check_packet
+from edocx.edxml.rules import judge_packet
 from edocx.edxml.write import BUSINESS_REASONS
 from edocx.exchange import delivery
 from edocx.exchange.access import Party, open_document
@@ -117,18 +117,18 @@ async def import_packet(
 
 def _read(data: bytes, max_bytes: int) -> Packet:
     try:
-        report = check_packet(data, max_bytes=max_bytes)
+        root = parse_packet(data, max_bytes=max_bytes)
     except PacketParseError as e:
         if e.not_xml:
             raise PacketNotXMLError(e.detail) from e
         raise PacketUnsafeError(e.detail, reason=e.code, hint=e.hint) from e
+    report = judge_packet(root, data)
     if not report.usable or report.facts is None:
         raise PacketInvalidError(
             f"the packet has {len(report.errors)} error(s)",
             errors=report.errors, warnings=report.warnings,
         )  # fmt: skip
-    details = read_details(parse_packet(data, max_bytes=max_bytes))
-    return Packet(data, report, report.facts, details)
+    return Packet(data, report, report.facts, read_details(root))
 
 
 async def find_document(

@@ -78,7 +78,13 @@ def check_packet(
     """
     # 1. Hostile or broken XML stops here (the caller tells them apart).
     root = parse_packet(data, max_bytes=max_bytes)
+    return judge_packet(root, data, today=today)
 
+
+def judge_packet(
+    root: ET.Element, data: bytes, *, today: date | None = None
+) -> PacketReport:
+    """Judge a packet already parsed by :func:`parse_packet` (steps 2 to 5)."""
     # 2. Nothing else is worth reading in a packet of another vocabulary.
     if root.tag != f"{{{NAMESPACE}}}edXML":
         found = Finding("wrong-namespace", f"root element is {root.tag}, not edXML")
@@ -369,4 +375,4 @@ def _real_date(value: str) -> date | None:
         return None
 
 
-__all__ = ["PacketParseError", "check_packet", "split_document_id"]
+__all__ = ["PacketParseError", "check_packet", "judge_packet", "split_document_id"]

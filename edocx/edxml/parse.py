@@ -26,8 +26,15 @@ NAMESPACE = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 MAX_BYTES = 80 * 1024 * 1024
 MAX_DEPTH = 32
 # A packet has some dozens of header elements and a handful per attachment;
-# millions of empty elements are an attack on the parser's time.
+# millions of empty elements, attributes or namespace declarations are an
+# attack on the parser's time.
 MAX_ELEMENTS = 20_000
+MAX_ATTRIBUTES = 20_000
+# The parser reads a whole tag before it calls back, and reads a tag cut by
+# a chunk boundary again: a tag of megabytes (millions of attributes) costs
+# seconds before any limit above can act. Tags are measured first.
+MAX_TAG_BYTES = 64 * 1024
+MAX_TAGS = 4 * MAX_ELEMENTS
 # Parsing runs in a thread but holds the interpreter lock while the parser
 # works on a chunk: small chunks let the event loop run between them.
 CHUNK = 256 * 1024
@@ -37,7 +44,8 @@ class PacketParseError(InputError):
     """The packet cannot be read as XML at all, or is refused as hostile.
 
     ``code`` names the reason: ``not-xml``, ``dtd-forbidden``, ``too-large``,
-    ``too-deep`` or ``too-many-elements``.
+    ``too-deep``, ``too-many-elements``, ``too-many-attributes`` or
+    ``tag-too-long``.
     """
 
     def __init__(self, code: str, detail: str, *, hint: str | None = None) -> None:
@@ -57,6 +65,7 @@ def parse_packet(data: bytes, *, max_bytes: int = MAX_BYTES) -> ET.Element:
             "too-large", f"packet of {len(data)} bytes exceeds {max_bytes}"
         )
 
+    _measure_tags(data)
     _screen(data)
 
     builder = ET.XMLParser()
@@ -68,10 +77,30 @@ def parse_packet(data: bytes, *, max_bytes: int = MAX_BYTES) -> ET.Element:
         raise PacketParseError("not-xml", f"not well-formed XML: {e}") from e
 
 
+def _measure_tags(data: bytes) -> None:
+    """Refuse a tag longer than MAX_TAG_BYTES, or more than MAX_TAGS tags."""
+    at = data.find(b"<")
+    tags = 0
+    while at >= 0:
+        tags += 1
+        if tags > MAX_TAGS:
+            raise PacketParseError(
+                "too-many-elements", f"the packet has more than {MAX_TAGS} tags"
+            )
+        end = data.find(b">", at, at + MAX_TAG_BYTES)
+        if end < 0 and data.find(b">", at) >= 0:
+            raise PacketParseError(
+                "tag-too-long", f"a tag is longer than {MAX_TAG_BYTES} bytes"
+            )
+        if end < 0:
+            return  # an unclosed tag: the parser says it is not XML
+        at = data.find(b"<", end)
+
+
 def _screen(data: bytes) -> None:
     """Run expat over the bytes with DTDs refused and the depth counted."""
     parser = expat.ParserCreate()
-    depth = elements = 0
+    depth = elements = attributes = 0
 
     def refuse_dtd(*_: object) -> NoReturn:
         raise PacketParseError(
@@ -80,10 +109,24 @@ def _screen(data: bytes) -> None:
             hint="edXML packets carry no document type declaration",
         )
 
-    def start(*_: object) -> None:
+    def count_attributes(more: int) -> None:
+        nonlocal attributes
+        attributes += more
+        if attributes > MAX_ATTRIBUTES:
+            raise PacketParseError(
+                "too-many-attributes",
+                f"the packet has more than {MAX_ATTRIBUTES} attributes and"
+                " namespace declarations",
+            )
+
+    def declare(*_: object) -> None:
+        count_attributes(1)
+
+    def start(_: str, attrs: list[str]) -> None:
         nonlocal depth, elements
         depth += 1
         elements += 1
+        count_attributes(len(attrs) // 2)
         if depth > MAX_DEPTH:
             raise PacketParseError(
                 "too-deep", f"elements nested deeper than {MAX_DEPTH}"
@@ -101,6 +144,9 @@ def _screen(data: bytes) -> None:
     parser.EntityDeclHandler = refuse_dtd
     parser.ExternalEntityRefHandler = refuse_dtd
     parser.StartElementHandler = start
+    parser.StartNamespaceDeclHandler = declare
+    # Attributes as a flat list: counting them costs nothing more.
+    parser.ordered_attributes = True
     parser.EndElementHandler = end
     try:
         for start_at in range(0, len(data), CHUNK):

@@ -10,7 +10,7 @@ import pytest
 from edocx.edxml import parse
 from edocx.edxml.parse import PacketParseError
 from edocx.edxml.rules import check_packet
-from tests.edxml.packets import document_packet
+from tests.edxml.packets import NS, document_packet
 
 LAUGHS = (
     "<!DOCTYPE edXML ["
@@ -76,6 +76,25 @@ def test_depth_and_size_are_bounded() -> None:
 
 def test_millions_of_elements_stop_at_the_limit() -> None:
     flood = document_packet(body="<x/>" * (parse.MAX_ELEMENTS + 1))
+
+    assert refusal(flood).code == "too-many-elements"
+
+
+def test_a_tag_of_megabytes_is_refused_before_parsing() -> None:
+    declarations = "".join(f' xmlns:p{i}="u:{i}"' for i in range(100_000))
+    flood = document_packet(root=f'<edXML xmlns="{NS}"{declarations}>')
+
+    assert refusal(flood).code == "tag-too-long"
+
+
+def test_attributes_are_counted() -> None:
+    many = "".join('<x a="1" b="2" c="3"/>' for _ in range(7_000))
+
+    assert refusal(document_packet(body=many)).code == "too-many-attributes"
+
+
+def test_processing_instructions_count_as_tags() -> None:
+    flood = document_packet(body="<?x y?>" * (parse.MAX_TAGS + 1))
 
     assert refusal(flood).code == "too-many-elements"
 

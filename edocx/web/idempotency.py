@@ -23,6 +23,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from edocx.errors import EdocxError
 from edocx.store import idempotency
 from edocx.store.db import Database, Tx, first_write_runs
 from edocx.web.problems import (
@@ -92,10 +93,7 @@ async def run_once(
     duplicate finds the key there and changes nothing, and a stop between
     the change and keeping the answer leaves the key taken.
     """
-    async with db.read(snapshot=False) as reader:
-        record = await idempotency.find_key(
-            reader, user_id=claim.user_id, key=claim.key
-        )
+    record = await _find(db, claim)
     if record is not None:
         return answer_of(record, claim)
 
@@ -105,12 +103,28 @@ async def run_once(
             response = await respond()
     except _FoundError as found:
         return found.answer
+    except EdocxError:
+        if in_write.committed:
+            await asyncio.shield(release(db, claim))
+            raise
+        # Refused before it wrote: a duplicate that ran at the same time may
+        # have taken the key meanwhile (and made this one a duplicate, say):
+        # the client then gets that request's answer, as a retry would.
+        record = await _find(db, claim)
+        if record is not None:
+            return answer_of(record, claim)
+        raise
     except BaseException:
         if in_write.committed:
             await asyncio.shield(release(db, claim))
         raise
     await _settle(db, claim, response, committed=in_write.committed, at=at)
     return response
+
+
+async def _find(db: Database, claim: Claim) -> idempotency.KeyRecord | None:
+    async with db.read(snapshot=False) as reader:
+        return await idempotency.find_key(reader, user_id=claim.user_id, key=claim.key)
 
 
 Respond = Callable[[], Awaitable[web.StreamResponse]]

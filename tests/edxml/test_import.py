@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -364,6 +365,25 @@ async def test_a_retried_packet_creates_nothing_new(
 
     assert again.status == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert (await again.json())["document"]["id"] == first["document"]["id"]
+    assert (await hub.counts())["documents"] == 1
+
+
+async def test_concurrent_sends_with_one_key_answer_as_retries(
+    hub: PacketHub, edxml_dir: Path
+) -> None:
+    packet = sample(edxml_dir, "received_sample.edxml")
+    key = {"Idempotency-Key": "k-concurrent"}
+
+    answers = await asyncio.gather(*(hub.send(G22, packet, **key) for _ in range(8)))
+
+    # One stores it; the others replay it or are told it is still running,
+    # never that their own packet is a duplicate of it.
+    codes = sorted([a.status for a in answers])
+    assert codes.count(201) >= 1, codes
+    for answer in answers:
+        if answer.status == 409:
+            body = await answer.json(content_type=None)
+            assert body["type"].endswith("/idempotency-key-in-use"), body
     assert (await hub.counts())["documents"] == 1
 
 

@@ -6,12 +6,14 @@ Real database files and blob directories; the web layer's
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from edocx.edxml.errors import DocumentDuplicateError
 from edocx.store.blobs import BlobStore
 from edocx.store.db import Database
 from edocx.store.idempotency import find_key, release_all_pending
@@ -134,3 +136,24 @@ def test_a_staged_blob_is_no_blob_until_published(tmp_path: Path) -> None:
     assert list((tmp_path / "blobs").rglob(".tmp-*")) == []
     # Staging bytes stored already writes nothing.
     assert blobs.stage_sync(b"kept bytes").temp is None
+
+
+async def test_a_refusal_behind_a_winning_duplicate_gets_its_answer(
+    db: Database,
+) -> None:
+    user_id = await _user(db)
+    claim = idempotency.Claim(user_id, "k-race", "f" * 64)
+
+    # Past its own key lookup, the request sees the same request with the
+    # same key store its change first, and refuses its own as a duplicate.
+    async def refused() -> web.StreamResponse:
+        won = await asyncio.create_task(
+            idempotency.run_once(db, claim, _changing(db), at=AT)
+        )
+        assert won.status == 201
+        raise DocumentDuplicateError("the document was sent already")
+
+    answer = await idempotency.run_once(db, claim, refused, at=AT)
+
+    assert answer.status == 201 and answer.headers["Idempotent-Replayed"] == "true"
+    assert await _changes(db) == 1

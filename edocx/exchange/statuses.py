@@ -16,8 +16,9 @@ refusal:
 1. who posts it: ``13`` is the sender's, every other code a recipient's;
 2. a *repeat* of the current status (the same code, for a ``13`` the same
    kind) changes nothing;
-3. on an ended delivery (rejected, or its copy cancelled by a recall) a
-   progress code behind the end is late and anything else is refused;
+3. a copy cancelled by a recall takes nothing but its 15 again (a
+   repeat); on a rejected delivery a progress code behind the 02 is late
+   and anything else but the 02 again is refused;
 4. ``02`` after ``03`` is refused, late or not;
 5. a *late* status (a progress code behind the current one, or older by
    its own reported time than the status that set the current progress,
@@ -137,9 +138,11 @@ def next_move(
     if code is StatusCode.TAKE_BACK:
         kind = kind or ChangeKind.REVOKE
 
+    if current.cancelled:
+        return _after_the_recall(current, code, kind)
     if _repeats(current, code, kind):
         return Move(Outcome.REPEAT, current)
-    if current.cancelled or current.progress is StatusCode.REJECTED:
+    if current.progress is StatusCode.REJECTED:
         return _after_the_end(current, code)
     if code is StatusCode.REJECTED and _rank(current.progress) > 1:
         raise StatusRejectAfterAcceptError(
@@ -157,16 +160,24 @@ def next_move(
     )
 
 
+def _after_the_recall(
+    current: Position, code: StatusCode, kind: ChangeKind | None
+) -> Move:
+    # A cancelled copy takes no further status; only the agreement itself,
+    # sent again (a retried packet), is answered as a repeat.
+    if code is StatusCode.CHANGE_AGREED and _repeats(current, code, kind):
+        return Move(Outcome.REPEAT, current)
+    raise DeliveryCancelledError(
+        "the document was recalled: the recipient's copy is cancelled",
+        extensions=current.facts(),
+    )
+
+
 def _after_the_end(current: Position, code: StatusCode) -> Move:
-    # An ended delivery keeps a status given before its end (behind it by
+    # A rejected delivery keeps a status given before the 02 (behind it by
     # code, whatever its time says) and refuses anything that would move it.
     if code not in CHANGE_CODES and _rank(code) < _rank(current.progress):
         return Move(Outcome.LATE, current)
-    if current.cancelled:
-        raise DeliveryCancelledError(
-            "the document was recalled: the recipient's copy is cancelled",
-            extensions=current.facts(),
-        )
     raise DeliveryRejectedError(
         "the recipient rejected the document: the delivery ended",
         extensions=current.facts(),

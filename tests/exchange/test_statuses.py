@@ -162,7 +162,9 @@ def test_an_agreed_recall_cancels_and_ends_the_delivery() -> None:
     with pytest.raises(DeliveryCancelledError):
         _move(agreed, S.TAKE_BACK)
     assert _move(agreed, S.CHANGE_AGREED).outcome is Outcome.REPEAT
-    assert _move(agreed, S.ARRIVED).outcome is Outcome.LATE
+    for after in (S.ARRIVED, S.ACCEPTED, S.FINISHED, S.CHANGE_REFUSED):
+        with pytest.raises(DeliveryCancelledError):
+            _move(agreed, after)
 
 
 def test_a_rejected_delivery_keeps_only_what_came_before() -> None:

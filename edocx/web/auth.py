@@ -24,7 +24,9 @@ async def authenticate(request: web.Request, db: Database) -> User:
     if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN:
         raise _refused()
 
-    async with db.read() as reader:
+    # One statement: no snapshot transaction around it (two trips fewer to
+    # the database thread on every request).
+    async with db.read(snapshot=False) as reader:
         user = await find_user_by_token_hash(reader, hash_token(token))
     if user is None:
         raise _refused()

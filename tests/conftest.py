@@ -8,11 +8,12 @@ run on the address its certificates name.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from edocx.config import Settings
 from edocx.demo.agencies import demo_subscribers
@@ -23,6 +24,7 @@ from edocx.signing import asn1fix
 from edocx.web.server import free_loopback_port
 from tests.pki.devtoken import DevToken, make_dev_token
 from tests.signing.conftest import JobFactory
+from tests.web.hubkit import Hub, hub_settings, running_hub
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSPHRASE = b"test passphrase, not a secret"
@@ -101,6 +103,29 @@ def pki_server(
     server.start()
     yield server
     server.stop()
+
+
+# A hub per test module, on a free loopback port, against the session's PKI;
+# a folder's own conftest overrides module_settings for its configuration.
+@pytest.fixture(scope="module")
+def module_settings(
+    test_settings: Settings,
+    dev_pki: PKILayout,
+    pki_server: PKIServerThread,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    return hub_settings(test_settings, tmp_path_factory.mktemp("hub"))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def hub(module_settings: Settings) -> AsyncIterator[Hub]:
+    async with running_hub(module_settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def pdfs(test_data_dir: Path) -> Path:
+    return test_data_dir / "pdf-unsigned"
 
 
 @pytest.fixture(scope="session")

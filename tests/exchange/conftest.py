@@ -1,5 +1,5 @@
-"""A database with one agency, a clerk and drafts to number; and a hub
-served over HTTP with the demo directory, as the web tests have it."""
+"""A database with one agency, a clerk and drafts to number.
+(The hub over HTTP is the one of tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -10,17 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from edocx.config import Settings
-from edocx.pki.devpki import PKILayout
-from edocx.pki.server import PKIServerThread
 from edocx.store import documents
 from edocx.store.db import Database
 from edocx.store.models import Agency, Role, User
 from edocx.store.seed import create_agency, create_user
-
-from ..web.hubkit import Hub, hub_settings, running_hub
 
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -64,24 +58,3 @@ async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
     )  # fmt: skip
     yield Registry(db, agency, recipient, clerk)
     await db.close()
-
-
-@pytest.fixture(scope="module")
-def module_settings(
-    test_settings: Settings,
-    dev_pki: PKILayout,
-    pki_server: PKIServerThread,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Settings:
-    return hub_settings(test_settings, tmp_path_factory.mktemp("hub"))
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def hub(module_settings: Settings) -> AsyncIterator[Hub]:
-    async with running_hub(module_settings) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def pdfs(test_data_dir: Path) -> Path:
-    return test_data_dir / "pdf-unsigned"

@@ -88,15 +88,27 @@ def validation_problem(error: ValidationError) -> RequestInvalidError:
     )
 
 
-async def _read_bounded(request: web.Request, limit: int) -> bytes:
+async def read_raw(
+    request: web.Request, media_types: tuple[str, ...], limit: int, described: str
+) -> bytes:
+    """Read a body taken as it is (an edXML packet), bounded by ``limit``."""
+    if request.content_type not in media_types:
+        raise MediaTypeUnsupportedError("send the body as " + " or ".join(media_types))
+    return await _read_bounded(request, limit, _too_large(described))
+
+
+async def _read_bounded(
+    request: web.Request, limit: int, too_large: UploadTooLargeError | None = None
+) -> bytes:
+    refused = too_large or UploadTooLargeError(f"the body exceeds {limit} bytes")
     if request.content_length is not None and request.content_length > limit:
-        raise UploadTooLargeError(f"the body exceeds {limit} bytes")
+        raise refused
     chunks: list[bytes] = []
     size = 0
     while chunk := await request.content.read(_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise UploadTooLargeError(f"the body exceeds {limit} bytes")
+            raise refused
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ValidationError
 from edocx.store.models import User
 from edocx.web import idempotency
 from edocx.web.auth import authenticate, authorize
-from edocx.web.bodies import read_json, read_parts, validation_problem
+from edocx.web.bodies import read_json, read_parts, read_raw, validation_problem
 from edocx.web.keys import HUB, SETTINGS
-from edocx.web.routing import Call, Reply, Route
+from edocx.web.routing import RAW_BODY, Call, Reply, Route
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ async def _prepare(route: Route, request: web.Request) -> tuple[Call, dict[str, 
         described = route.upload_limit_text(settings)
         parts = await read_parts(request, route.parts, limit + _FRAMING, described)
         parts_for_key = parts
+    elif route.raw_body:
+        described = route.upload_limit_text(settings)
+        raw = await read_raw(request, route.raw_body, limit, described)
+        parts = parts_for_key = {RAW_BODY: raw}
     else:
         parts_for_key = {}
     at = datetime.now(UTC)

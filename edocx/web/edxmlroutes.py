@@ -9,30 +9,25 @@ what identifies the request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from edocx.config import Settings
 from edocx.edxml import export
 from edocx.edxml.errors import findings
-from edocx.edxml.importer import MB, ImportOutcome, import_packet
+from edocx.edxml.importer import ImportOutcome, import_packet
 from edocx.exchange import delivery
 from edocx.exchange.access import Party, open_document
-from edocx.web import idempotency
 from edocx.web.handlers import document_id
-from edocx.web.problems import MediaTypeUnsupportedError, UploadTooLargeError
-from edocx.web.routing import Call
+from edocx.web.routing import RAW_BODY, Call
 from edocx.web.schemas import DocumentOut
 
 logger = logging.getLogger(__name__)
 
-PACKET_MEDIA_TYPES = frozenset(
-    {"application/xml", "text/xml", "application/octet-stream"}
-)
-_CHUNK = 256 * 1024
+PACKET_MEDIA_TYPES = ("application/xml", "text/xml", "application/octet-stream")
 
 
 class FindingOut(BaseModel):
@@ -60,24 +55,9 @@ class EdxmlImportOut(BaseModel):
         )  # fmt: skip
 
 
-async def post_edxml(call: Call) -> web.StreamResponse:
-    """Take in a packet; replay the first answer for a repeated key."""
-    data = await _read_packet(call)
-    key = idempotency.request_key(call.request)
-    if key is None:
-        return await _import(call, data)
-
-    digest = await asyncio.to_thread(
-        idempotency.fingerprint, call.request.method, call.request.path,
-        {"packet": data},
-    )  # fmt: skip
-    claim = idempotency.Claim(call.me.id, key, digest)
-    return await idempotency.run_once(
-        call.hub.db, claim, lambda: _import(call, data), at=call.at
-    )
-
-
-async def _import(call: Call, data: bytes) -> web.Response:
+async def post_edxml(call: Call) -> web.Response:
+    """Take in a packet (dispatch read it, bounded, and keyed it)."""
+    data = call.parts[RAW_BODY]
     outcome = await import_packet(
         call.hub, call.me, data, settings=call.settings.edxml, at=call.at
     )
@@ -89,27 +69,8 @@ async def _import(call: Call, data: bytes) -> web.Response:
     )
 
 
-async def _read_packet(call: Call) -> bytes:
-    request = call.request
-    if request.content_type not in PACKET_MEDIA_TYPES:
-        raise MediaTypeUnsupportedError(
-            "send the packet as application/xml (or application/octet-stream)"
-        )
-    mb = call.settings.edxml.max_packet_mb
-    limit = mb * MB
-    too_large = UploadTooLargeError(
-        f"the packet exceeds the configured limit ({mb} MB, edxml.max_packet_mb)"
-    )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await request.content.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+def packet_upload_mb(settings: Settings) -> int:
+    return settings.edxml.max_packet_mb
 
 
 async def get_document_edxml(call: Call) -> web.Response:

@@ -122,7 +122,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         if "{" + name + "}" in route.path:
             found.append({"name": name, "in": "path", "required": True,
                           "schema": {"type": "string"}})  # fmt: skip
-    if route.creates or route.raw_body:
+    if route.creates:
         found.append({"name": "Idempotency-Key", "in": "header", "required": False,
                       "schema": {"type": "string", "maxLength": 255}})  # fmt: skip
     if route.query is not None:

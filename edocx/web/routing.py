@@ -18,6 +18,10 @@ from edocx.web.bodies import Part
 Reply = BaseModel | web.StreamResponse
 
 
+# The part under which a raw body (``Route.raw_body``) reaches the handler.
+RAW_BODY = "body"
+
+
 @dataclass(frozen=True)
 class Call:
     """One authorised request, its parsed inputs and the time it arrived."""
@@ -53,10 +57,9 @@ class Route:
     ``roles`` None means public. ``creates`` marks the POSTs that honour
     ``Idempotency-Key``. ``body`` is a JSON request model, ``parts`` the
     parts of a multipart request, ``query`` the model of the query string.
-    ``raw_body`` lists the media types of a body the handler reads itself
-    (an edXML packet); such a handler also honours ``Idempotency-Key``
-    itself, keyed by the bytes it read. ``upload_mb`` gives the upload limit
-    of a multipart route when it is not ``http.max_upload_mb``
+    ``raw_body`` lists the media types of a body taken as it is (an edXML
+    packet), handed over as ``parts["body"]``. ``upload_mb`` gives the upload
+    limit of a multipart or raw route when it is not ``http.max_upload_mb``
     (``upload_setting`` names the setting that holds it); ``alternatives``
     are media types the route can answer with besides ``media_type``.
     """

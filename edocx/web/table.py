@@ -202,8 +202,10 @@ ROUTES: tuple[Route, ...] = (
           frozenset({Role.SYSTEM, Role.CLERK}),
           "Send an edXML packet (document or status) of the caller's agency: the"
           " packet as the body (application/xml); Idempotency-Key honoured",
-          status=201, response=edxmlroutes.EdxmlImportOut,
-          raw_body=tuple(sorted(edxmlroutes.PACKET_MEDIA_TYPES)),
+          status=201, response=edxmlroutes.EdxmlImportOut, creates=True,
+          raw_body=edxmlroutes.PACKET_MEDIA_TYPES,
+          upload_mb=edxmlroutes.packet_upload_mb,
+          upload_setting="edxml.max_packet_mb",
           problems=("edxml-not-xml", "edxml-unsafe", "edxml-invalid",
                     "edxml-sender-mismatch", "document-duplicate",
                     "document-secret", "recipient-unknown", "document-not-found",

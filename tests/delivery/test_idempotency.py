@@ -23,12 +23,6 @@ NOT_CREATING = {
     "/api/v1/push/dead-letters/{message_id}/resend": "a pending message stays so",
 }
 
-# Creating POSTs whose body dispatch does not read (a raw packet): the
-# handler claims the key itself, over the digest of the body.
-KEY_IN_HANDLER = {
-    "/api/v1/edxml": "edocx.web.edxmlroutes.post_edxml",
-}
-
 
 def test_every_creating_post_honours_the_key() -> None:
     posts = [route for route in ROUTES if route.method == "POST"]
@@ -37,18 +31,13 @@ def test_every_creating_post_honours_the_key() -> None:
         if route.path in NOT_CREATING:
             assert not route.creates, route.path
             continue
-        if route.path in KEY_IN_HANDLER:
-            handler = f"{route.handler.__module__}.{route.handler.__name__}"
-            assert handler == KEY_IN_HANDLER[route.path]
-            assert route.raw_body and "Idempotency-Key" in route.summary
-            continue
         # Anything else a POST does creates something (a draft, a signed
         # revision, a number, a status, a packet, an endpoint).
         assert route.creates, f"{route.path} creates without Idempotency-Key"
     for route in ROUTES:
         if route.status == 201:
             assert route.method == "POST", route.path
-            assert route.creates or route.path in KEY_IN_HANDLER, route.path
+            assert route.creates, route.path
 
 
 @MODULE_LOOP

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -64,7 +65,7 @@ class PacketHub:
             self.tokens[organ_id] = hub.tokens[key]["system"]
 
     async def send(
-        self, organ_id: str, packet: bytes, **headers: str
+        self, organ_id: str, packet: bytes | io.BytesIO, **headers: str
     ) -> ClientResponse:
         return await self.hub.client.post(
             "/api/v1/edxml", data=packet,

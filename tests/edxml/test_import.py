@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -420,3 +421,23 @@ async def test_a_status_behind_the_state_is_late(
 
     rows = await hub.rows("SELECT code, outcome FROM delivery_statuses ORDER BY id")
     assert [tuple(r) for r in rows][-2:] == [("04", "late"), ("01", "late")]
+
+
+async def test_a_packet_over_the_limit_is_413_and_a_wrong_type_415(
+    base: Settings, tmp_path: Path, edxml_dir: Path
+) -> None:
+    async with packet_hub(base, tmp_path / "var", max_packet_mb=1) as small:
+        before = await small.counts()
+        big = sample(edxml_dir, "received_sample.edxml") + b" " * (1024 * 1024)
+
+        over = await small.send(G22, io.BytesIO(big))
+        body = await problem(over, 413, "upload-too-large")
+        assert "edxml.max_packet_mb" in body["detail"]
+
+        as_json = await small.hub.client.post(
+            "/api/v1/edxml", data=sample(edxml_dir, "received_sample.edxml"),
+            headers={"Authorization": "Bearer " + small.tokens[G22],
+                     "Content-Type": "application/json"},
+        )  # fmt: skip
+        await problem(as_json, 415, "media-type-unsupported")
+        assert await small.counts() == before

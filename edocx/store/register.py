@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from edocx.store.db import Reader, Row, Tx
 from edocx.store.models import NumberEntry, NumberState
@@ -31,11 +32,7 @@ async def reserve_next(
     tx: Tx, *, agency_id: int, year: int, document_id: int, at: datetime
 ) -> int:
     """Take the next number of ``year`` for the agency, in state reserved."""
-    last = await tx.fetch_value(
-        "SELECT MAX(number) FROM number_register WHERE agency_id = ? AND year = ?",
-        (agency_id, year),
-    )
-    number = (last or 0) + 1
+    number = await _next_number(tx, "number_register", agency_id, year)
     await tx.execute(
         "INSERT INTO number_register (agency_id, year, number, document_id, state,"
         " reserved_at) VALUES (?,?,?,?,'reserved',?)",
@@ -109,11 +106,7 @@ async def take_incoming_number(
     tx: Tx, *, agency_id: int, year: int, delivery_id: int, at: datetime
 ) -> int:
     """Write the next number of the agency's incoming book for ``delivery_id``."""
-    last = await tx.fetch_value(
-        "SELECT MAX(number) FROM incoming_register WHERE agency_id = ? AND year = ?",
-        (agency_id, year),
-    )
-    number = (last or 0) + 1
+    number = await _next_number(tx, "incoming_register", agency_id, year)
     await tx.execute(
         "INSERT INTO incoming_register (agency_id, year, number, delivery_id,"
         " registered_at) VALUES (?,?,?,?,?)",
@@ -145,3 +138,16 @@ def _incoming_fields(row: Row) -> tuple[int, int, int, int, str]:
         row["agency_id"], row["year"], row["number"], row["delivery_id"],
         row["registered_at"],
     )  # fmt: skip
+
+
+_Book = Literal["number_register", "incoming_register"]
+
+
+async def _next_number(tx: Tx, book: _Book, agency_id: int, year: int) -> int:
+    # Under the write transaction: no other number of the book is taken
+    # between this read and the caller's insert.
+    last = await tx.fetch_value(
+        f"SELECT MAX(number) FROM {book} WHERE agency_id = ? AND year = ?",
+        (agency_id, year),
+    )
+    return int(last or 0) + 1

@@ -263,6 +263,24 @@ class EdxmlSettings(_Section):
         return organ_id in self.strict_agencies or bool(agency and agency.strict)
 
 
+class CopySettings(_Section):
+    """Certified e-copies (edocx.copies): books, QR codes, fees."""
+
+    # The name of a certification book; {seq} is the book's sequence number
+    # in the year (two digits), {year} the year (domain §6.4).
+    book_pattern: str = "Quyển số {seq:02d}/{year}-SCT/BS"
+    # Electronic certifications are numbered apart from paper ones and show
+    # this suffix after the number ("12/ĐT").
+    number_suffix: str = "/ĐT"
+    # Where the QR code of a certified copy leads: this base and the copy's
+    # code. The checking page is served at /c/{code}.
+    verify_base_url: str = "http://127.0.0.1:8080/c/"
+    fee_currency: str = "VND"
+    # The largest scan accepted, and the most image pages turned into one PDF.
+    max_scan_mb: int = Field(default=30, ge=1, le=200)
+    max_image_pages: int = Field(default=50, ge=1, le=500)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -284,6 +302,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     edxml: EdxmlSettings = Field(default_factory=EdxmlSettings)
+    copies: CopySettings = Field(default_factory=CopySettings)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -281,6 +281,19 @@ class CopySettings(_Section):
     max_image_pages: int = Field(default=50, ge=1, le=500)
 
 
+class AuditSettings(_Section):
+    # Signed tree heads of the audit log: one when the log grew and
+    # checkpoint_every_s passed since the last, or as soon as
+    # checkpoint_every_entries entries were appended (0: by time only).
+    # The scheduler looks every checkpoint_poll_s seconds at most.
+    checkpoint_every_s: float = Field(default=300.0, gt=0)
+    checkpoint_every_entries: int = Field(default=10000, ge=0)
+    checkpoint_poll_s: float = Field(default=10.0, gt=0)
+    # Make them in the hub's process (the key is p12/audit-log.p12 or the
+    # development PKI's audit-log certificate, see edocx.audit.auditkey).
+    checkpoints_enabled: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -302,6 +315,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     edxml: EdxmlSettings = Field(default_factory=EdxmlSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     copies: CopySettings = Field(default_factory=CopySettings)
     log_level: str = "INFO"
     log_json: bool = False

@@ -2,33 +2,43 @@
 
 Each event has a sequence number, the time, the acting user and agency, the
 action, the object acted on and, where bytes are involved, their SHA-256.
-The table refuses updates and deletes (schema triggers): entries are only
-ever appended, so that a later version can chain them into a Merkle log
-(RFC 9162) without rewriting history. Events never carry secrets or
-document bytes.
+Recording an event appends its entry (:func:`edocx.audit.entry.entry_bytes`)
+to the Merkle log (:mod:`edocx.audit.log`, RFC 9162) in the caller's
+transaction: there is no change without its entry and no entry without its
+change. The tables refuse updates and deletes (schema triggers). Events
+never carry secrets or document bytes.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from edocx.store.db import Reader, Row, Tx
+from edocx.audit import log
+from edocx.audit.entry import (
+    AuditEvent,
+    decode_details,
+    encode_details,
+    entry_bytes,
+    event_from_row,
+)
+from edocx.audit.merkle import leaf_hash
+from edocx.store.db import Reader, Tx
 
+__all__ = [
+    "AUDIT_INDICES",
+    "AuditEvent",
+    "entry_bytes",
+    "list_events",
+    "record_event",
+]
 
-@dataclass(frozen=True)
-class AuditEvent:
-    seq: int
-    at: str
-    actor_id: int | None
-    agency_id: int | None
-    action: str
-    object_type: str
-    object_id: str
-    content_sha256: str | None
-    details: dict[str, Any] | None
+# The leaf indices the current task appended, in order, when a caller (the
+# web layer, for the Audit-Index header) set a list here; None: not kept.
+AUDIT_INDICES: ContextVar[list[int] | None] = ContextVar(
+    "edocx_audit_indices", default=None
+)
 
 
 async def record_event(
@@ -43,22 +53,32 @@ async def record_event(
     content_sha256: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> int:
-    """Append one event to the audit log; return its sequence number."""
+    """Append one event to the audit log; return its leaf index (0-based)."""
     if at.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
-    encoded = (
-        None
-        if details is None
-        else json.dumps(details, ensure_ascii=False, sort_keys=True)
-    )
-    return await tx.execute(
+    encoded = encode_details(details)
+    stamp = at.isoformat()
+    seq = await tx.execute(
         "INSERT INTO audit_events (at, actor_id, agency_id, action, object_type,"
         " object_id, content_sha256, details_json) VALUES (?,?,?,?,?,?,?,?)",
         (
-            at.isoformat(), actor, agency, action, object_type, object_id,
+            stamp, actor, agency, action, object_type, object_id,
             content_sha256, encoded,
         ),
     )  # fmt: skip
+
+    # The entry as it will be computed from the row later: the details go
+    # through the same JSON round trip as the stored text.
+    event = AuditEvent(
+        seq, stamp, actor, agency, action, object_type, object_id,
+        content_sha256, decode_details(encoded),
+    )  # fmt: skip
+    index = await log.append(tx, seq, leaf_hash(entry_bytes(event)))
+
+    kept = AUDIT_INDICES.get()
+    if kept is not None:
+        kept.append(index)
+    return index
 
 
 async def list_events(
@@ -75,19 +95,4 @@ async def list_events(
         sql += " AND object_id = ?"
         params.append(object_id)
     rows = await db.fetch_all(sql + " ORDER BY seq LIMIT ?", [*params, limit])
-    return [_event(row) for row in rows]
-
-
-def _event(row: Row) -> AuditEvent:
-    details = row["details_json"]
-    return AuditEvent(
-        seq=row["seq"],
-        at=row["at"],
-        actor_id=row["actor_id"],
-        agency_id=row["agency_id"],
-        action=row["action"],
-        object_type=row["object_type"],
-        object_id=row["object_id"],
-        content_sha256=row["content_sha256"],
-        details=None if details is None else json.loads(details),
-    )
+    return [event_from_row(row) for row in rows]

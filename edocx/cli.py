@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from edocx.config import Settings, load_settings
+from edocx.copies import cli as copy_cli
 from edocx.edxml import cli as edxml_cli
 from edocx.errors import EdocxError
 from edocx.logsetup import configure_logging, quiet_library_loggers
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
     signing_cli.add_parsers(commands)
     edxml_cli.add_parsers(commands)
+    copy_cli.add_parsers(commands)
 
     demo = commands.add_parser("demo", help="play the main job against the hub")
     demo.add_argument("--url", default=None, help="hub address (default: config)")

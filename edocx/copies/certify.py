@@ -83,6 +83,12 @@ async def certify_copy(
 
     # 1. The scan, before any number.
     scan = await _scan(runner, files, settings.max_image_pages)
+    if facts.page_count not in (0, scan.page_count):
+        raise ScanUnusableError(
+            f"the scan has {scan.page_count} page(s); the intake says"
+            f" {facts.page_count}",
+            hint="scan every page of the original, or correct the page count",
+        )
     facts = replace(facts, page_count=scan.page_count)
 
     # 2. The number.

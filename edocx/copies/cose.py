@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import cbor2
@@ -92,21 +93,22 @@ def verify_payload(data: bytes, certificate: x509.Certificate) -> Payload:
     kid = unprotected.get(HEADER_KID)
     if kid is not None and kid != key_id(certificate.public_bytes(Encoding.DER)):
         raise CopyPayloadError("the payload was signed with another key")
-    alg = _decode(protected, "protected header").get(HEADER_ALG)
+    header = _decode(protected, "protected header")
+    alg = header.get(HEADER_ALG) if isinstance(header, Mapping) else None
     _check_signature(alg, certificate, signature, _sig_structure(protected, body))
 
     payload = _decode(body, "payload")
-    if not isinstance(payload, dict) or not all(isinstance(k, str) for k in payload):
+    if not isinstance(payload, Mapping) or not all(isinstance(k, str) for k in payload):
         raise CopyPayloadError("the payload is not a map of named fields")
-    return payload
+    return dict(payload)
 
 
 def read_unverified(data: bytes) -> Payload:
     """Return the payload without checking it (to show what a QR claims)."""
     payload = _decode(_parts(data)[2], "payload")
-    if not isinstance(payload, dict):
+    if not isinstance(payload, Mapping):
         raise CopyPayloadError("the payload is not a map of named fields")
-    return payload
+    return dict(payload)
 
 
 def _sig_structure(protected: bytes, body: bytes) -> bytes:
@@ -121,14 +123,14 @@ def _parts(data: bytes) -> tuple[bytes, dict[Any, Any], bytes, bytes]:
         if message.tag != COSE_SIGN1_TAG:
             raise CopyPayloadError(f"CBOR tag {message.tag} is not COSE_Sign1")
         message = message.value
-    if not (isinstance(message, list) and len(message) == 4):
+    if not (isinstance(message, (list, tuple)) and len(message) == 4):
         raise CopyPayloadError("the message is not a COSE_Sign1 array")
     protected, unprotected, body, signature = message
     if not all(isinstance(p, bytes) for p in (protected, body, signature)):
         raise CopyPayloadError("the message's parts have the wrong types")
-    if not isinstance(unprotected, dict):
+    if not isinstance(unprotected, Mapping):
         raise CopyPayloadError("the unprotected header is not a map")
-    return protected, unprotected, body, signature
+    return protected, dict(unprotected), body, signature
 
 
 def _decode(data: bytes, what: str) -> Any:

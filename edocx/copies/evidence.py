@@ -95,3 +95,16 @@ def _kept_qr_text(reader: PdfFileReader) -> str | None:
         return None
     value = kept.get_object().get(QR_KEY)
     return None if value is None else str(value)
+
+
+def last_signer_certificate(pdf: bytes) -> tuple[bytes, ...]:
+    """Return the certificate of the file's last signature, if it has one."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_regular_signatures
+    except PARSER_FAILURES:
+        return ()
+    if not signatures:
+        return ()
+    cert = signatures[-1].signer_cert
+    return () if cert is None else (bytes(cert.dump()),)

@@ -54,7 +54,7 @@ class Scan:
         return f"Scan(<{len(self.pdf)} bytes>, page_count={self.page_count})"
 
 
-def scan_from_uploads(files: tuple[bytes, ...], *, max_pages: int) -> Scan:
+def scan_from_uploads(files: tuple[bytes, ...], max_pages: int) -> Scan:
     """Return the scan made of ``files``: one PDF, or image pages in order."""
     if not files:
         raise ScanUnusableError("no scan was uploaded")

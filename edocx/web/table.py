@@ -7,9 +7,11 @@ are both made from this one table, so they cannot disagree.
 from __future__ import annotations
 
 from edocx.config import Settings
+from edocx.copies.check import CopyCheck
 from edocx.exchange.header import DraftHeader
 from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
+from edocx.web import copyroutes as copy_routes
 from edocx.web import deliveryroutes as delivery
 from edocx.web import edxmlroutes, handlers, lifecycle, observability, service
 from edocx.web.bodies import Part
@@ -51,6 +53,7 @@ PULLERS = frozenset({Role.SYSTEM, Role.CLERK})
 ENDPOINT_ADMINS = frozenset({Role.SYSTEM, Role.ADMIN})
 DEAD_LETTER_SENDERS = frozenset({Role.CLERK, Role.SYSTEM, Role.ADMIN})
 DEAD_LETTER_READERS = DEAD_LETTER_SENDERS | {Role.AUDITOR}
+COPY_CERTIFIERS = frozenset({Role.CERTIFIER})
 
 PDF_PARTS = (
     Part("file", "binary", True, "the PDF"),
@@ -220,4 +223,45 @@ ROUTES: tuple[Route, ...] = (
           media_type="application/xml",
           problems=(*_DOCUMENT_PROBLEMS, "document-state-conflict",
                     "packet-key-unavailable")),
+    # Certified copies (domain §6): certify, refuse, revoke; check in public.
+    Route("POST", API + "/copies", copy_routes.post_copy, COPY_CERTIFIERS,
+          "Certify the scan of a paper original as an e-copy: the intake (JSON)"
+          " and the scan (one PDF, or JPEG/PNG pages file, page2, ...); numbered"
+          " in the body's book of the year, statement and QR code on the last"
+          " page, certifier's and seal signatures at B-LT or better",
+          status=201, parts=copy_routes.INTAKE_PARTS,
+          response=copy_routes.CertifiedOut, creates=True,
+          upload_mb=copy_routes.scan_upload_mb, upload_setting="copies.max_scan_mb",
+          problems=("copy-scan-unusable", "copy-other-agency", "request-invalid",
+                    "pdf-unusable", "pdf-password-required", "upload-too-large",
+                    "credential-unavailable", "timestamp-unavailable",
+                    "signing-failed", "signer-certificate-revoked",
+                    "issue-verification-failed", "document-not-issuable",
+                    *_SIGNER_KEY_PROBLEMS, "seal-subject-not-organisation",
+                    "worker-timeout")),
+    Route("POST", API + "/copies/refusals", copy_routes.post_refusal,
+          COPY_CERTIFIERS,
+          "Record a refused original with its reason (Decree 23/2015 Art. 22);"
+          " no number is taken", status=201, body=copy_routes.RefusalIn,
+          response=copy_routes.IntakeOut, creates=True,
+          problems=("copy-refusal-reason-unknown", "copy-other-agency")),
+    Route("POST", API + "/copies/{code}/revoke", copy_routes.post_revocation,
+          COPY_CERTIFIERS, "Revoke a certified copy of the caller's body, with"
+          " the reason", body=copy_routes.RevokeIn, response=copy_routes.IntakeOut,
+          problems=("copy-not-found", "copy-state-conflict", "copy-other-agency")),
+    Route("GET", API + "/copies/{code}/pdf", copy_routes.get_copy_pdf,
+          COPY_CERTIFIERS, "Download a certified copy (its body's certifiers)",
+          media_type="application/pdf",
+          problems=("copy-not-found", "copy-other-agency")),
+    Route("GET", API + "/copies/{code}", copy_routes.get_copy, None,
+          "Read a certified copy's register entry and status (no login)",
+          response=CopyCheck, problems=("copy-not-found",)),
+    Route("POST", API + "/copies/{code}/check", copy_routes.check_copy_pdf, None,
+          "Check a PDF (the body, application/pdf) against a certified copy: is"
+          " it that copy, unmodified, with the signature report (no login)",
+          response=CopyCheck, raw_body=copy_routes.PDF_MEDIA_TYPES,
+          upload_mb=copy_routes.check_upload_mb,
+          upload_setting="verification.max_upload_mb",
+          problems=("copy-not-found", "media-type-unsupported",
+                    "upload-too-large", "worker-timeout", "worker-memory")),
 )  # fmt: skip

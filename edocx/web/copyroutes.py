@@ -1,0 +1,195 @@
+"""Handlers and bodies of certified copies: certify, refuse, revoke, check.
+
+Certifying takes a multipart upload: the intake (JSON) and the scan as one
+PDF (``file``), or as JPEG or PNG pages (``file``, ``page2``, ``page3``...).
+Checking is public: ``GET /api/v1/copies/{code}`` reads the entry and the
+status, ``POST /api/v1/copies/{code}/check`` takes a PDF as the body.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from edocx.config import Settings
+from edocx.copies.books import RefusalReason
+from edocx.copies.certify import certify_copy, refuse_copy, revoke_copy
+from edocx.copies.check import CopyCheck, check_copy
+from edocx.copies.errors import CopyAgencyError, CopyNotFoundError
+from edocx.errors import InputError
+from edocx.store import copies as store
+from edocx.store.copies import CopyIntake, IntakeFacts
+from edocx.web.bodies import Part, validation_problem
+from edocx.web.keys import POOL
+from edocx.web.routing import RAW_BODY, Call
+
+logger = logging.getLogger(__name__)
+
+PDF_MEDIA_TYPES = ("application/pdf",)
+MAX_PAGE_PARTS = 20
+
+
+class IntakeIn(BaseModel):
+    """What the certifier records at the desk."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requester: str = Field(min_length=1, max_length=200)
+    document_name: str = Field(min_length=1, max_length=200)
+    page_count: int | None = Field(
+        default=None, ge=1, le=5000,
+        description="the original's pages; must match the scan when given",
+    )  # fmt: skip
+    copies: int = Field(default=1, ge=1, le=100)
+    fee: int = Field(default=0, ge=0, description="in copies.fee_currency")
+
+
+class RefusalIn(IntakeIn):
+    reason: RefusalReason = Field(description="Decree 23/2015 Art. 22")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class IntakeOut(BaseModel):
+    code: str
+    state: str
+    requester: str
+    document_name: str
+    page_count: int
+    copies: int
+    fee: int
+    fee_currency: str
+    book: str | None
+    number: int | None
+    number_text: str | None
+    certified_at: str | None
+    refusal_reason: str | None
+    refusal_reason_vi: str | None
+    revoked_at: str | None
+    revocation_reason: str | None
+
+    @classmethod
+    def of(cls, intake: CopyIntake) -> IntakeOut:
+        facts = intake.facts
+        reason = intake.refusal_reason
+        return cls(
+            code=intake.code, state=intake.state.value, requester=facts.requester,
+            document_name=facts.document_name, page_count=facts.page_count,
+            copies=facts.copies, fee=facts.fee, fee_currency=facts.fee_currency,
+            book=intake.book.name if intake.book else None, number=intake.number,
+            number_text=intake.number_text, certified_at=intake.certified_at,
+            refusal_reason=reason,
+            refusal_reason_vi=RefusalReason(reason).text_vi if reason else None,
+            revoked_at=intake.revoked_at, revocation_reason=intake.revocation_reason,
+        )  # fmt: skip
+
+
+class CertifiedOut(BaseModel):
+    intake: IntakeOut
+    level: str = Field(description="the PAdES level the signatures were made at")
+    warnings: list[str]
+    qr_text: str = Field(description="what the QR code on the last page says")
+    pdf: str = Field(description="where the certifier fetches the certified copy")
+
+
+INTAKE_PARTS = (
+    Part("intake", "json", True, "the intake: requester, document, fee", IntakeIn),
+    Part("file", "binary", True, "the scan: one PDF, or page 1 as JPEG or PNG"),
+    *(
+        Part(f"page{n}", "binary", False, f"page {n} as JPEG or PNG")
+        for n in range(2, MAX_PAGE_PARTS + 1)
+    ),
+)
+
+
+def scan_upload_mb(settings: Settings) -> int:
+    return settings.copies.max_scan_mb
+
+
+def check_upload_mb(settings: Settings) -> int:
+    return settings.verification.max_upload_mb
+
+
+async def post_copy(call: Call) -> CertifiedOut:
+    """Certify a scan as a copy, numbered in the body's book."""
+    try:
+        intake = IntakeIn.model_validate_json(call.parts["intake"])
+    except ValidationError as e:
+        raise validation_problem(e) from e
+    pages = [f"page{n}" for n in range(2, MAX_PAGE_PARTS + 1)]
+    files = (call.parts["file"], *(call.parts[p] for p in pages if p in call.parts))
+    facts = _facts(intake, call.settings, page_count=intake.page_count or 0)
+    done = await certify_copy(
+        call.hub, call.request.app[POOL], call.me, facts, files,
+        settings=call.settings.copies, at=call.at,
+    )  # fmt: skip
+    code = done.intake.code
+    return CertifiedOut(
+        intake=IntakeOut.of(done.intake), level=done.level.value,
+        warnings=list(done.warnings), qr_text=done.qr_text,
+        pdf=f"/api/v1/copies/{code}/pdf",
+    )  # fmt: skip
+
+
+async def post_refusal(call: Call) -> IntakeOut:
+    """Record a refused original with its reason (no number)."""
+    body: RefusalIn = call.body
+    facts = _facts(body, call.settings, page_count=body.page_count or 1)
+    refused = await refuse_copy(
+        call.hub, call.me, facts, reason=body.reason.value, note=body.note,
+        at=call.at,
+    )  # fmt: skip
+    return IntakeOut.of(refused)
+
+
+async def post_revocation(call: Call) -> IntakeOut:
+    """Revoke a certified copy of the caller's body."""
+    body: RevokeIn = call.body
+    revoked = await revoke_copy(
+        call.hub, call.me, call.param("code"), reason=body.reason, at=call.at
+    )
+    return IntakeOut.of(revoked)
+
+
+async def get_copy_pdf(call: Call) -> web.Response:
+    """Return the certified copy's file to a certifier of its body."""
+    code = call.param("code")
+    async with call.hub.db.read() as reader:
+        intake = await store.get_intake(reader, code)
+    if intake is None or intake.certified_blob is None:
+        raise CopyNotFoundError(f"no certified copy {code}")
+    if intake.agency_id != call.me.agency_id:
+        raise CopyAgencyError(f"copy {code} was certified by another body")
+    pdf = await call.hub.blobs.get(intake.certified_blob)
+    return web.Response(
+        body=pdf, content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{code}.pdf"'},
+    )  # fmt: skip
+
+
+async def get_copy(call: Call) -> CopyCheck:
+    """Return a copy's register entry and status (public)."""
+    return await check_copy(call.hub, call.param("code"), None)
+
+
+async def check_copy_pdf(call: Call) -> CopyCheck:
+    """Check a PDF against a copy (public)."""
+    return await check_copy(call.hub, call.param("code"), call.parts[RAW_BODY])
+
+
+def _facts(intake: IntakeIn, settings: Settings, *, page_count: int) -> IntakeFacts:
+    if intake.requester.strip() == "" or intake.document_name.strip() == "":
+        raise InputError("the requester and the document's name must not be blank")
+    return IntakeFacts(
+        requester=intake.requester.strip(),
+        document_name=intake.document_name.strip(),
+        page_count=page_count, copies=intake.copies, fee=intake.fee,
+        fee_currency=settings.copies.fee_currency,
+    )  # fmt: skip

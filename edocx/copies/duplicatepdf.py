@@ -50,6 +50,7 @@ class Template:
 
     kind: str
     document_name: str
+    register_name: str  # the master register, e.g. Sổ đăng ký khai sinh
     title: str
     rows: tuple[tuple[str, str], ...]
 
@@ -60,7 +61,13 @@ def load_template(kind: str) -> Template:
     source = resources.files("edocx.copies") / "templates" / f"{kind}.json"
     data = json.loads(source.read_text(encoding="utf-8"))
     rows = tuple((row["label"], row["field"]) for row in data["rows"])
-    return Template(data["kind"], data["document_name"], data["title"], rows)
+    return Template(
+        data["kind"],
+        data["document_name"],
+        data["register_name"],
+        data["title"],
+        rows,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,7 +173,7 @@ def _issue_block(
     entry = record["registration"]
     statement = (
         f"Bản sao điện tử từ sổ gốc, cấp cho {page.requester}; nội dung đầy đủ,"
-        f" chính xác như Sổ đăng ký {template.document_name.lower()}, quyển số"
+        f" chính xác như {template.register_name}, quyển số"
         f" {entry['book']}, số {entry['entry']}."
     )
     pdf.multi_cell(0, 14, statement, new_x="LMARGIN")

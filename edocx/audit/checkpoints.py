@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CheckpointScheduler",
     "SignedTreeHead",
+    "audit_running",
     "checkpoint_at",
     "latest",
     "make_checkpoint",
@@ -159,12 +162,13 @@ class CheckpointScheduler:
         settings = self._settings
         poll_s = min(settings.checkpoint_every_s, settings.checkpoint_poll_s)
         while True:
+            # The first round waits too: a hub that starts answers first.
+            await asyncio.sleep(poll_s)
             try:
                 await self.run_once(at=datetime.now(UTC))
             except Exception:
                 # A failed round must not end the schedule; the next retries.
                 logger.exception("audit tree head round failed")
-            await asyncio.sleep(poll_s)
 
     async def run_once(self, *, at: datetime) -> SignedTreeHead | None:
         """Make a tree head if one is due at ``at``; return it."""
@@ -187,3 +191,23 @@ class CheckpointScheduler:
             return True
         elapsed = (at - datetime.fromisoformat(last.made_at)).total_seconds()
         return elapsed >= self._settings.checkpoint_every_s
+
+
+@asynccontextmanager
+async def audit_running(
+    db: Database, setup: SigningSetup, settings: AuditSettings
+) -> AsyncIterator[CheckpointScheduler]:
+    """Run the audit log with the hub: leaves first, then the schedule.
+
+    Events written before the log existed get their leaves before the hub
+    answers anyone; the scheduler runs when ``checkpoints_enabled``.
+    """
+    async with db.write() as tx:
+        await log.catch_up(tx)
+    scheduler = CheckpointScheduler(db, setup, settings)
+    if settings.checkpoints_enabled:
+        scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        await scheduler.stop()

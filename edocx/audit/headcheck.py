@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeAlias
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -37,10 +38,18 @@ TIMESTAMP_SLACK = timedelta(minutes=10)
 _MAX_CHAIN = 8
 
 
+AnyCertificate: TypeAlias = x509.Certificate | asn1_x509.Certificate
+
+
 def verify_tree_head(
-    sth: SignedTreeHead, trust_roots: Sequence[x509.Certificate]
+    sth: SignedTreeHead, trust_roots: Sequence[AnyCertificate]
 ) -> list[str]:
-    """Return what is wrong with ``sth``; an empty list means it is good."""
+    """Return what is wrong with ``sth``; an empty list means it is good.
+
+    ``trust_roots`` may be cryptography's or asn1crypto's certificates (as
+    :func:`edocx.pki.trust.load_certs` gives them).
+    """
+    roots = [_as_cryptography(root) for root in trust_roots]
     # 1. Fields.
     try:
         signature = unb64(sth.signature)
@@ -60,11 +69,17 @@ def verify_tree_head(
     # 2. Signature; 3. chain of the audit key.
     signed = head_bytes(sth)
     problems = _signature_problems(chain[0], signature, signed)
-    problems += _chain_problems(chain[0], chain[1:], trust_roots, made_at, "audit")
+    problems += _chain_problems(chain[0], chain[1:], roots, made_at, "audit")
 
     # 4. Timestamp.
-    problems += _token_problems(token, signed, trust_roots, made_at)
+    problems += _token_problems(token, signed, roots, made_at)
     return problems
+
+
+def _as_cryptography(cert: AnyCertificate) -> x509.Certificate:
+    if isinstance(cert, x509.Certificate):
+        return cert
+    return x509.load_der_x509_certificate(cert.dump())
 
 
 def _signature_problems(

@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from edocx.audit.events import record_event
 from edocx.config import DeliverySettings
 from edocx.delivery.arrival import record_arrival
 from edocx.exchange.access import Party, open_document
@@ -83,6 +84,13 @@ async def acknowledge(hub: Hub, user: User, uuid: str, *, at: datetime) -> AckOu
 
     async with hub.db.write() as tx:
         ack = await pull.record_ack(tx, access.delivery.id, by="pull", at=at)
+        if ack.first:
+            await record_event(
+                tx, at=at, actor=user.id, agency=user.agency_id,
+                action="delivery.ack", object_type="delivery",
+                object_id=str(access.delivery.id),
+                details={"by": "pull", "document": uuid},
+            )  # fmt: skip
     # Asked on every ack, so that a retry after a failure here records it.
     arrived = await record_arrival(hub, delivery_id=access.delivery.id, at=at)
     if ack.first:

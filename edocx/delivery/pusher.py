@@ -27,6 +27,7 @@ import logging
 import random
 from datetime import UTC, datetime, timedelta
 
+from edocx.audit.events import record_event
 from edocx.config import DeliverySettings
 from edocx.delivery import signature, transport
 from edocx.delivery.arrival import record_arrival
@@ -170,7 +171,14 @@ class Pusher:
                 next_attempt_at=next_at,
             )  # fmt: skip
             if state is MessageState.DELIVERED and message.kind is MessageKind.DOCUMENT:
-                await pull.record_ack(tx, message.delivery_id, by="push", at=at)
+                ack = await pull.record_ack(tx, message.delivery_id, by="push", at=at)
+                if ack.first:
+                    await record_event(
+                        tx, at=at, actor=None, agency=message.agency_id,
+                        action="delivery.ack", object_type="delivery",
+                        object_id=str(message.delivery_id),
+                        details={"by": "push", "document": document},
+                    )  # fmt: skip
         if state is MessageState.DELIVERED and message.kind is MessageKind.DOCUMENT:
             await record_arrival(self._hub, delivery_id=message.delivery_id, at=at)
         _log(message, document, state, result)

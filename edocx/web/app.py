@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from edocx.audit.checkpoints import audit_running
 from edocx.config import Settings, read_key_passphrase
 from edocx.exchange.compute import Compute, SigningSetup
 from edocx.exchange.hub import Hub
@@ -51,6 +52,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_exchange)
     # The pusher starts after the exchange it posts from, and stops before it.
     app.cleanup_ctx.append(delivery_lifecycle)
+    # The audit log's leaves are caught up and its tree heads scheduled once
+    # the exchange is up (the heads use its signing setup).
+    app.cleanup_ctx.append(_audit)
     install(app, ROUTES)
 
     if settings.pki.serve:
@@ -92,6 +96,12 @@ async def _recover(db: Database) -> None:
             "recovered after a stop: voided %d number(s), released %d key(s)",
             voided, released,
         )  # fmt: skip
+
+
+async def _audit(app: web.Application) -> AsyncIterator[None]:
+    hub = app[HUB]
+    async with audit_running(hub.db, hub.compute.setup, app[SETTINGS].audit):
+        yield
 
 
 async def _exchange(app: web.Application) -> AsyncIterator[None]:

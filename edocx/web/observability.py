@@ -29,6 +29,7 @@ from edocx.observability.metrics import (
     exposition,
 )
 from edocx.observability.tsaprobe import TSAProbe
+from edocx.web.auditheaders import audit_index_middleware
 from edocx.web.keys import POOL, SETTINGS
 from edocx.web.routing import Call
 
@@ -119,7 +120,8 @@ def _route(request: web.Request) -> str:
     return UNMATCHED if resource is None else resource.canonical
 
 
-MIDDLEWARES = (request_id_middleware, latency_middleware)
+# The audit indices are collected inside the timing, outside the problems.
+MIDDLEWARES = (request_id_middleware, latency_middleware, audit_index_middleware)
 
 
 async def healthz(call: Call) -> web.Response:

@@ -6,11 +6,14 @@ import logging
 
 from aiohttp import web
 
-from edocx.audit.events import list_events
+from edocx.audit.events import list_events, record_event
+from edocx.store.models import User
 from edocx.verification.render import render_html, render_text
 from edocx.verification.report import ValidationReport
+from edocx.web.auth import authenticate
 from edocx.web.bodies import text_part
 from edocx.web.deliveryroutes import DirectoryOut, directory
+from edocx.web.problems import UnauthenticatedError
 from edocx.web.routing import Call
 from edocx.web.schemas import (
     AuditEventOut,
@@ -35,13 +38,40 @@ async def verify_upload(call: Call) -> web.Response:
         password=text_part(call.parts, "password"),
         timeout_s=call.settings.verification.timeout_s,
     )
-    # NOTE: not written to the audit log: anyone may call this, and one
-    # append-only row per anonymous call would let them grow the log at will.
+    # Only a caller with a valid token is written to the audit log: anyone
+    # may call this, and one append-only row per anonymous call would let
+    # them grow the log at will.
+    user = await _caller(call)
+    if user is not None:
+        await _record_verification(call, user, report)
     logger.info(
         "public verification sha256=%s (%d bytes): %s",
         report.document_sha256, len(pdf), report.verdict,
     )  # fmt: skip
     return _report_response(report, _answer_format(call))
+
+
+async def _caller(call: Call) -> User | None:
+    """The user of a token sent to this public route, if it is valid."""
+    if "Authorization" not in call.request.headers:
+        return None
+    try:
+        return await authenticate(call.request, call.hub.db)
+    except UnauthenticatedError:
+        return None
+
+
+async def _record_verification(
+    call: Call, user: User, report: ValidationReport
+) -> None:
+    async with call.hub.db.write() as tx:
+        await record_event(
+            tx, at=call.at, actor=user.id, agency=user.agency_id,
+            action="document.verify", object_type="pdf",
+            object_id=report.document_sha256,
+            content_sha256=report.document_sha256,
+            details={"verdict": report.verdict.value},
+        )  # fmt: skip
 
 
 def _answer_format(call: Call) -> str:

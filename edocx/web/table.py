@@ -13,7 +13,14 @@ from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
 from edocx.web import copyroutes as copy_routes
 from edocx.web import deliveryroutes as delivery
-from edocx.web import edxmlroutes, handlers, lifecycle, observability, service
+from edocx.web import (
+    auditroutes,
+    edxmlroutes,
+    handlers,
+    lifecycle,
+    observability,
+    service,
+)
 from edocx.web.bodies import Part
 from edocx.web.deliveryroutes import (
     AckOut,
@@ -53,6 +60,7 @@ PULLERS = frozenset({Role.SYSTEM, Role.CLERK})
 ENDPOINT_ADMINS = frozenset({Role.SYSTEM, Role.ADMIN})
 DEAD_LETTER_SENDERS = frozenset({Role.CLERK, Role.SYSTEM, Role.ADMIN})
 DEAD_LETTER_READERS = DEAD_LETTER_SENDERS | {Role.AUDITOR}
+AUDIT_KEEPERS = frozenset({Role.AUDITOR, Role.ADMIN})
 COPY_CERTIFIERS = frozenset({Role.CERTIFIER})
 
 PDF_PARTS = (
@@ -264,4 +272,32 @@ ROUTES: tuple[Route, ...] = (
           upload_setting="verification.max_upload_mb",
           problems=("copy-not-found", "media-type-unsupported",
                     "upload-too-large", "worker-timeout", "worker-memory")),
+    # The audit log (docs/audit-log.md). Tree heads and consistency proofs
+    # carry hashes only: every agency's staff and system may read them and
+    # keep copies outside the hub; entries name agencies and documents, so
+    # they and their inclusion proofs are for auditors and admins.
+    Route("GET", API + "/audit/tree-head", auditroutes.get_tree_head, ALL_ROLES,
+          "The latest signed tree head of the audit log (or ?tree_size= a kept"
+          " one)", query=auditroutes.TreeHeadQuery,
+          response=auditroutes.SignedTreeHead,
+          problems=("audit-tree-head-not-found",)),
+    Route("POST", API + "/audit/tree-head", auditroutes.make_tree_head,
+          AUDIT_KEEPERS, "Sign and timestamp a tree head of the log now",
+          status=201, response=auditroutes.SignedTreeHead,
+          problems=("timestamp-unavailable", "credential-unavailable")),
+    Route("GET", API + "/audit/entries", auditroutes.list_entries, AUDIT_KEEPERS,
+          "Read audit entries start..end (canonical JSON, leaf hashes), "
+          f"{auditroutes.MAX_PAGE} at most per page",
+          query=auditroutes.EntriesQuery, response=auditroutes.EntriesOut),
+    Route("GET", API + "/audit/entries/{index}/proof",
+          auditroutes.get_inclusion_proof, AUDIT_KEEPERS,
+          "The inclusion proof of an entry in the tree of ?tree_size= (default:"
+          " the latest head's)", query=auditroutes.ProofQuery,
+          response=auditroutes.InclusionOut,
+          problems=("audit-range-invalid", "audit-tree-head-not-found")),
+    Route("GET", API + "/audit/consistency", auditroutes.get_consistency_proof,
+          ALL_ROLES, "The consistency proof between trees of ?first= and"
+          " ?second= entries (default: the latest head's)",
+          query=auditroutes.ConsistencyQuery, response=auditroutes.ConsistencyOut,
+          problems=("audit-range-invalid", "audit-tree-head-not-found")),
 )  # fmt: skip

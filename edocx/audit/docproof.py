@@ -1,0 +1,153 @@
+"""The proof that a document's events are in the log, checkable offline.
+
+A proof file is one JSON object: the document id, one signed tree head,
+and each of the document's entries (its own, and those of its deliveries)
+with its audit path in that tree. Anyone holding the file and the roots of
+trust of the hub's audit key checks it with ``edocx audit verify-proof``:
+the head's signature and timestamp, then each entry's path to its root.
+Entries appended after the head are listed as pending, without a proof.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field, ValidationError
+
+from edocx.audit import checkpoints, log
+from edocx.audit.checkpoints import SignedTreeHead
+from edocx.audit.export import ExportFormatError, b64, unb64
+from edocx.audit.merkle import leaf_hash, verify_inclusion
+from edocx.audit.verify import HeadCheck
+from edocx.errors import EdocxError
+from edocx.store.db import Database, Reader
+
+FORMAT = "edocx-audit-proof"
+VERSION = 1
+
+
+class NothingToProveError(EdocxError):
+    code = "audit-nothing-to-prove"
+    status = 404
+    title = "No entry or tree head to prove with"
+
+
+class ProvenEntry(BaseModel):
+    index: int
+    entry: str = Field(description="the entry's canonical JSON (RFC 8785)")
+    proof: list[str] = Field(description="audit path in the tree head, base64")
+
+
+class DocumentProof(BaseModel):
+    format: str = FORMAT
+    version: int = VERSION
+    document_id: str
+    tree_head: SignedTreeHead
+    entries: list[ProvenEntry]
+    pending: list[int] = Field(default_factory=list)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> DocumentProof:
+        try:
+            proof = cls.model_validate_json(text)
+        except ValidationError as e:
+            raise ExportFormatError(
+                f"not a {FORMAT} file: {e.error_count()} faults"
+            ) from e
+        if (proof.format, proof.version) != (FORMAT, VERSION):
+            raise ExportFormatError(f"not a {FORMAT} file of version {VERSION}")
+        return proof
+
+
+async def document_proof(
+    db: Database, document_id: str, tree_size: int | None = None
+) -> DocumentProof:
+    """Collect the document's entries and prove each in one tree head."""
+    async with db.read() as reader:
+        sth = await _tree_head(reader, tree_size)
+        indices = await log.document_indices(reader, document_id)
+        if not indices:
+            raise NothingToProveError(f"no audit entry names document {document_id}")
+        proven = [
+            await _prove(reader, i, sth.tree_size) for i in indices if i < sth.tree_size
+        ]
+    pending = [i for i in indices if i >= sth.tree_size]
+    return DocumentProof(
+        document_id=document_id, tree_head=sth, entries=proven, pending=pending
+    )
+
+
+async def _tree_head(reader: Reader, size: int | None) -> SignedTreeHead:
+    if size is None:
+        sth = await checkpoints.latest(reader)
+    else:
+        sth = await checkpoints.checkpoint_at(reader, size)
+    if sth is None:
+        raise NothingToProveError(
+            "no signed tree head" + ("" if size is None else f" of size {size}"),
+            hint="make one with POST /api/v1/audit/tree-head",
+        )
+    return sth
+
+
+async def _prove(reader: Reader, index: int, size: int) -> ProvenEntry:
+    (item,) = await log.entries(reader, index, index + 1)
+    path = await log.inclusion_proof(reader, index, size)
+    return ProvenEntry(
+        index=index, entry=item.entry.decode("utf-8"), proof=[b64(p) for p in path]
+    )
+
+
+def check_proof(proof: DocumentProof, check_head: HeadCheck) -> list[str]:
+    """Return what does not hold in ``proof``; empty when all of it does."""
+    sth = proof.tree_head
+    problems = [f"tree head: {p}" for p in check_head(sth)]
+    if not proof.entries:
+        problems.append("the file proves no entry")
+    root = unb64(sth.root_hash)
+    for item in proof.entries:
+        if not _included(item, sth.tree_size, root):
+            problems.append(
+                f"entry {item.index}: not in the tree of size {sth.tree_size}"
+                " (the entry or its path was changed)"
+            )
+    return problems
+
+
+def _included(item: ProvenEntry, size: int, root: bytes) -> bool:
+    try:
+        path = [unb64(p) for p in item.proof]
+    except ValueError:
+        return False
+    leaf = leaf_hash(item.entry.encode("utf-8"))
+    return item.index < size and verify_inclusion(leaf, item.index, size, path, root)
+
+
+def describe(proof: DocumentProof, problems: Sequence[str]) -> list[str]:
+    """The outcome as lines: each entry's action, the problems, the verdict."""
+    sth = proof.tree_head
+    lines = [
+        f"document {proof.document_id}, tree head of size {sth.tree_size}"
+        f" made at {sth.made_at}"
+    ]
+    for item in proof.entries:
+        lines.append(f"entry {item.index}: {_action(item.entry)}")
+    lines.extend(problems)
+    for index in proof.pending:
+        lines.append(f"entry {index}: appended after the tree head, not proven")
+    lines.append("proof: " + ("good" if not problems else "DOES NOT HOLD"))
+    return lines
+
+
+def _action(entry: str) -> str:
+    try:
+        value = json.loads(entry)
+    except ValueError:
+        return "(not JSON)"
+    if not isinstance(value, dict):
+        return "(not a JSON object)"
+    return f"{value.get('action', '?')} at {value.get('at', '?')}"

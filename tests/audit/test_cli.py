@@ -1,0 +1,143 @@
+"""``edocx audit export|verify|proof|verify-proof`` on a running hub's log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from edocx.cli import main
+from tests.web.hubkit import Hub, header
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+AUDITOR = ("hub", "auditor")
+
+
+async def _cli(argv: list[str]) -> int:
+    # The command runs its own event loop, as it does from a shell.
+    return await asyncio.to_thread(main, argv)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, hub: Hub, passphrase: bytes) -> None:
+    # The command reads the same database and PKI as the running hub.
+    monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(hub.settings.storage.var_dir))
+    monkeypatch.setenv("EDOCX_PKI__DIR", str(hub.settings.pki.dir))
+    monkeypatch.setenv("EDOCX_KEY_PASSPHRASE", passphrase.decode())
+    monkeypatch.delenv("EDOCX_CONFIG", raising=False)
+
+
+async def _kept_head(hub: Hub, path: Path) -> dict[str, object]:
+    response = await hub.post(AUDITOR, "/audit/tree-head")
+    assert response.status == 201, await response.text()
+    return _keep(path, await response.read())
+
+
+def _keep(path: Path, data: bytes) -> dict[str, object]:
+    # Kept in a file, outside the hub's database, as an agency's system does.
+    path.write_bytes(data)
+    head: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return head
+
+
+async def _draft(hub: Hub, pdfs: Path) -> str:
+    pdf = (pdfs / "EmptyPage.pdf").read_bytes()
+    response = await hub.upload(("a", "signer"), pdf, header())
+    assert response.status == 201, await response.text()
+    doc_id: str = (await response.json())["document"]["id"]
+    return doc_id
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_export_then_verify_offline(
+    hub: Hub, pdfs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _draft(hub, pdfs)
+    kept = tmp_path / "kept.json"
+    head = await _kept_head(hub, kept)
+    export = tmp_path / "log.jsonl"
+
+    assert await _cli(["audit", "export", "--out", str(export)]) == 0
+    status = await _cli(["audit", "verify", str(export), "--tree-head", str(kept)])
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert out.splitlines()[-1].endswith("tree heads checked: good")
+    lines = export.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert (first["kind"], first["format"], first["version"]) == (
+        "log", "edocx-audit-log", 1,
+    )  # fmt: skip
+    assert [json.loads(line)["kind"] for line in lines[1 : first["size"] + 1]] == [
+        "entry"
+    ] * first["size"]
+    assert json.loads(lines[-1])["kind"] == "tree_head"
+    assert first["size"] >= int(str(head["tree_size"]))
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_verify_names_the_entry_changed_in_the_file(
+    hub: Hub, pdfs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _draft(hub, pdfs)
+    kept = tmp_path / "kept.json"
+    await _kept_head(hub, kept)
+    export = tmp_path / "log.jsonl"
+    assert await _cli(["audit", "export", "--out", str(export)]) == 0
+
+    lines = export.read_text(encoding="utf-8").splitlines()
+    changed = json.loads(lines[5])
+    changed["entry"] = changed["entry"].replace('"action":"', '"action":"x')
+    lines[5] = json.dumps(changed)
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    capsys.readouterr()
+
+    status = await _cli(["audit", "verify", str(export), "--tree-head", str(kept)])
+
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert "entry 4: its content does not match" in out
+    assert "first entry that does not match: 4" in out
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_document_proof_checks_offline(
+    hub: Hub, pdfs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc_id = await _draft(hub, pdfs)
+    response = await hub.post(("a", "signer"), f"/documents/{doc_id}/sign")
+    assert response.status == 200, await response.text()
+    await _kept_head(hub, tmp_path / "kept.json")
+    proof = tmp_path / "proof.json"
+
+    assert await _cli(["audit", "proof", doc_id, "--out", str(proof)]) == 0
+    status = await _cli(["audit", "verify-proof", str(proof)])
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    body = json.loads(proof.read_text(encoding="utf-8"))
+    actions = [json.loads(e["entry"])["action"] for e in body["entries"]]
+    assert actions[:2] == ["document.draft", "document.sign"]
+    assert out.splitlines()[-1] == "proof: good"
+
+    body["entries"][1]["entry"] = body["entries"][0]["entry"]
+    proof.write_text(json.dumps(body), encoding="utf-8")
+    assert await _cli(["audit", "verify-proof", str(proof)]) == 1
+    index = body["entries"][1]["index"]
+    assert f"entry {index}: not in the tree" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_unreadable_files_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_an_export = tmp_path / "x.jsonl"
+    not_an_export.write_text('{"kind": "log", "format": "other"}\n', encoding="utf-8")
+
+    assert await _cli(["audit", "verify", str(tmp_path / "missing.jsonl")]) == 3
+    assert await _cli(["audit", "verify", str(not_an_export)]) == 3
+    assert await _cli(["audit", "verify-proof", str(not_an_export)]) == 3
+    assert "not an export of format edocx-audit-log" in capsys.readouterr().err

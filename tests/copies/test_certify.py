@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from PIL import Image
 from pypdf import PdfReader
 
+from edocx.cli import main
 from edocx.copies import cose, qr
 from edocx.copies.evidence import examine
 from edocx.pki.devpki import PKILayout
@@ -219,3 +220,31 @@ def _png(shade: int) -> bytes:
     out = io.BytesIO()
     Image.new("L", (1240, 1754), shade).save(out, format="PNG", dpi=(150, 150))
     return out.getvalue()
+
+
+async def test_offline_check_says_as_issued_and_points_online(
+    hub: Hub, scan: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    status, body = await _certify(hub, scan)
+    assert status == 201, body
+    code = body["intake"]["code"]
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(await _pdf(hub, code))
+    cert = tmp_path / "seal.pem"
+    cert.write_bytes(_seal_certificate(hub).public_bytes(Encoding.PEM))
+    monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(hub.settings.storage.var_dir))
+    monkeypatch.setenv("EDOCX_PKI__DIR", str(hub.settings.pki.dir))
+    monkeypatch.delenv("EDOCX_CONFIG", raising=False)
+
+    assert main(["copy", "check", str(copy), "--certificate", str(cert)]) == 0
+    out = capsys.readouterr().out
+    assert "AS ISSUED" in out and f"/c/{code}" in out and "online" in out
+
+    # Another body's certificate does not vouch for it.
+    other = tmp_path / "other.pem"
+    layout = PKILayout(hub.settings.pki.dir)
+    seal_b = layout.p12_path("seal-b").parent.parent / "certs" / "seal-b.crt.pem"
+    other.write_bytes(seal_b.read_bytes())
+    assert main(["copy", "check", str(copy), "--certificate", str(other)]) == 1
+    assert "NOT AS ISSUED" in capsys.readouterr().out

@@ -196,12 +196,20 @@ async def record_arrival(hub: Hub, *, delivery_id: int, at: datetime) -> bool:
     return True
 
 
+History = tuple[tuple[Delivery, tuple[StatusEntry, ...]], ...]
+
+
 @dataclass(frozen=True)
 class StatusOutcome:
-    """What a posted status did to each delivery it addressed."""
+    """What a posted status did to each delivery it addressed.
+
+    ``history`` is every delivery the poster may see, with its statuses,
+    as the change left them (read in its transaction).
+    """
 
     deliveries: tuple[Delivery, ...]
     outcomes: tuple[Outcome, ...]
+    history: History = ()
 
     @property
     def outcome(self) -> Outcome:
@@ -232,14 +240,16 @@ async def post_status(
         targets = await _targets(tx, access, recipient)
         # The targets were read in this transaction, and recording a status
         # changes its own delivery only: each is as fresh as it can be.
-        moved, outcomes = [], []
+        outcomes = []
         for delivery in targets:
             outcomes.append(await _record(
                 tx, access.document, delivery, step,
                 by_sender=access.party is Party.SENDER, at=at,
             ))  # fmt: skip
-            moved.append(await _fresh(tx, delivery))
-    return StatusOutcome(tuple(moved), tuple(outcomes))
+        # The answer's history, read before the commit: one trip fewer.
+        history = await _history(tx, access)
+    moved = {d.id: d for d, _ in history}
+    return StatusOutcome(tuple(moved[d.id] for d in targets), tuple(outcomes), history)
 
 
 # A status may carry its own time a little ahead of the hub's clock.
@@ -344,10 +354,10 @@ async def _record(
         change_kind=None if step.kind is None else step.kind.value,
     )  # fmt: skip
     if move.outcome is Outcome.APPLIED:
-        await deliveries.append_status(tx, delivery.id, new, at=at)
+        deliveries.append_status(tx, delivery.id, new, at=at)
         await _effects(tx, document, delivery, step, current, actor_id, at)
     else:
-        await deliveries.note_status(tx, delivery.id, new, outcome=move.outcome, at=at)
+        deliveries.note_status(tx, delivery.id, new, outcome=move.outcome, at=at)
 
     await record_event(
         tx, at=at, actor=actor_id, agency=agency_id, action="delivery.status",
@@ -400,15 +410,18 @@ def _value(code: StatusCode | None) -> str | None:
     return None if code is None else code.value
 
 
-async def status_history(
-    hub: Hub, user: User, uuid: str
-) -> list[tuple[Delivery, list[StatusEntry]]]:
+async def status_history(hub: Hub, user: User, uuid: str) -> History:
     """Return each visible delivery of a document with its statuses."""
     async with hub.db.read() as reader:
         access = await open_document(reader, user, uuid)
-        if access.party is Party.RECIPIENT:
-            assert access.delivery is not None
-            visible = [access.delivery]
-        else:
-            visible = await deliveries.list_for_document(reader, access.document.id)
-        return [(d, await deliveries.status_history(reader, d.id)) for d in visible]
+        return await _history(reader, access)
+
+
+async def _history(db: Reader, access: Access) -> History:
+    if access.party is Party.RECIPIENT:
+        assert access.delivery is not None
+        visible = [await _fresh(db, access.delivery)]
+    else:
+        visible = await deliveries.list_for_document(db, access.document.id)
+    statuses = await deliveries.status_histories(db, [d.id for d in visible])
+    return tuple((d, tuple(statuses.get(d.id, ()))) for d in visible)

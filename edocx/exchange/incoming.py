@@ -40,11 +40,14 @@ async def register_incoming(
 ) -> IncomingNumber:  # fmt: skip
     """Give ``delivery`` the next number of its recipient's incoming book.
 
-    A delivery is numbered once: a second call returns its number.
+    A delivery is numbered once: a second call returns its number (the
+    delivery, read in this transaction, carries it).
     """
-    found = await register.incoming_for(tx, delivery.id)
-    if found is not None:
-        return IncomingNumber(found.agency_id, found.year, found.number)
+    if delivery.incoming_number is not None and delivery.incoming_year is not None:
+        return IncomingNumber(
+            delivery.recipient_agency_id, delivery.incoming_year,
+            delivery.incoming_number,
+        )  # fmt: skip
 
     agency_id, year = delivery.recipient_agency_id, numbering_year(at)
     number = await register.take_incoming_number(

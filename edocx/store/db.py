@@ -102,6 +102,8 @@ class Reader:
     def __init__(self, conn: aiosqlite.Connection, *, begin: str | None) -> None:
         self._conn = conn
         self._begin = begin
+        # Statements whose results nobody reads, sent with the next trip.
+        self._deferred: list[tuple[str, Params]] = []
 
     @property
     def begun(self) -> bool:
@@ -122,12 +124,16 @@ class Reader:
 
     async def _run(self, step: Step, sql: str, params: Params) -> Any:
         # Each statement runs whole (execute, fetch, close) in one trip to
-        # the connection's thread: aiosqlite's cursor takes a trip for each
+        # the connection's thread, with the BEGIN and the deferred
+        # statements before it: aiosqlite's cursor takes a trip for each
         # step, and every trip costs the event loop a wake-up.
         begin, self._begin = self._begin, None
+        deferred, self._deferred = self._deferred, []
         conn = self._conn
         # aiosqlite 0.22 runs ``_execute``'s function on the connection's thread.
-        return await conn._execute(_step, conn._conn, begin, step, sql, params)
+        return await conn._execute(
+            _step, conn._conn, begin, deferred, step, sql, params
+        )
 
 
 class Tx(Reader):
@@ -138,23 +144,38 @@ class Tx(Reader):
         rowid: int = await self._run(_execute, sql, params)
         return rowid
 
+    def defer(self, sql: str, params: Params = ()) -> None:
+        """Run a statement whose result nobody reads with the next one.
+
+        It runs, in order, before the transaction's next statement or its
+        ``COMMIT``, in the same trip; an error it raises surfaces there and
+        rolls the transaction back as any other would.
+        """
+        self._deferred.append((sql, params))
+
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        if not self.begun:
-            await self._run(_nothing, "", ())
+        await self._run(_nothing, "", ())
         await self._conn.executemany(sql, rows)
 
     async def changes(self) -> int:
         return int(await self.fetch_value("SELECT changes()"))
+
+    async def commit(self) -> None:
+        """Run what was deferred, then ``COMMIT``, in one trip."""
+        await self._run(_execute, "COMMIT", ())
 
 
 Step = Callable[[sqlite3.Connection, str, Params], Any]
 
 
 def _step(
-    conn: sqlite3.Connection, begin: str | None, step: Step, sql: str, params: Params
-) -> Any:
+    conn: sqlite3.Connection, begin: str | None, deferred: list[tuple[str, Params]],
+    step: Step, sql: str, params: Params,
+) -> Any:  # fmt: skip
     if begin is not None:
         conn.execute(begin).close()
+    for statement, values in deferred:
+        conn.execute(statement, values).close()
     return step(conn, sql, params)
 
 
@@ -163,7 +184,7 @@ def _nothing(conn: sqlite3.Connection, sql: str, params: Params) -> None:
 
 
 async def _end(conn: aiosqlite.Connection, sql: str) -> None:
-    await conn._execute(_step, conn._conn, None, _execute, sql, ())
+    await conn._execute(_step, conn._conn, None, [], _execute, sql, ())
 
 
 def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> Any:
@@ -247,8 +268,8 @@ class Database:
                     if hook is not None:
                         await hook.begin(tx)
                     yield tx
-                    if self._writer.in_transaction:
-                        await _end(self._writer, "COMMIT")
+                    if tx._deferred or self._writer.in_transaction:
+                        await tx.commit()
                 except BaseException:
                     # A failed COMMIT may already have ended the transaction.
                     if self._writer.in_transaction:

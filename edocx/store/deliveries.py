@@ -10,6 +10,7 @@ the new document: the row is never deleted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,10 +101,12 @@ async def list_for_recipient(db: Reader, agency_id: int) -> list[Delivery]:
     return [_delivery(row) for row in rows]
 
 
-async def append_status(
-    tx: Tx, delivery_id: int, status: NewStatus, *, at: datetime
-) -> int:
-    """Record a status and move the delivery's positions with it."""
+def append_status(tx: Tx, delivery_id: int, status: NewStatus, *, at: datetime) -> None:
+    """Record a status and move the delivery's positions with it.
+
+    Both statements are deferred (:meth:`Tx.defer`): they go to the database
+    with the transaction's next statement.
+    """
     stamp = at.isoformat()
     # A change (13, 15, 16) leaves the time of the progress as it was. A
     # progress keeps its own reported time only: the hub's clock (its own
@@ -111,8 +114,8 @@ async def append_status(
     # which the recipient gave its statuses.
     progress_moved = status.code not in ("13", "15", "16")
     reported = None if status.reported_at is None else status.reported_at.isoformat()
-    status_id = await _insert_status(tx, delivery_id, status, "applied", at)
-    await tx.execute(
+    _insert_status(tx, delivery_id, status, "applied", at)
+    tx.defer(
         "UPDATE deliveries SET progress_status = ?, change_status = ?,"
         " change_kind = COALESCE(?, change_kind), last_status = ?,"
         " last_status_at = ?,"
@@ -123,23 +126,22 @@ async def append_status(
             status.code, stamp, progress_moved, reported, delivery_id,
         ),
     )  # fmt: skip
-    return status_id
 
 
-async def note_status(
+def note_status(
     tx: Tx, delivery_id: int, status: NewStatus, *, outcome: str, at: datetime
-) -> int:
-    """Keep a status that changes nothing (``repeat`` or ``late``)."""
+) -> None:
+    """Keep a status that changes nothing (``repeat`` or ``late``), deferred."""
     if outcome not in ("repeat", "late"):
         raise ValueError(f"a status noted without effect is not {outcome!r}")
-    return await _insert_status(tx, delivery_id, status, outcome, at)
+    _insert_status(tx, delivery_id, status, outcome, at)
 
 
-async def _insert_status(
+def _insert_status(
     tx: Tx, delivery_id: int, status: NewStatus, outcome: str, at: datetime
-) -> int:
+) -> None:
     reported = None if status.reported_at is None else status.reported_at.isoformat()
-    return await tx.execute(
+    tx.defer(
         "INSERT INTO delivery_statuses (delivery_id, code, at, actor_id, agency_id,"
         " description, outcome, reported_at, change_kind)"
         " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -177,11 +179,24 @@ async def mark_replaced(
 
 
 async def status_history(db: Reader, delivery_id: int) -> list[StatusEntry]:
+    return (await status_histories(db, [delivery_id])).get(delivery_id, [])
+
+
+async def status_histories(
+    db: Reader, delivery_ids: Sequence[int]
+) -> dict[int, list[StatusEntry]]:
+    """The statuses of each delivery, oldest first, in one statement."""
+    if not delivery_ids:
+        return {}
+    marks = ",".join("?" * len(delivery_ids))
     rows = await db.fetch_all(
-        "SELECT s.code, s.at, a.organ_id, s.actor_id, s.description, s.outcome,"
-        " s.reported_at, s.change_kind"
+        "SELECT s.delivery_id, s.code, s.at, a.organ_id, s.actor_id,"
+        " s.description, s.outcome, s.reported_at, s.change_kind"
         " FROM delivery_statuses s JOIN agencies a ON a.id = s.agency_id"
-        " WHERE s.delivery_id = ? ORDER BY s.id",
-        (delivery_id,),
+        f" WHERE s.delivery_id IN ({marks}) ORDER BY s.id",
+        tuple(delivery_ids),
     )
-    return [StatusEntry(*row) for row in rows]
+    found: dict[int, list[StatusEntry]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(StatusEntry(*tuple(row)[1:]))
+    return found

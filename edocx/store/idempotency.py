@@ -57,8 +57,12 @@ async def keep_answer(
     tx: Tx, *, user_id: int, key: str, fingerprint: str, status: int,
     content_type: str, body: bytes, at: datetime,
 ) -> None:  # fmt: skip
-    """Keep the answer of a request that changed nothing, unless one is kept."""
-    await tx.execute(
+    """Keep the answer of a request that changed nothing, unless one is kept.
+
+    This and the two below are deferred (:meth:`Tx.defer`): alone in their
+    transaction, they go with its ``COMMIT``.
+    """
+    tx.defer(
         "INSERT INTO idempotency_keys (user_id, key, fingerprint, state, status,"
         " content_type, body, created_at) VALUES (?,?,?,'done',?,?,?,?)"
         " ON CONFLICT DO NOTHING",
@@ -69,7 +73,7 @@ async def keep_answer(
 async def complete_key(
     tx: Tx, *, user_id: int, key: str, status: int, content_type: str, body: bytes
 ) -> None:
-    await tx.execute(
+    tx.defer(
         "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?,"
         " body = ? WHERE user_id = ? AND key = ?",
         (status, content_type, body, user_id, key),
@@ -77,7 +81,7 @@ async def complete_key(
 
 
 async def release_key(tx: Tx, *, user_id: int, key: str) -> None:
-    await tx.execute(
+    tx.defer(
         "DELETE FROM idempotency_keys"
         " WHERE user_id = ? AND key = ? AND state = 'pending'",
         (user_id, key),

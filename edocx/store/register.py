@@ -107,19 +107,12 @@ async def take_incoming_number(
 ) -> int:
     """Write the next number of the agency's incoming book for ``delivery_id``."""
     number = await _next_number(tx, "incoming_register", agency_id, year)
-    await tx.execute(
+    tx.defer(
         "INSERT INTO incoming_register (agency_id, year, number, delivery_id,"
         " registered_at) VALUES (?,?,?,?,?)",
         (agency_id, year, number, delivery_id, at.isoformat()),
     )
     return number
-
-
-async def incoming_for(db: Reader, delivery_id: int) -> IncomingEntry | None:
-    row = await db.fetch_one(
-        "SELECT * FROM incoming_register WHERE delivery_id = ?", (delivery_id,)
-    )
-    return None if row is None else IncomingEntry(*_incoming_fields(row))
 
 
 async def list_incoming(

@@ -147,9 +147,8 @@ async def post_status(call: Call) -> StatusPostOut | web.Response:
         description=body.description, recipient=body.recipient, at=call.at,
         reported_at=body.reported_at, change=body.change,
     )  # fmt: skip
-    history = await _history(call, uuid)
     answer = StatusPostOut(
-        **history.model_dump(),
+        **_history_out(uuid, done.history).model_dump(),
         outcome=done.outcome.value,
         outcomes={d.recipient_organ_id: o.value
                   for d, o in zip(done.deliveries, done.outcomes, strict=True)},
@@ -168,6 +167,10 @@ async def get_statuses(call: Call) -> LifecycleStatusesOut:
 
 async def _history(call: Call, uuid: str) -> LifecycleStatusesOut:
     history = await delivery.status_history(call.hub, call.me, uuid)
+    return _history_out(uuid, history)
+
+
+def _history_out(uuid: str, history: delivery.History) -> LifecycleStatusesOut:
     return LifecycleStatusesOut(
         document=uuid,
         deliveries=[

@@ -127,3 +127,50 @@ async def test_agency_user_needs_an_agency(db: Database) -> None:
         token="t2", at=AT,
     )  # fmt: skip
     assert auditor.agency_id is None
+
+
+async def _scratch_table(db: Database) -> None:
+    async with db.write() as tx:
+        await tx.execute("CREATE TABLE scratch (n INTEGER PRIMARY KEY)")
+
+
+async def test_deferred_statements_run_in_order_before_the_next(db: Database) -> None:
+    await _scratch_table(db)
+
+    async with db.write() as tx:
+        tx.defer("INSERT INTO scratch (n) VALUES (1)")
+        tx.defer("INSERT INTO scratch (n) VALUES (2)")
+        # The read sees them: they ran first, in the same transaction.
+        assert await tx.fetch_value("SELECT COUNT(*) FROM scratch") == 2
+        tx.defer("DELETE FROM scratch WHERE n = 1")
+
+    async with db.read() as reader:
+        assert await reader.fetch_value("SELECT group_concat(n) FROM scratch") == "2"
+
+
+async def test_a_transaction_of_deferred_statements_alone_commits(
+    db: Database, tmp_path: Path
+) -> None:
+    await _scratch_table(db)
+
+    async with db.write() as tx:
+        tx.defer("INSERT INTO scratch (n) VALUES (7)")
+
+    # Read from another connection: committed, not merely on the writer's.
+    with sqlite3.connect(tmp_path / "hub.sqlite3") as other:
+        assert other.execute("SELECT n FROM scratch").fetchall() == [(7,)]
+
+
+async def test_a_failing_deferred_statement_rolls_everything_back(db: Database) -> None:
+    await _scratch_table(db)
+
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO scratch (n) VALUES (1)")
+            tx.defer("INSERT INTO scratch (n) VALUES (1)")  # fails at COMMIT
+
+    async with db.read() as reader:
+        assert await reader.fetch_value("SELECT COUNT(*) FROM scratch") == 0
+    # The writer is usable again.
+    async with db.write() as tx:
+        tx.defer("INSERT INTO scratch (n) VALUES (3)")

@@ -11,8 +11,6 @@ from edocx.copies.check import CopyCheck
 from edocx.exchange.header import DraftHeader
 from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
-from edocx.web import copyroutes as copy_routes
-from edocx.web import deliveryroutes as delivery
 from edocx.web import (
     auditroutes,
     edxmlroutes,
@@ -21,6 +19,10 @@ from edocx.web import (
     observability,
     service,
 )
+from edocx.web import copypages as pages
+from edocx.web import copyroutes as copy_routes
+from edocx.web import deliveryroutes as delivery
+from edocx.web import duplicateroutes as duplicate
 from edocx.web.bodies import Part
 from edocx.web.deliveryroutes import (
     AckOut,
@@ -300,4 +302,55 @@ ROUTES: tuple[Route, ...] = (
           " ?second= entries (default: the latest head's)",
           query=auditroutes.ConsistencyQuery, response=auditroutes.ConsistencyOut,
           problems=("audit-range-invalid", "audit-tree-head-not-found")),
+    # E-duplicates from master registers (docs/copies.md, "Duplicates") and
+    # the checking page at a QR code's address. Reading an entry, checking a
+    # file and the page are public: the entry names no personal data.
+    Route("POST", API + "/duplicates", duplicate.issue_duplicate,
+          duplicate.DUPLICATE_ISSUERS,
+          "Issue an e-duplicate from a register record (JSON body: requester and"
+          " record), numbered in the body's duplicate book and sealed at B-LT or"
+          " better; Idempotency-Key honoured", status=201,
+          response=duplicate.DuplicateIssuedOut, creates=True,
+          raw_body=duplicate.RECORD_MEDIA_TYPES,
+          upload_mb=duplicate.record_upload_mb,
+          upload_setting="the fixed limit of a register record",
+          problems=("duplicate-record-invalid", "media-type-unsupported",
+                    "upload-too-large", "action-not-allowed",
+                    "credential-unavailable", "timestamp-unavailable",
+                    "signing-failed", "issue-verification-failed",
+                    "idempotency-key-conflict", "worker-timeout",
+                    *_SIGNER_KEY_PROBLEMS, "seal-subject-not-organisation")),
+    Route("GET", API + "/duplicates/{code}", duplicate.get_duplicate, None,
+          "Read an e-duplicate's entry in the duplicate book and its status (no"
+          " login)", response=duplicate.DuplicateOut,
+          problems=("duplicate-not-found",)),
+    Route("GET", API + "/duplicates/{code}/pdf", duplicate.get_duplicate_pdf,
+          duplicate.DUPLICATE_ISSUERS,
+          "Download an e-duplicate (the issuing body's staff)",
+          media_type="application/pdf",
+          problems=("duplicate-not-found", "action-not-allowed")),
+    Route("POST", API + "/duplicates/{code}/check", duplicate.check_duplicate_pdf,
+          None, "Check a PDF (the body, application/pdf) against an e-duplicate:"
+          " is it the duplicate as issued, unmodified; with the signature report"
+          " (no login)", response=duplicate.DuplicateCheckOut,
+          raw_body=duplicate.PDF_MEDIA_TYPES, upload_mb=duplicate.check_upload_mb,
+          upload_setting="verification.max_upload_mb",
+          problems=("duplicate-not-found", "media-type-unsupported",
+                    "upload-too-large", "worker-timeout", "worker-memory")),
+    Route("POST", API + "/duplicates/{code}/revoke", duplicate.revoke_duplicate,
+          duplicate.DUPLICATE_ISSUERS,
+          "Revoke an e-duplicate of the caller's body, with the reason",
+          body=duplicate.RevokeIn, response=duplicate.DuplicateOut, creates=True,
+          problems=("duplicate-not-found", "duplicate-already-revoked",
+                    "duplicate-reason-required", "action-not-allowed")),
+    Route("GET", "/c/{code}", pages.show_copy, None,
+          "The checking page of a copy (HTML in Vietnamese, no login): entry,"
+          " status, and a form to check a PDF", media_type="text/html"),
+    Route("POST", "/c/{code}", pages.check_copy_form, None,
+          "Check an uploaded PDF (multipart form) against a copy; the answer as"
+          " the checking page (HTML, no login)", media_type="text/html",
+          parts=pages.PAGE_PARTS, upload_mb=duplicate.check_upload_mb,
+          upload_setting="verification.max_upload_mb",
+          problems=("upload-too-large", "media-type-unsupported",
+                    "request-invalid", "worker-timeout", "worker-memory")),
 )  # fmt: skip

@@ -1,0 +1,288 @@
+"""E-duplicates from master registers: issue, look up, check, revoke.
+
+A clerk of a body that keeps a master register issues an electronic
+duplicate of one entry (Decree 45/2020, Art. 10(2)):
+
+1. the record was validated already (``duplicaterecord``): nothing of a
+   refused record is numbered or stored;
+2. in one short transaction, the next number of the body's duplicate book
+   of the year is reserved, with the record and a fresh code;
+3. outside any transaction, a worker lays the duplicate out from the
+   template, with the number, the book and a QR code leading to the
+   checking page, and seals it with the body's key at B-LT or better;
+4. the hub's own verifier must pass the sealed file;
+5. the file is stored and, in one transaction, the number is marked issued
+   and the act written to the audit log.
+
+When anything fails after step 2, the number is voided with the reason in
+a transaction of its own: every number of the book stays accounted for.
+
+Anyone may look a duplicate up by its code, and check a file against it:
+the answer says whether the file is the duplicate as issued and carries the
+full signature report. The public answer names the document, its number,
+book, body and date and its status, never the record's personal data: the
+person who holds the file shows it, and the check says whether it is the
+one issued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from edocx.audit.events import record_event
+from edocx.config import Settings
+from edocx.copies.duplicatepdf import load_template
+from edocx.copies.duplicaterecord import DuplicateRequest, record_json, record_sha256
+from edocx.copies.duplicatesign import DuplicateJob, make_duplicate
+from edocx.errors import EdocxError, InputError
+from edocx.exchange.compute import Runner
+from edocx.exchange.errors import ActionNotAllowedError, IssueVerificationError
+from edocx.exchange.hub import Hub
+from edocx.signing.levels import Level, SignOutcome, level_for
+from edocx.store import duplicates as book
+from edocx.store.agencies import get_agency
+from edocx.store.db import assert_no_write_transaction
+from edocx.store.duplicates import DuplicateRow, DuplicateState, NewDuplicate
+from edocx.store.models import Agency, User
+from edocx.verification.report import ValidationReport, Verdict
+from edocx.vntime import vietnam_time
+
+logger = logging.getLogger(__name__)
+
+# TODO(#7): take the duplicate book's name from the configuration, as the
+# certification book's is (copies.book_pattern), once bodies say how they
+# name it; this is the common practice of one book per year.
+BOOK_PATTERN = "Quyển số 01/{year}-BSSG"
+NUMBER_SUFFIX = "/ĐT"
+DOCUMENT_TYPE = "Bản sao từ sổ gốc"
+
+
+class DuplicateNotFoundError(EdocxError):
+    code = "duplicate-not-found"
+    status = 404
+    title = "No e-duplicate has this code"
+
+
+class DuplicateRevokedError(EdocxError):
+    code = "duplicate-already-revoked"
+    status = 409
+    title = "The e-duplicate is revoked already"
+
+
+class DuplicateReasonError(InputError):
+    code = "duplicate-reason-required"
+    status = 422
+    title = "A revocation needs its reason"
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    """The book's entry of a duplicate and, given a file, the verdict on it.
+
+    ``matches`` is None without a file; True when the file is the duplicate
+    as issued, byte for byte, or the issued file with later revisions the
+    signature report accepts (a later timestamp, say).
+    """
+
+    entry: DuplicateRow
+    matches: bool | None = None
+    report: ValidationReport | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.entry.revoked_at is not None
+
+
+def new_code() -> str:
+    """Return a fresh code: 80 random bits, lower-case base32 (16 letters)."""
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
+
+
+def number_text(number: int) -> str:
+    return f"{number}{NUMBER_SUFFIX}"
+
+
+def check_url(settings: Settings, code: str) -> str:
+    return settings.copies.verify_base_url + code
+
+
+async def issue_duplicate(
+    hub: Hub, runner: Runner, clerk: User, request: DuplicateRequest,
+    *, settings: Settings, at: datetime,
+) -> tuple[DuplicateRow, SignOutcome]:  # fmt: skip
+    """Issue the e-duplicate of ``request.record`` for the clerk's body."""
+    agency = await _issuing_body(hub, clerk)
+    record = request.record
+    year = vietnam_time(at).year
+    template = load_template(record.kind)
+    new = NewDuplicate(
+        code=new_code(), agency_id=agency.id, year=year,
+        book=BOOK_PATTERN.format(year=year), kind=record.kind,
+        document_name=template.document_name, record=record_json(record),
+        record_sha256=record_sha256(record), requester=request.requester,
+        actor_id=clerk.id,
+    )  # fmt: skip
+
+    # 2. Reserve the number.
+    async with hub.db.write() as tx:
+        number = await book.reserve_number(tx, new, at=at)
+
+    try:
+        return await _seal_and_keep(
+            hub, runner, clerk, agency, new, number, settings, at
+        )
+    except BaseException as error:
+        await asyncio.shield(_void(hub, clerk, new.code, error, at))
+        raise
+
+
+async def _issuing_body(hub: Hub, clerk: User) -> Agency:
+    if clerk.agency_id is None:
+        raise ActionNotAllowedError("only a body's staff issue its duplicates")
+    async with hub.db.read() as reader:
+        agency = await get_agency(reader, clerk.agency_id)
+    if agency is None:
+        raise ActionNotAllowedError("the caller's body is not in the directory")
+    return agency
+
+
+async def _seal_and_keep(
+    hub: Hub, runner: Runner, clerk: User, agency: Agency, new: NewDuplicate,
+    number: int, settings: Settings, at: datetime,
+) -> tuple[DuplicateRow, SignOutcome]:  # fmt: skip
+    # 3. Lay out and seal, in a worker.
+    job = _job(hub, agency, new, number, settings, at)
+    assert_no_write_transaction("sealing a duplicate")
+    outcome = await runner.run(make_duplicate, job)
+
+    # 4. The hub's verifier must pass what it hands out.
+    report = await hub.compute.verify(outcome.pdf, own_document=True)
+    if report.verdict is not Verdict.PASSED:
+        raise IssueVerificationError(
+            f"the sealed duplicate does not pass verification ({report.verdict})",
+            extensions={"verdict": report.verdict.value},
+        )
+
+    # 5. Store, then mark the number issued and log the act together.
+    digest = await hub.blobs.put(outcome.pdf)
+    async with hub.db.write() as tx:
+        await book.mark_issued(tx, new.code, blob=digest, level=outcome.level, at=at)
+        await record_event(
+            tx, at=at, actor=clerk.id, agency=agency.id, action="duplicate.issue",
+            object_type="duplicate", object_id=new.code, content_sha256=digest,
+            details={"number": number_text(number), "book": new.book,
+                     "record_sha256": new.record_sha256, "kind": new.kind},
+        )  # fmt: skip
+        issued = await book.get_by_code(tx, new.code)
+    assert issued is not None
+    logger.info(
+        "duplicate %s of agency %s issued as %s in %s at level %s",
+        new.code, agency.organ_id, number_text(number), new.book, outcome.level,
+    )  # fmt: skip
+    return issued, outcome
+
+
+def _job(
+    hub: Hub, agency: Agency, new: NewDuplicate, number: int, settings: Settings,
+    at: datetime,
+) -> DuplicateJob:  # fmt: skip
+    setup = hub.compute.setup
+    credential = setup.credential(
+        agency.seal_credential, whose=f"agency {agency.organ_id}"
+    )
+    level = level_for(
+        setup.levels, agency_code=agency.organ_id, document_type=DOCUMENT_TYPE
+    )
+    return DuplicateJob(
+        document_id=new.code, agency_code=agency.organ_id, credential=credential,
+        tsa_urls=setup.tsa_urls, trust_root_paths=setup.trust_roots,
+        extra_cert_paths=setup.extra_certs, at=at,
+        # A duplicate is checked for years, offline: never below B-LT, and
+        # never downgraded to B-B when no TSA answers.
+        level=level if level.long_term else Level.B_LT,
+        allow_downgrade_to_bb=False,
+        kind=new.kind, record_json=new.record, record_sha256=new.record_sha256,
+        body_name=agency.name, place=agency.place, number=number,
+        number_text=number_text(number), book=new.book,
+        issued_on=vietnam_time(at).date(), requester=new.requester,
+        base_url=settings.copies.verify_base_url,
+    )  # fmt: skip
+
+
+async def _void(
+    hub: Hub, clerk: User, code: str, error: BaseException, at: datetime
+) -> None:
+    if isinstance(error, EdocxError):
+        reason = f"{error.code}: {error.detail}"
+    else:
+        reason = f"internal error ({type(error).__name__})"
+    async with hub.db.write() as tx:
+        if not await book.mark_voided(tx, code, reason=reason):
+            return  # settled already: the failure came after the commit
+        await record_event(
+            tx, at=at, actor=clerk.id, agency=clerk.agency_id,
+            action="duplicate.void", object_type="duplicate", object_id=code,
+            details={"reason": reason},
+        )  # fmt: skip
+    logger.warning("duplicate %s of agency %s voided: %s", code, clerk.organ_id, reason)
+
+
+async def find_duplicate(hub: Hub, code: str) -> DuplicateRow:
+    """Return the issued duplicate of ``code``; a reserved or voided one is
+    not found (it was never handed out)."""
+    async with hub.db.read() as reader:
+        found = await book.get_by_code(reader, code[:64])
+    if found is None or found.state is not DuplicateState.ISSUED:
+        raise DuplicateNotFoundError(f"no e-duplicate {code[:64]!r}")
+    return found
+
+
+async def check_duplicate(hub: Hub, code: str, pdf: bytes | None) -> DuplicateCheck:
+    """Return the duplicate's entry and, given ``pdf``, whether it is that one."""
+    entry = await find_duplicate(hub, code)
+    if pdf is None:
+        return DuplicateCheck(entry)
+    report = await hub.compute.verify(pdf)
+    return DuplicateCheck(entry, _matches(entry, pdf, report), report)
+
+
+def _matches(entry: DuplicateRow, pdf: bytes, report: ValidationReport) -> bool:
+    if hashlib.sha256(pdf).hexdigest() == entry.blob:
+        return report.verdict is Verdict.PASSED
+    # TODO(#7): accept the issued file with later revisions (a holder's
+    # B-LTA timestamp): compare the first revisions up to the seal's byte
+    # range with the stored file. Until then only the file as issued matches.
+    return False
+
+
+async def revoke_duplicate(
+    hub: Hub, clerk: User, code: str, reason: str, *, at: datetime
+) -> DuplicateRow:
+    """Revoke a duplicate of the clerk's body, with the reason."""
+    reason = reason.strip()
+    if not reason:
+        raise DuplicateReasonError("say why the duplicate is revoked")
+    async with hub.db.write() as tx:
+        found = await book.get_by_code(tx, code[:64])
+        if found is None or found.state is not DuplicateState.ISSUED:
+            raise DuplicateNotFoundError(f"no e-duplicate {code[:64]!r}")
+        if found.agency_id != clerk.agency_id:
+            raise ActionNotAllowedError("only the issuing body revokes a duplicate")
+        if found.revoked_at is not None:
+            raise DuplicateRevokedError(f"e-duplicate {code} was revoked already")
+        await book.record_revocation(
+            tx, found.id, actor_id=clerk.id, reason=reason, at=at
+        )
+        await record_event(
+            tx, at=at, actor=clerk.id, agency=clerk.agency_id,
+            action="duplicate.revoke", object_type="duplicate", object_id=code,
+            details={"reason": reason},
+        )  # fmt: skip
+    logger.info("duplicate %s of agency %s revoked", code, clerk.organ_id)
+    return replace(found, revoked_at=at.isoformat(), revocation_reason=reason)

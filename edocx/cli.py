@@ -149,7 +149,22 @@ def _bench_parsers(commands: Any) -> None:
         help="documents per cell (recipients x clients; default 16)",
     )  # fmt: skip
     _data_option(send)
-    for parser in (hub, corpus, verify, sign, send):
+    audit = names.add_parser(
+        "audit", help="audit log appends, proofs in a large log, size per entry"
+    )
+    audit.add_argument(
+        "--entries", type=_positive, default=1_000_000, metavar="N",
+        help="entries of the log the proofs are made in (default 1000000)",
+    )  # fmt: skip
+    audit.add_argument(
+        "--appends", type=_positive, default=20_000, metavar="N",
+        help="events appended to measure appends per second (default 20000)",
+    )  # fmt: skip
+    audit.add_argument(
+        "--batch", type=_positive, default=100, metavar="N",
+        help="events per transaction when appending (default 100)",
+    )  # fmt: skip
+    for parser in (hub, corpus, verify, sign, send, audit):
         parser.set_defaults(run=_bench)
 
 
@@ -218,6 +233,12 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         from edocx.bench.send import run_send_bench
 
         return run_send_bench(settings, documents=args.documents, data_dir=args.data)
+    if args.name == "audit":
+        from edocx.bench.audit import run_audit_bench
+
+        return run_audit_bench(
+            entries=args.entries, appends=args.appends, batch=args.batch
+        )
     if args.name == "corpus":
         from edocx.bench.corpus import run_corpus_bench
 

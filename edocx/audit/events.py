@@ -34,6 +34,12 @@ __all__ = [
     "record_event",
 ]
 
+# Detail names that would put a secret or a document's bytes in the log,
+# which anyone holding an export can read: refused outright.
+FORBIDDEN_DETAILS = frozenset(
+    {"token", "secret", "password", "passphrase", "pin", "private_key", "body"}
+)
+
 # The leaf indices the current task appended, in order, when a caller (the
 # web layer, for the Audit-Index header) set a list here; None: not kept.
 AUDIT_INDICES: ContextVar[list[int] | None] = ContextVar(
@@ -56,6 +62,9 @@ async def record_event(
     """Append one event to the audit log; return its leaf index (0-based)."""
     if at.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
+    forbidden = FORBIDDEN_DETAILS.intersection(k.lower() for k in details or {})
+    if forbidden:
+        raise ValueError(f"audit details may not carry {sorted(forbidden)}")
     encoded = encode_details(details)
     stamp = at.isoformat()
     seq = await tx.execute(

@@ -12,6 +12,9 @@
 
 Revocation is not checked: offline there is nothing to ask.
 """
+# TODO(#6): a head could carry the OCSP responses of its audit and TSA
+# certificates, as a B-LT signature does, so that an offline check also
+# knows they were not revoked when it was made.
 
 from __future__ import annotations
 

@@ -99,6 +99,10 @@ class _Edge:
 
 
 # One edge per writing connection; the database has a single writer.
+# NOTE: the trigger catches an edge of the wrong size, not one of the right
+# size over other leaves: that takes a rolled-back append on this connection
+# and, before its next append, one by another connection to the same file,
+# which the hub's single writer rules out.
 _edges: weakref.WeakKeyDictionary[Any, _Edge] = weakref.WeakKeyDictionary()
 
 

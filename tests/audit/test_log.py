@@ -226,3 +226,15 @@ async def _traced(handle: Any) -> AsyncIterator[list[str]]:
         yield statements
     finally:
         await conn.set_trace_callback(None)
+
+
+async def test_no_secret_goes_into_an_entry(db: Database) -> None:
+    async with db.write() as tx:
+        for name in ("token", "Password", "body"):
+            with pytest.raises(ValueError, match="may not carry"):
+                await record_event(
+                    tx, at=AT, actor=None, agency=None, action="user.created",
+                    object_type="user", object_id="7", details={name: "x"},
+                )  # fmt: skip
+    async with db.read() as reader:
+        assert await log.tree_size(reader) == 0

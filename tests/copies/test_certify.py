@@ -248,3 +248,19 @@ async def test_offline_check_says_as_issued_and_points_online(
     other.write_bytes(seal_b.read_bytes())
     assert main(["copy", "check", str(copy), "--certificate", str(other)]) == 1
     assert "NOT AS ISSUED" in capsys.readouterr().out
+
+
+async def test_another_copys_file_is_not_this_copy(hub: Hub, scan: bytes) -> None:
+    results = [await _certify(hub, scan) for _ in range(2)]
+    assert all(status == 201 for status, _ in results), results
+    first, second = (body["intake"]["code"] for _, body in results)
+
+    checked = await _check(hub, first, await _pdf(hub, second))
+    assert checked["file"]["unmodified"] is False
+    assert checked["file"]["signatures_pass"] is True
+    assert checked["file"]["payload_valid"] is False
+
+    # The public entry keeps the requester and the fee to the body.
+    public = await (await hub.client.get(f"/api/v1/copies/{first}")).json()
+    assert INTAKE["requester"] not in str(public)
+    assert "fee" not in public["entry"]

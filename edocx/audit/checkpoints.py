@@ -161,14 +161,19 @@ class CheckpointScheduler:
     async def _run(self) -> None:
         settings = self._settings
         poll_s = min(settings.checkpoint_every_s, settings.checkpoint_poll_s)
+        failure = ""
         while True:
             # The first round waits too: a hub that starts answers first.
             await asyncio.sleep(poll_s)
             try:
                 await self.run_once(at=datetime.now(UTC))
-            except Exception:
+                failure = ""
+            except Exception as e:
                 # A failed round must not end the schedule; the next retries.
-                logger.exception("audit tree head round failed")
+                # The same failure again (no key, a TSA down) is said once.
+                if str(e) != failure:
+                    logger.exception("audit tree head round failed")
+                failure = str(e)
 
     async def run_once(self, *, at: datetime) -> SignedTreeHead | None:
         """Make a tree head if one is due at ``at``; return it."""

@@ -82,6 +82,7 @@ async def _measure(
     batched = await _appends(scratch / "batched.sqlite3", appends, batch)
     one_by_one = await _appends(scratch / "single.sqlite3", single, 1)
     bare = _bare_appends(scratch / "bare.sqlite3", appends, batch)
+    bare_one = _bare_appends(scratch / "bare-single.sqlite3", single, 1)
 
     big = scratch / "million.sqlite3"
     build = await _build(big, entries)
@@ -93,6 +94,7 @@ async def _measure(
         "appends_batch": batch,
         "appends_per_s_one_per_transaction": round(one_by_one.per_second),
         "bare_sqlite3_inserts_per_s": round(bare.per_second),
+        "bare_sqlite3_inserts_per_s_one_per_transaction": round(bare_one.per_second),
         "entries": entries,
         "build_s": round(build.seconds, 1),
         "inclusion_proof_ms": round(statistics.fmean(inclusion), 3),
@@ -306,7 +308,8 @@ def _print(result: dict[str, Any]) -> None:
     )
     print(
         f"  appends, one per transaction (a commit each):"
-        f" {result['appends_per_s_one_per_transaction']}/s"
+        f" {result['appends_per_s_one_per_transaction']}/s (bare sqlite3:"
+        f" {result['bare_sqlite3_inserts_per_s_one_per_transaction']}/s)"
     )
     print(
         f"  log of {result['entries']} entries built in bulk in {result['build_s']} s"

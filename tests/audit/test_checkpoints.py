@@ -19,6 +19,7 @@ from edocx.audit import checkpoints, log, merkle
 from edocx.audit.checkpoints import (
     CheckpointScheduler,
     SignedTreeHead,
+    audit_running,
     make_tree_head,
     verify_tree_head,
 )
@@ -183,3 +184,21 @@ async def _pause() -> None:
     import asyncio
 
     await asyncio.sleep(0.05)
+
+
+async def test_with_the_hub_earlier_events_get_leaves_first(
+    db: Database, setup: SigningSetup
+) -> None:
+    async with db.write() as tx:
+        await tx.execute_many(
+            "INSERT INTO audit_events (at, action, object_type, object_id)"
+            " VALUES (?, 'old.action', 'document', ?)",
+            [(AT.isoformat(), f"old-{i}") for i in range(6)],
+        )
+    settings = AuditSettings(checkpoints_enabled=False)
+    async with audit_running(db, setup, settings):
+        async with db.read() as reader:
+            assert await log.tree_size(reader) == 6
+        await _pause()
+        async with db.read() as reader:
+            assert await checkpoints.latest(reader) is None

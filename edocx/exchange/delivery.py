@@ -129,7 +129,9 @@ async def outbox(hub: Hub, user: User) -> list[OutboxItem]:
 
 async def download(hub: Hub, user: User, uuid: str) -> Download:
     """Return the document's current PDF; nothing is recorded yet."""
-    async with hub.db.read() as reader:
+    # No snapshot (one trip fewer): the delivery read here is read again
+    # under the write lock before anything is recorded (:func:`acknowledge`).
+    async with hub.db.read(snapshot=False) as reader:
         access = await open_document(reader, user, uuid)
     document = access.document
     if document.state is DocumentState.RELAYED and (

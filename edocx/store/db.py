@@ -104,11 +104,21 @@ class Reader:
         self._begin = begin
         # Statements whose results nobody reads, sent with the next trip.
         self._deferred: list[tuple[str, Params]] = []
+        self._data_version: int | None = None
 
     @property
     def begun(self) -> bool:
         """Whether a statement ran (and with it the ``BEGIN``, if any)."""
         return self._begin is None
+
+    @property
+    def data_version(self) -> int | None:
+        """``PRAGMA data_version`` as the transaction began (None before).
+
+        It changes when another connection commits: what this connection
+        keeps in memory about the database is stale when it differs.
+        """
+        return self._data_version
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         row: Row | None = await self._run(_fetch_one, sql, params)
@@ -131,13 +141,20 @@ class Reader:
         deferred, self._deferred = self._deferred, []
         conn = self._conn
         # aiosqlite 0.22 runs ``_execute``'s function on the connection's thread.
-        return await conn._execute(
+        version, result = await conn._execute(
             _step, conn._conn, begin, deferred, step, sql, params
         )
+        if version is not None:
+            self._data_version = version
+        return result
 
 
 class Tx(Reader):
     """A write transaction: the only way to change the database."""
+
+    def __init__(self, conn: aiosqlite.Connection, *, begin: str | None) -> None:
+        super().__init__(conn, begin=begin)
+        self._committed_hooks: list[Callable[[], None]] = []
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last inserted row id."""
@@ -160,9 +177,20 @@ class Tx(Reader):
     async def changes(self) -> int:
         return int(await self.fetch_value("SELECT changes()"))
 
+    def after_commit(self, done: Callable[[], None]) -> None:
+        """Call ``done`` once this transaction has committed, never otherwise.
+
+        For what a connection keeps in memory about what it wrote: it must
+        not run ahead of the database when the transaction rolls back.
+        """
+        self._committed_hooks.append(done)
+
     async def commit(self) -> None:
-        """Run what was deferred, then ``COMMIT``, in one trip."""
+        """Run what was deferred, then ``COMMIT``, in one trip; then the hooks."""
         await self._run(_execute, "COMMIT", ())
+        hooks, self._committed_hooks = self._committed_hooks, []
+        for done in hooks:
+            done()
 
 
 Step = Callable[[sqlite3.Connection, str, Params], Any]
@@ -171,12 +199,14 @@ Step = Callable[[sqlite3.Connection, str, Params], Any]
 def _step(
     conn: sqlite3.Connection, begin: str | None, deferred: list[tuple[str, Params]],
     step: Step, sql: str, params: Params,
-) -> Any:  # fmt: skip
+) -> tuple[int | None, Any]:  # fmt: skip
+    version = None
     if begin is not None:
         conn.execute(begin).close()
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
     for statement, values in deferred:
         conn.execute(statement, values).close()
-    return step(conn, sql, params)
+    return version, step(conn, sql, params)
 
 
 def _nothing(conn: sqlite3.Connection, sql: str, params: Params) -> None:

@@ -174,3 +174,38 @@ async def test_a_failing_deferred_statement_rolls_everything_back(db: Database) 
     # The writer is usable again.
     async with db.write() as tx:
         tx.defer("INSERT INTO scratch (n) VALUES (3)")
+
+
+async def test_commit_hooks_run_on_commit_only(db: Database) -> None:
+    await _scratch_table(db)
+    ran: list[str] = []
+
+    async with db.write() as tx:
+        tx.defer("INSERT INTO scratch (n) VALUES (1)")
+        tx.after_commit(lambda: ran.append("kept"))
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.write() as tx:
+            tx.defer("INSERT INTO scratch (n) VALUES (1)")
+            tx.after_commit(lambda: ran.append("rolled back"))
+
+    assert ran == ["kept"]
+
+
+async def test_data_version_tells_of_other_connections_commits(
+    db: Database, tmp_path: Path
+) -> None:
+    await _scratch_table(db)
+
+    async def version() -> int | None:
+        async with db.write() as tx:
+            await tx.fetch_value("SELECT 1")
+            return tx.data_version
+
+    first = await version()
+    async with db.write() as tx:  # this connection's own commit
+        await tx.execute("INSERT INTO scratch (n) VALUES (1)")
+    assert await version() == first
+
+    with sqlite3.connect(tmp_path / "hub.sqlite3") as other:
+        other.execute("INSERT INTO scratch (n) VALUES (2)")
+    assert await version() != first

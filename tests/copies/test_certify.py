@@ -26,6 +26,9 @@ from edocx.cli import main
 from edocx.copies import cose, qr
 from edocx.copies.evidence import examine
 from edocx.pki.devpki import PKILayout
+from edocx.signing.augment import AugmentSetup, augment_pdf
+from edocx.signing.levels import Level
+from tests.signing.conftest import JobFactory
 from tests.web.hubkit import Hub
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -263,3 +266,22 @@ async def test_another_copys_file_is_not_this_copy(hub: Hub, scan: bytes) -> Non
     # The public entry keeps the requester and the fee to the body.
     public = await (await hub.client.get(f"/api/v1/copies/{first}")).json()
     assert "requester" not in public["entry"] and "fee" not in public["entry"]
+
+
+async def test_copy_raised_to_lta_by_its_holder_is_still_the_copy(
+    hub: Hub, scan: bytes, jobs: JobFactory
+) -> None:
+    status, body = await _certify(hub, scan)
+    assert status == 201, body
+    code = body["intake"]["code"]
+    pdf = await _pdf(hub, code)
+
+    # The holder adds a document timestamp (B-LTA) in a later revision.
+    setup = AugmentSetup(
+        (jobs.pki.root_cert_path,), jobs.pki.chain_cert_paths, (jobs.tsa_url,)
+    )
+    raised = await asyncio.to_thread(augment_pdf, pdf, Level.B_LTA, setup)
+    checked = await _check(hub, code, raised.pdf)
+    assert checked["file"]["same_file"] is False
+    assert checked["file"]["extends_issued"] is True
+    assert checked["file"]["unmodified"] is True, checked["file"]["problems"]

@@ -135,14 +135,22 @@ def _numbering(entries: Sequence[ExportedEntry]) -> list[Finding]:
 
 
 def _leaves(entries: Sequence[ExportedEntry]) -> list[Finding]:
-    for position, item in enumerate(entries):
-        if leaf_hash(item.entry) != item.leaf_hash:
-            detail = (
-                "its content does not match the leaf hash stored when it was"
-                " appended (the entry was changed)"
-            )
-            return [Finding(f"entry {position}", detail, position)]
-    return []
+    changed = [
+        position
+        for position, item in enumerate(entries)
+        if leaf_hash(item.entry) != item.leaf_hash
+    ]
+    if not changed:
+        return []
+    detail = (
+        "its content does not match the leaf hash stored when it was"
+        " appended (the entry was changed or its event row deleted)"
+    )
+    if len(changed) > 1:
+        shown = ", ".join(str(p) for p in changed[1:6])
+        more = "..." if len(changed) > 6 else ""
+        detail += f"; so do {len(changed) - 1} more: {shown}{more}"
+    return [Finding(f"entry {changed[0]}", detail, changed[0])]
 
 
 def _disagreements(heads: Sequence[SignedTreeHead]) -> list[Finding]:

@@ -230,3 +230,32 @@ async def test_an_older_genuine_head_put_back_is_named(
     assert f"the hub's newest tree head is of size {older.tree_size}" in text
     assert "rolled back" in text
     assert verify_log(exported, [], genuine.check).ok
+
+
+async def test_rows_changed_without_their_hashes_are_named_exactly(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    # A hastier insider: the event rows change, the stored hashes stay.
+    deleted, first, second = genuine.drafts[0], genuine.drafts[2], genuine.drafts[3]
+
+    def edit(conn: kit.sqlite3.Connection) -> None:
+        seqs = dict(kit.leaf_rows(conn))
+        conn.execute("DELETE FROM audit_events WHERE seq = ?", (seqs[deleted],))
+        rows = [
+            conn.execute(
+                "SELECT object_id FROM audit_events WHERE seq = ?", (seqs[i],)
+            ).fetchone()[0]
+            for i in (first, second)
+        ]
+        for i, object_id in zip((second, first), rows, strict=True):
+            conn.execute(
+                "UPDATE audit_events SET object_id = ? WHERE seq = ?",
+                (object_id, seqs[i]),
+            )
+
+    report = _verified(genuine, await _tampered(genuine, tmp_path, edit))
+
+    assert report.first_bad_entry == deleted
+    text = "\n".join(report.lines())
+    assert f"entry {deleted}: its content does not match" in text
+    assert f"so do 2 more: {first}, {second}" in text

@@ -47,7 +47,10 @@ class IntakeIn(BaseModel):
 
 
 class RefusalIn(IntakeIn):
-    reason: RefusalReason = Field(description="Decree 23/2015 Art. 22")
+    reason: str = Field(
+        description="Decree 23/2015 Art. 22: "
+        + ", ".join(reason.value for reason in RefusalReason)
+    )
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -143,7 +146,7 @@ async def post_refusal(call: Call) -> IntakeOut:
     body: RefusalIn = call.body
     facts = _facts(body, call.settings, page_count=body.page_count or 1)
     refused = await refuse_copy(
-        call.hub, call.me, facts, reason=body.reason.value, note=body.note,
+        call.hub, call.me, facts, reason=body.reason, note=body.note,
         at=call.at,
     )  # fmt: skip
     return IntakeOut.of(refused)

@@ -191,6 +191,9 @@ async def test_refusal_takes_no_number(hub: Hub, scan: bytes) -> None:
     assert refused["refusal_reason_vi"].startswith("Bản chính đóng dấu mật")
     unknown = await hub.client.get(f"/api/v1/copies/{refused['code']}")
     assert unknown.status == 404
+    odd = await hub.post(CERTIFIER, "/copies/refusals", json={**INTAKE, "reason": "x"})
+    assert odd.status == 422
+    assert (await odd.json())["type"].endswith("/copy-refusal-reason-unknown")
 
     status, second = await _certify(hub, scan)
     assert status == 201, second
@@ -243,6 +246,8 @@ async def test_offline_check_says_as_issued_and_points_online(
     assert main(["copy", "check", str(copy), "--certificate", str(cert)]) == 0
     out = capsys.readouterr().out
     assert "AS ISSUED" in out and f"/c/{code}" in out and "online" in out
+    assert main(["copy", "check", str(copy)]) == 0
+    assert "certificate inside the file" in capsys.readouterr().out
 
     # Another body's certificate does not vouch for it.
     other = tmp_path / "other.pem"

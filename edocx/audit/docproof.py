@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from edocx.audit import checkpoints, log
 from edocx.audit.checkpoints import SignedTreeHead
-from edocx.audit.export import ExportFormatError, b64, unb64
+from edocx.audit.export import ExportFormatError
 from edocx.audit.merkle import leaf_hash, verify_inclusion
+from edocx.audit.treehead import b64, unb64
 from edocx.audit.verify import HeadCheck
 from edocx.errors import EdocxError
 from edocx.store.db import Database, Reader
@@ -115,7 +117,27 @@ def check_proof(proof: DocumentProof, check_head: HeadCheck) -> list[str]:
                 f"entry {item.index}: not in the tree of size {sth.tree_size}"
                 " (the entry or its path was changed)"
             )
+        elif not _names(item.entry, proof.document_id):
+            problems.append(
+                f"entry {item.index}: in the log, but it does not name document"
+                f" {proof.document_id}"
+            )
     return problems
+
+
+def _names(entry: str, document_id: str) -> bool:
+    value = _object(entry)
+    details = value.get("details")
+    named = details.get("document") if isinstance(details, dict) else None
+    return document_id in (value.get("object_id"), named)
+
+
+def _object(entry: str) -> dict[str, Any]:
+    try:
+        value = json.loads(entry)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _included(item: ProvenEntry, size: int, root: bytes) -> bool:
@@ -144,10 +166,5 @@ def describe(proof: DocumentProof, problems: Sequence[str]) -> list[str]:
 
 
 def _action(entry: str) -> str:
-    try:
-        value = json.loads(entry)
-    except ValueError:
-        return "(not JSON)"
-    if not isinstance(value, dict):
-        return "(not a JSON object)"
+    value = _object(entry)
     return f"{value.get('action', '?')} at {value.get('at', '?')}"

@@ -15,8 +15,6 @@ docs/audit-log.md describes the format for readers outside the hub.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -27,7 +25,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from edocx.audit import log
-from edocx.audit.treehead import SignedTreeHead
+from edocx.audit.treehead import SignedTreeHead, b64, unb64
 from edocx.errors import InputError
 from edocx.store.db import Database
 
@@ -58,18 +56,6 @@ class ExportedLog:
     exported_at: str
     entries: list[ExportedEntry]
     tree_heads: list[SignedTreeHead]
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def unb64(text: str) -> bytes:
-    """Decode strict base64; raise ValueError on anything else."""
-    try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as e:
-        raise ValueError(f"not base64: {text[:40]!r}") from e
 
 
 def log_line(size: int, at: datetime) -> str:

@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from edocx.audit.export import ExportedEntry, ExportedLog, unb64
+from edocx.audit.export import ExportedEntry, ExportedLog
 from edocx.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
-from edocx.audit.treehead import SignedTreeHead
+from edocx.audit.treehead import SignedTreeHead, unb64
 
 # verify_tree_head(sth) with the roots of trust already bound.
 HeadCheck = Callable[[SignedTreeHead], list[str]]

@@ -16,7 +16,7 @@ from edocx.audit import checkpoints, log
 
 # Re-exported: the route table names it as the tree head routes' answer.
 from edocx.audit.checkpoints import SignedTreeHead as SignedTreeHead
-from edocx.audit.export import b64
+from edocx.audit.treehead import b64
 from edocx.errors import EdocxError, InputError
 from edocx.web.auditheaders import TREE_HEADS
 from edocx.web.routing import Call

@@ -123,6 +123,15 @@ async def test_a_document_proof_checks_offline(
     assert actions[:2] == ["document.draft", "document.sign"]
     assert out.splitlines()[-1] == "proof: good"
 
+    # Another document's id: the entries are in the log but do not name it.
+    other = dict(body, document_id="00000000-0000-4000-8000-000000000000")
+    proof.write_text(json.dumps(other), encoding="utf-8")
+    assert await _cli(["audit", "verify-proof", str(proof)]) == 1
+    index = body["entries"][0]["index"]
+    assert f"entry {index}: in the log, but it does not name" in (
+        capsys.readouterr().out
+    )
+
     body["entries"][1]["entry"] = body["entries"][0]["entry"]
     proof.write_text(json.dumps(body), encoding="utf-8")
     assert await _cli(["audit", "verify-proof", str(proof)]) == 1

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -50,7 +49,7 @@ from edocx.store.agencies import get_agency
 from edocx.store.db import assert_no_write_transaction
 from edocx.store.duplicates import DuplicateRow, DuplicateState, NewDuplicate
 from edocx.store.models import Agency, User
-from edocx.verification.report import ValidationReport, Verdict
+from edocx.verification.report import ModificationClass, ValidationReport, Verdict
 from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ class DuplicateCheck:
 
     ``matches`` is None without a file; True when the file is the duplicate
     as issued, byte for byte, or the issued file with later revisions the
-    signature report accepts (a later timestamp, say).
+    signature report finds harmless (a later timestamp, say).
     """
 
     entry: DuplicateRow
@@ -244,21 +243,30 @@ async def find_duplicate(hub: Hub, code: str) -> DuplicateRow:
 
 
 async def check_duplicate(hub: Hub, code: str, pdf: bytes | None) -> DuplicateCheck:
-    """Return the duplicate's entry and, given ``pdf``, whether it is that one."""
+    """Return the duplicate's entry and, given ``pdf``, whether it is that one.
+
+    The file is the duplicate when it is the file issued, byte for byte, or
+    that file with later revisions the verifier finds harmless (validation
+    data, a document timestamp its holder added); and its seal passes.
+    """
     entry = await find_duplicate(hub, code)
     if pdf is None:
         return DuplicateCheck(entry)
+    assert entry.blob is not None
+    issued = await hub.blobs.get(entry.blob)
     report = await hub.compute.verify(pdf)
-    return DuplicateCheck(entry, _matches(entry, pdf, report), report)
+    return DuplicateCheck(entry, _matches(issued, pdf, report), report)
 
 
-def _matches(entry: DuplicateRow, pdf: bytes, report: ValidationReport) -> bool:
-    if hashlib.sha256(pdf).hexdigest() == entry.blob:
-        return report.verdict is Verdict.PASSED
-    # TODO(#7): accept the issued file with later revisions (a holder's
-    # B-LTA timestamp): compare the first revisions up to the seal's byte
-    # range with the stored file. Until then only the file as issued matches.
-    return False
+def _matches(issued: bytes, pdf: bytes, report: ValidationReport) -> bool:
+    if report.verdict is not Verdict.PASSED:
+        return False
+    if pdf == issued:
+        return True
+    extends = len(pdf) > len(issued) and pdf.startswith(issued)
+    harmless = (None, ModificationClass.NONE, ModificationClass.HARMLESS)
+    later = all(sig.modification_class in harmless for sig in report.signatures)
+    return extends and later
 
 
 async def revoke_duplicate(

@@ -23,11 +23,14 @@ import pytest
 import zxingcpp
 from cryptography import x509
 
+from edocx.config import Settings
 from edocx.copies import cose, qr
 from edocx.copies.duplicatepdf import MARK, field_text, load_template
 from edocx.copies.duplicaterecord import BirthRecord, record_json
-from edocx.pki.devpki import PKILayout
-from tests.web.hubkit import PROBLEM, A, B, Hub, problem
+from edocx.pki.devpki import PKILayout, tsa_url
+from tests.verification import attacks
+from tests.verification.pdfs import add_document_timestamp
+from tests.web.hubkit import PROBLEM, A, B, C, Hub, problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -198,17 +201,61 @@ async def test_concurrent_issues_share_no_number_and_skip_none(hub: Hub) -> None
     assert numbers == list(range(numbers[0], numbers[0] + 3))
 
 
-async def test_an_edited_duplicate_fails_the_check(hub: Hub) -> None:
+async def test_a_failed_seal_voids_its_number_and_the_next_takes_another(
+    hub: Hub,
+) -> None:
+    clerk_c = ("c", "clerk")
+    await hub.execute(
+        "UPDATE agencies SET seal_credential = 'no-such-key' WHERE organ_id = ?", (C,)
+    )
+    try:
+        failed = await issue(hub, REQUEST, who=clerk_c)
+        await problem(failed, 409, "credential-unavailable")
+    finally:
+        await hub.execute(
+            "UPDATE agencies SET seal_credential = 'seal-c' WHERE organ_id = ?", (C,)
+        )
+    blobs = hub.blob_count()
+
+    ok = await issue(hub, REQUEST, who=clerk_c)
+    assert ok.status == 201, await ok.text()
+    number = (await ok.json())["duplicate"]["number"]
+    assert number == "2/ĐT"
+    assert hub.blob_count() == blobs + 1
+    voided = "duplicates WHERE state = 'voided' AND number = 1"
+    assert await hub.count(voided + " AND reason LIKE 'credential-unavailable:%'") == 1
+
+
+EDITS = {
+    "page content replaced": attacks.replace_page_content,
+    "annotation added": attacks.add_annotation,
+    "page added": attacks.add_page,
+    "bytes after the end": attacks.append_after_eof,
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+async def test_an_edited_duplicate_fails_the_check(hub: Hub, edit: str) -> None:
     out, pdf = await issued(hub)
-    edited = pdf.replace(b"/Title (", b"/Title (X", 1)
-    if edited == pdf:
-        # The title may be a hex or UTF-16 string: append a revision instead.
-        edited = pdf + b"\n% appended by hand\n"
-    response = await check(hub, out["code"], edited)
+    response = await check(hub, out["code"], EDITS[edit](pdf))
     answer = await response.json()
     assert response.status == 200, answer
     assert answer["matches"] is False
     assert "không phải" in answer["summary_vi"]
+
+
+async def test_a_holders_document_timestamp_still_matches(
+    hub: Hub, dev_pki: PKILayout, test_settings: Settings
+) -> None:
+    out, pdf = await issued(hub)
+    extended = await asyncio.to_thread(
+        add_document_timestamp, pdf, dev_pki, tsa_url(test_settings)
+    )
+    assert len(extended) > len(pdf) and extended.startswith(pdf)
+
+    answer = await (await check(hub, out["code"], extended)).json()
+    assert answer["report"]["verdict"] == "PASSED", answer["report"]
+    assert answer["matches"] is True
 
 
 async def test_another_duplicates_file_does_not_match(hub: Hub) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import shutil
 from html.parser import HTMLParser
@@ -138,3 +139,58 @@ async def test_the_upload_form_answers_with_the_check(hub: Hub, tmp_path: Path) 
     assert "đúng là bản sao điện tử đã cấp, không bị sửa đổi" in answers["same"]
     assert "Kết luận kiểm tra chữ ký PASSED" in answers["same"]
     assert "không phải bản sao điện tử đã cấp" in answers["edited"]
+
+
+async def certify(hub: Hub, scan: bytes, document_name: str) -> str:
+    """Certify ``scan`` as a copy of agency A; return its code."""
+    intake = {"requester": "Lê Thị Hoa", "document_name": document_name, "fee": 2000}
+    form = FormData()
+    form.add_field("intake", json.dumps(intake), content_type="application/json")
+    form.add_field("file", io.BytesIO(scan), filename="scan.pdf",
+                   content_type="application/pdf")  # fmt: skip
+    response = await hub.post(("a", "certifier"), "/copies", data=form)
+    assert response.status == 201, await response.text()
+    return str((await response.json())["intake"]["code"])
+
+
+async def test_the_page_of_a_certified_copy_shows_its_entry_as_text(
+    hub: Hub, pdfs: Path, tmp_path: Path
+) -> None:
+    name = "Bằng tốt nghiệp " + HOSTILE
+    code = await certify(hub, (pdfs / "empty-two-pages.pdf").read_bytes(), name)
+    entry = await (await hub.client.get(f"/api/v1/copies/{code}")).json()
+
+    document = await dom(address(hub, f"/c/{code}"), tmp_path / "certified")
+    tags, text = parse(document)
+    assert f"{name} — bản sao chứng thực điện tử" in text
+    assert f"Số chứng thực {entry['entry']['number_text']}" in text
+    assert f"Sổ chứng thực {entry['entry']['book']}" in text
+    assert f"Người chứng thực {entry['entry']['certifier_name']}" in text
+    assert "Trạng thái: CÒN HIỆU LỰC" in text
+    assert "img" not in tags and "script" not in tags
+
+    revoked = await hub.post(
+        ("a", "certifier"), f"/copies/{code}/revoke", json={"reason": "Cấp nhầm"}
+    )
+    assert revoked.status == 200
+    _, text = parse(await dom(address(hub, f"/c/{code}"), tmp_path / "revoked"))
+    assert "Trạng thái: ĐÃ THU HỒI" in text
+    assert "Lý do thu hồi Cấp nhầm" in text
+
+
+async def test_the_form_checks_a_certified_copy(
+    hub: Hub, pdfs: Path, tmp_path: Path
+) -> None:
+    code = await certify(hub, (pdfs / "empty-two-pages.pdf").read_bytes(), "Học bạ")
+    got = await hub.get(("a", "certifier"), f"/copies/{code}/pdf")
+    form = FormData()
+    form.add_field("file", io.BytesIO(await got.read()), filename="x.pdf",
+                   content_type="application/pdf")  # fmt: skip
+    response = await hub.client.post(f"/c/{code}", data=form)
+    assert response.status == 200
+    page = tmp_path / "answer.html"
+    page.write_text(await response.text(), "utf-8")
+
+    _, text = parse(await dom(page.as_uri(), tmp_path / "profile"))
+    assert "Tệp này đúng là bản sao chứng thực, không bị sửa đổi" in text
+    assert "Kết luận kiểm tra chữ ký PASSED" in text

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from edocx.errors import InputError
+from edocx.signing.fonts import UNICODE_RANGES
 from edocx.vntime import vietnam_time
 
 # Control characters and invisible format characters (bidi overrides, zero
@@ -45,7 +46,17 @@ def _clean_text(value: str) -> str:
         raise ValueError("holds a control or invisible format character")
     if not value:
         raise ValueError("is empty")
+    outside = sorted({c for c in value if not _drawable(c)})
+    if outside:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in outside[:5])
+        raise ValueError(f"holds characters the duplicate cannot show ({shown})")
     return value
+
+
+def _drawable(char: str) -> bool:
+    # The letters the hub's font draws: Latin, Vietnamese and punctuation.
+    code = ord(char)
+    return any(first <= code <= last for first, last in UNICODE_RANGES)
 
 
 Text = Annotated[str, Field(max_length=200), AfterValidator(_clean_text)]

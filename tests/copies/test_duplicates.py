@@ -226,6 +226,42 @@ async def test_a_failed_seal_voids_its_number_and_the_next_takes_another(
     assert await hub.count(voided + " AND reason LIKE 'credential-unavailable:%'") == 1
 
 
+async def test_a_retry_with_its_key_takes_no_second_number(hub: Hub) -> None:
+    raw = json.dumps(REQUEST).encode("utf-8")
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "dup-retry-1"}
+    first = await hub.post(CLERK_A, "/duplicates", data=raw, headers=headers)
+    assert first.status == 201
+    before = await hub.count("duplicates")
+
+    again = await hub.post(CLERK_A, "/duplicates", data=raw, headers=headers)
+    assert again.status == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert await again.json() == await first.json()
+    assert await hub.count("duplicates") == before
+
+
+async def test_the_issue_is_in_the_audit_log(hub: Hub) -> None:
+    out, _ = await issued(hub)
+    response = await hub.get(
+        ("hub", "auditor"), f"/audit/events?object_id={out['code']}"
+    )
+    [event] = (await response.json())["items"]
+    assert event["action"] == "duplicate.issue"
+    assert event["content_sha256"] == out["pdf_sha256"]
+    assert event["details"]["number"] == out["number"]
+    assert event["details"]["record_sha256"] == out["record_sha256"]
+
+
+async def test_decomposed_letters_are_kept_composed(hub: Hub) -> None:
+    name = unicodedata.normalize("NFD", "Phạm Thị Hường")
+    assert name != "Phạm Thị Hường"
+    response = await issue(hub, _with("record.child.full_name", name))
+    assert response.status == 201
+    code = (await response.json())["duplicate"]["code"]
+    got = await hub.get(CLERK_A, f"/duplicates/{code}/pdf")
+    assert "Phạm Thị Hường" in page_text(await got.read())
+
+
 EDITS = {
     "page content replaced": attacks.replace_page_content,
     "annotation added": attacks.add_annotation,
@@ -336,6 +372,8 @@ REFUSED = {
     "born tomorrow": (_with("record.child.date_of_birth", "2999-01-01"), "date"),
     "bidi override": (_with("record.child.full_name", "Ann\u202ea"), "full_name"),
     "empty requester": (_with("requester", "   "), "requester"),
+    "emoji": (_with("record.child.full_name", "Bé Na \U0001f600"), "U+1F600"),
+    "han characters": (_with("record.mother.residence", "河内"), "residence"),
     "field unknown": (_with("record.child.nickname", "Bé"), "nickname"),
     "no parent": (_with("record.father", None), "mother or the father"),
 }

@@ -214,3 +214,24 @@ def test_out_of_range_requests_are_refused() -> None:
     assert merkle.verify_consistency(0, 4, empty, _mth(_leaves(4)), [])
     assert not merkle.verify_consistency(0, 4, b"\x01" * 32, _mth(_leaves(4)), [])
     assert not merkle.verify_consistency(2, 4, empty, empty, [b"short"])
+
+
+@pytest.mark.parametrize("size", range(1, 17))
+def test_every_byte_of_every_proof_counts(size: int) -> None:
+    leaves = _leaves(size)
+    root = _mth(leaves)
+    for index in range(size):
+        proof = merkle.inclusion_proof(index, size, _stored(leaves))
+        for at in range(len(proof)):
+            for byte in range(merkle.HASH_SIZE):
+                bad = _altered(proof, at, byte)
+                assert not merkle.verify_inclusion(
+                    leaves[index], index, size, bad, root
+                )
+    for old in range(1, size):
+        proof = merkle.consistency_proof(old, size, _stored(leaves))
+        old_root = _mth(leaves[:old])
+        for at in range(len(proof)):
+            for byte in range(merkle.HASH_SIZE):
+                bad = _altered(proof, at, byte)
+                assert not merkle.verify_consistency(old, size, old_root, root, bad)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from edocx import accesscli as access_cli
 from edocx.audit import cli as audit_cli
 from edocx.config import Settings, load_settings
 from edocx.copies import cli as copy_cli
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     edxml_cli.add_parsers(commands)
     copy_cli.add_parsers(commands)
     audit_cli.add_parsers(commands)
+    access_cli.add_parsers(commands)
 
     demo = commands.add_parser("demo", help="play the main job against the hub")
     demo.add_argument("--url", default=None, help="hub address (default: config)")

@@ -50,6 +50,31 @@ class HTTPSettings(_Section):
     # empty means http://{host}:{port}/ (127.0.0.1 for a wildcard host).
     public_url: str = ""
     max_upload_mb: int = Field(default=50, ge=1)
+    # HTTPS: the server's certificate chain and key (PEM, the key
+    # unencrypted in a private file); both empty serve plain HTTP. Relative
+    # to the project root.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Agencies' systems may log in with a TLS client certificate issued by
+    # one of these CAs (PEM) and registered for a system user; the CRLs
+    # (PEM or DER files) refuse revoked ones during the handshake.
+    tls_client_cas: list[Path] = Field(default_factory=list)
+    tls_client_crls: list[Path] = Field(default_factory=list)
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _tls_from_root(cls, value: Path | None) -> Path | None:
+        return None if value is None else _under(PROJECT_ROOT, value)
+
+    @field_validator("tls_client_cas", "tls_client_crls")
+    @classmethod
+    def _tls_lists_from_root(cls, value: list[Path]) -> list[Path]:
+        return [_under(PROJECT_ROOT, path) for path in value]
+
+    @property
+    def tls(self) -> bool:
+        """Whether the hub serves HTTPS."""
+        return self.tls_cert is not None
 
     @field_validator("public_url")
     @classmethod
@@ -62,7 +87,12 @@ class HTTPSettings(_Section):
             host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
             if ":" in host:
                 host = f"[{host}]"
-            self.public_url = f"http://{host}:{self.port}/"
+            scheme = "https" if self.tls_cert is not None else "http"
+            self.public_url = f"{scheme}://{host}:{self.port}/"
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        if self.tls_client_cas and self.tls_cert is None:
+            raise ValueError("tls_client_cas needs tls_cert and tls_key")
         return self
 
 
@@ -294,6 +324,15 @@ class AuditSettings(_Section):
     checkpoints_enabled: bool = True
 
 
+class RateLimitSettings(_Section):
+    # The public operations (verification, checks of copies and duplicates,
+    # their pages) answer 429 with Retry-After beyond this many requests per
+    # minute from one client address, after a burst of ``burst``. 0 turns
+    # the limit off. Logged-in callers are not limited here.
+    public_per_minute: int = Field(default=600, ge=0)
+    burst: int = Field(default=120, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOCX_",
@@ -317,6 +356,7 @@ class Settings(BaseSettings):
     edxml: EdxmlSettings = Field(default_factory=EdxmlSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     copies: CopySettings = Field(default_factory=CopySettings)
+    ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     log_level: str = "INFO"
     log_json: bool = False
 

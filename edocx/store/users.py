@@ -1,9 +1,16 @@
-"""Users of the hub and their bearer tokens (stored only as SHA-256)."""
+"""Users of the hub, their bearer tokens and their TLS client certificates.
+
+A token is 256 random bits, handed out once and stored only as its SHA-256;
+it may carry an expiry and be revoked. A client certificate is stored by the
+SHA-256 of its DER encoding and stands for one user, an agency's system.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from edocx.store.db import Reader, Row, Tx
 from edocx.store.models import Role, User
@@ -12,6 +19,20 @@ _SELECT = (
     "SELECT u.id, u.agency_id, a.organ_id, u.display_name, u.role, u.position,"
     " u.credential_label FROM users u LEFT JOIN agencies a ON a.id = u.agency_id"
 )
+
+
+TOKEN_PREFIX = "edx_"
+
+# A token in force: not revoked, and unexpired at the time given.
+_IN_FORCE = (
+    " AND u.token_revoked_at IS NULL"
+    " AND (u.token_expires_at IS NULL OR u.token_expires_at > ?)"
+)
+
+
+def new_token() -> str:
+    """Return a fresh bearer token (256 random bits, URL-safe)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:
@@ -65,6 +86,93 @@ async def get_user(db: Reader, user_id: int) -> User | None:
     return None if row is None else _user(row)
 
 
-async def find_user_by_token_hash(db: Reader, token_sha256: str) -> User | None:
-    row = await db.fetch_one(_SELECT + " WHERE u.token_sha256 = ?", (token_sha256,))
+async def find_user_by_token_hash(
+    db: Reader, token_sha256: str, *, at: datetime | None = None
+) -> User | None:
+    """Return the user whose token in force has this digest.
+
+    A revoked token finds no one; an expired one finds no one when ``at``,
+    the time of the request, is given.
+    """
+    sql = _SELECT + " WHERE u.token_sha256 = ? AND u.token_revoked_at IS NULL"
+    params: tuple[str, ...] = (token_sha256,)
+    if at is not None:
+        sql = _SELECT + " WHERE u.token_sha256 = ?" + _IN_FORCE
+        params = (token_sha256, at.isoformat())
+    row = await db.fetch_one(sql, params)
+    return None if row is None else _user(row)
+
+
+async def issue_token(
+    tx: Tx, user_id: int, *, at: datetime, valid_for: timedelta | None = None
+) -> str:
+    """Give the user a new token, replacing any earlier one; return it.
+
+    The token is answered once and never stored: only its digest is.
+    """
+    token = new_token()
+    expires = None if valid_for is None else (at + valid_for).isoformat()
+    await tx.execute(
+        "UPDATE users SET token_sha256 = ?, token_expires_at = ?,"
+        " token_revoked_at = NULL WHERE id = ?",
+        (hash_token(token), expires, user_id),
+    )
+    if await tx.changes() != 1:
+        raise LookupError(f"no user {user_id}")
+    return token
+
+
+async def revoke_token(tx: Tx, user_id: int, *, at: datetime) -> bool:
+    """Revoke the user's token; False when it was revoked already."""
+    await tx.execute(
+        "UPDATE users SET token_revoked_at = ?"
+        " WHERE id = ? AND token_revoked_at IS NULL",
+        (at.isoformat(), user_id),
+    )
+    return await tx.changes() == 1
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A TLS client certificate registered for a user."""
+
+    sha256: str
+    user_id: int
+    subject: str
+    not_after: str
+    registered_at: str
+    revoked_at: str | None
+
+
+async def register_client_certificate(
+    tx: Tx, user_id: int, *, sha256: str, subject: str, not_after: datetime,
+    at: datetime,
+) -> None:  # fmt: skip
+    """Let the certificate with this DER digest log in as the user."""
+    await tx.execute(
+        "INSERT INTO client_certificates (sha256, user_id, subject, not_after,"
+        " registered_at) VALUES (?,?,?,?,?)",
+        (sha256, user_id, subject, not_after.isoformat(), at.isoformat()),
+    )
+
+
+async def revoke_client_certificate(tx: Tx, sha256: str, *, at: datetime) -> bool:
+    """Withdraw a registered certificate; False when unknown or withdrawn."""
+    await tx.execute(
+        "UPDATE client_certificates SET revoked_at = ?"
+        " WHERE sha256 = ? AND revoked_at IS NULL",
+        (at.isoformat(), sha256),
+    )
+    return await tx.changes() == 1
+
+
+async def find_user_by_certificate(
+    db: Reader, sha256: str, *, at: datetime
+) -> User | None:
+    """Return the user a registered, unrevoked, unexpired certificate stands for."""
+    row = await db.fetch_one(
+        _SELECT + " JOIN client_certificates c ON c.user_id = u.id"
+        " WHERE c.sha256 = ? AND c.revoked_at IS NULL AND c.not_after > ?",
+        (sha256, at.isoformat()),
+    )
     return None if row is None else _user(row)

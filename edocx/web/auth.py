@@ -1,25 +1,49 @@
-"""Bearer tokens: one per user, looked up by SHA-256.
+"""Who is calling: a bearer token, or a registered TLS client certificate.
 
-A missing, malformed or unknown token gets one and the same answer, so the
-answer tells nothing about which tokens exist. Tokens are random values of
-high entropy; a lookup by their digest needs no constant-time comparison.
+A missing, malformed, unknown, expired or revoked token gets one and the
+same answer, so the answer tells nothing about which tokens exist or which
+part was wrong. Tokens are random values of high entropy; a lookup by their
+digest needs no constant-time comparison. A client that sent no token but a
+certificate the handshake verified (:mod:`edocx.web.clientcerts`) is the
+user the certificate was registered for.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from edocx.store.db import Database
 from edocx.store.models import Role, User
-from edocx.store.users import find_user_by_token_hash, hash_token
+from edocx.store.users import (
+    find_user_by_certificate,
+    find_user_by_token_hash,
+    hash_token,
+)
+from edocx.web.clientcerts import peer_certificate_digest
 from edocx.web.problems import RoleNotAllowedError, UnauthenticatedError
 
 _MAX_TOKEN = 512
 
 
-async def authenticate(request: web.Request, db: Database) -> User:
-    """Return the user the request's bearer token belongs to."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+async def authenticate(
+    request: web.Request, db: Database, *, at: datetime | None = None
+) -> User:
+    """Return the user the request's token (or client certificate) belongs to.
+
+    ``at`` is the time of the request (default: now), against which expiry
+    is judged.
+    """
+    at = at or datetime.now(UTC)
+    given = request.headers.get("Authorization")
+    if given is None:
+        digest = peer_certificate_digest(request)
+        if digest is not None:
+            return await _by_certificate(db, digest, at)
+        raise _refused()
+
+    scheme, _, token = given.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN:
         raise _refused()
@@ -27,7 +51,15 @@ async def authenticate(request: web.Request, db: Database) -> User:
     # One statement: no snapshot transaction around it (two trips fewer to
     # the database thread on every request).
     async with db.read(snapshot=False) as reader:
-        user = await find_user_by_token_hash(reader, hash_token(token))
+        user = await find_user_by_token_hash(reader, hash_token(token), at=at)
+    if user is None:
+        raise _refused()
+    return user
+
+
+async def _by_certificate(db: Database, digest: str, at: datetime) -> User:
+    async with db.read(snapshot=False) as reader:
+        user = await find_user_by_certificate(reader, digest, at=at)
     if user is None:
         raise _refused()
     return user
@@ -44,6 +76,7 @@ def authorize(user: User, roles: frozenset[Role], operation: str) -> None:
 
 def _refused() -> UnauthenticatedError:
     return UnauthenticatedError(
-        "missing or invalid bearer token",
-        hint="send 'Authorization: Bearer <token>' with a token the hub issued",
+        "missing or invalid credentials",
+        hint="send 'Authorization: Bearer <token>' with a token the hub issued"
+        " in force, or a client certificate registered with the hub",
     )

@@ -1,4 +1,4 @@
-"""Start the hub: prepare the embedded state, then serve HTTP until stopped."""
+"""Start the hub: prepare the embedded state, then serve HTTP(S) until stopped."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from edocx.errors import ConfigurationError
 from edocx.signing.fonts import font_path
 from edocx.store.db import Database
 from edocx.store.lock import state_dir_lock
+from edocx.web.clientcerts import server_ssl_context
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +23,10 @@ def run_server(settings: Settings) -> int:
     """Serve the hub on the configured address; return the exit status."""
     from edocx.web.app import create_app
 
-    # Fail at start, not at the first signature, when the font is missing.
+    # Fail at start, not at the first signature, when the font is missing,
+    # nor at the first connection when the TLS files are unusable.
     font_path()
+    tls = server_ssl_context(settings.http)
 
     # Held for the life of the process, before anything touches var/.
     with state_dir_lock(settings.storage.var_dir):
@@ -34,6 +37,7 @@ def run_server(settings: Settings) -> int:
                 create_app(settings),
                 host=settings.http.host,
                 port=settings.http.port,
+                ssl_context=tls,
                 print=lambda _: _announce(settings),
                 access_log=logging.getLogger("aiohttp.access"),
             )
@@ -48,7 +52,8 @@ def run_server(settings: Settings) -> int:
 
 def _announce(settings: Settings) -> None:
     # aiohttp calls this once the listening socket is bound.
-    where = f"http://{settings.http.host}:{settings.http.port}/"
+    scheme = "https" if settings.http.tls else "http"
+    where = f"{scheme}://{settings.http.host}:{settings.http.port}/"
     print(f"edocx: listening on {where} (API under {where}api/v1/)", flush=True)
     if settings.demo:
         print(f"edocx: demo tokens in {demo_tokens_path(settings)}", flush=True)

@@ -1,0 +1,106 @@
+"""TLS for the hub: HTTPS, and client certificates of agencies' systems.
+
+An agency's document system may log in with a TLS client certificate
+instead of a bearer token. The handshake checks the certificate: issued by
+one of ``http.tls_client_cas`` and not listed on ``http.tls_client_crls``
+(an unknown or revoked certificate ends the handshake, before any HTTP).
+The hub then maps the certificate, by the SHA-256 of its DER encoding, to
+the user it was registered for (:mod:`edocx.store.users`); a certificate
+that is valid but not registered, or withdrawn, gets the same 401 as a
+wrong token. A client without a certificate still logs in with a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import ssl
+from pathlib import Path
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from edocx.config import HTTPSettings
+from edocx.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+
+def server_ssl_context(http: HTTPSettings) -> ssl.SSLContext | None:
+    """Return the TLS context the hub serves with; None for plain HTTP."""
+    if http.tls_cert is None or http.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(http.tls_cert, http.tls_key)
+    except (OSError, ssl.SSLError) as e:
+        raise ConfigurationError(
+            f"cannot load the TLS certificate {http.tls_cert}: {e}",
+            hint="http.tls_cert is a PEM chain, http.tls_key its unencrypted key",
+        ) from e
+
+    if http.tls_client_cas:
+        _accept_client_certificates(context, http)
+    return context
+
+
+def _accept_client_certificates(context: ssl.SSLContext, http: HTTPSettings) -> None:
+    # Optional: a system with a certificate needs no token, a person's
+    # browser or a token client sends none.
+    context.verify_mode = ssl.CERT_OPTIONAL
+    for ca in http.tls_client_cas:
+        _load(context, ca, "http.tls_client_cas")
+    for crl in http.tls_client_crls:
+        _load_crl(context, crl)
+    if http.tls_client_crls:
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    # TODO(#8): the CRLs are read at start; a CRL published later needs a
+    # restart, and an OCSP check of each new client certificate would not.
+
+
+def _load(context: ssl.SSLContext, path: Path, setting: str) -> None:
+    try:
+        context.load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as e:
+        raise ConfigurationError(f"cannot load {setting} file {path}: {e}") from e
+
+
+def _load_crl(context: ssl.SSLContext, path: Path) -> None:
+    # The ssl module reads PEM only: a DER CRL (as CAs publish them) is
+    # armoured first.
+    try:
+        data = path.read_bytes()
+        crl = x509.load_der_x509_crl(data) if not data.startswith(b"-----") else None
+    except (OSError, ValueError) as e:
+        raise ConfigurationError(f"cannot read http.tls_client_crls {path}: {e}") from e
+    if crl is None:
+        _load(context, path, "http.tls_client_crls")
+        return
+    pem = crl.public_bytes(Encoding.PEM).decode("ascii")
+    try:
+        context.load_verify_locations(cadata=pem)
+    except ssl.SSLError as e:
+        raise ConfigurationError(f"cannot load http.tls_client_crls {path}: {e}") from e
+
+
+def peer_certificate_digest(request: web.Request) -> str | None:
+    """Return the SHA-256 (hex) of the client's certificate, if it sent one.
+
+    Only a certificate the handshake verified gets here: without
+    ``tls_client_cas`` the hub asks for none.
+    """
+    transport = request.transport
+    if transport is None:
+        return None
+    tls = transport.get_extra_info("ssl_object")
+    if not isinstance(tls, ssl.SSLObject | ssl.SSLSocket):
+        return None
+    der = tls.getpeercert(binary_form=True)
+    return None if not der else hashlib.sha256(der).hexdigest()
+
+
+def certificate_digest(cert: x509.Certificate) -> str:
+    """Return the digest under which a client certificate is registered."""
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()

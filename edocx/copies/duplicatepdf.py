@@ -27,6 +27,7 @@ from typing import Any
 
 from fpdf import FPDF
 
+from edocx.copies.vnwords import date_words, number_words
 from edocx.signing import texts
 from edocx.signing.fonts import font_path
 
@@ -52,7 +53,9 @@ class Template:
     document_name: str
     register_name: str  # the master register, e.g. Sổ đăng ký khai sinh
     title: str
-    rows: tuple[tuple[str, str], ...]
+    # Each row: the label, the record's field, and "words" for a date or a
+    # number written in words ("" as it stands).
+    rows: tuple[tuple[str, str, str], ...]
 
 
 @cache
@@ -60,7 +63,9 @@ def load_template(kind: str) -> Template:
     """Return the packaged template of ``kind`` (``birth``)."""
     source = resources.files("edocx.copies") / "templates" / f"{kind}.json"
     data = json.loads(source.read_text(encoding="utf-8"))
-    rows = tuple((row["label"], row["field"]) for row in data["rows"])
+    rows = tuple(
+        (row["label"], row["field"], row.get("format", "")) for row in data["rows"]
+    )
     return Template(
         data["kind"],
         data["document_name"],
@@ -87,11 +92,12 @@ class DuplicatePage:
         return f"DuplicatePage(number={self.number_text!r}, book={self.book!r})"
 
 
-def field_text(record: dict[str, Any], path: str) -> str:
+def field_text(record: dict[str, Any], path: str, form: str = "") -> str:
     """Return the record's field at ``path`` (``child.full_name``) as shown.
 
-    Dates are written dd/mm/yyyy; a part the record lacks (no father
-    registered) is shown empty, as on the paper form.
+    Dates are written dd/mm/yyyy, or in words when ``form`` is ``words``; a
+    part the record lacks (no father registered) is shown empty, as on the
+    paper form.
     """
     value: Any = record
     for name in path.split("."):
@@ -99,7 +105,10 @@ def field_text(record: dict[str, Any], path: str) -> str:
             return ""
         value = value[name]
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
+        day = date.fromisoformat(value)
+        return date_words(day) if form == "words" else day.strftime("%d/%m/%Y")
+    if isinstance(value, int) and form == "words":
+        return number_words(value)
     return str(value)
 
 
@@ -111,8 +120,8 @@ def render_duplicate(
     pdf = _new_pdf(template, page)
     _head(pdf, page)
     _title(pdf, template)
-    for label, path in template.rows:
-        _row(pdf, label, field_text(record, path))
+    for label, path, form in template.rows:
+        _row(pdf, label, field_text(record, path, form))
     _issue_block(pdf, template, record, page)
     return bytes(pdf.output())
 

@@ -284,9 +284,11 @@ ROUTES: tuple[Route, ...] = (
           response=auditroutes.SignedTreeHead,
           problems=("audit-tree-head-not-found",)),
     Route("POST", API + "/audit/tree-head", auditroutes.make_tree_head,
-          AUDIT_KEEPERS, "Sign and timestamp a tree head of the log now",
-          status=201, response=auditroutes.SignedTreeHead,
-          problems=("timestamp-unavailable", "credential-unavailable")),
+          AUDIT_KEEPERS, "Sign and timestamp a tree head of the log now;"
+          " Idempotency-Key honoured", status=201,
+          response=auditroutes.SignedTreeHead, creates=True,
+          problems=("timestamp-unavailable", "credential-unavailable",
+                    "idempotency-key-conflict")),
     Route("GET", API + "/audit/entries", auditroutes.list_entries, AUDIT_KEEPERS,
           "Read audit entries start..end (canonical JSON, leaf hashes), "
           f"{auditroutes.MAX_PAGE} at most per page",

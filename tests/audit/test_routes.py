@@ -183,3 +183,14 @@ async def test_a_replayed_answer_names_no_new_entry(hub: Hub, pdfs: Path) -> Non
     # TODO(#6): the replay could repeat the first answer's Audit-Index if
     # the kept answer kept its headers (edocx/web/idempotency.py).
     assert "Audit-Index" not in again.headers
+
+
+async def test_a_retried_tree_head_request_answers_the_first(hub: Hub) -> None:
+    key = {"Idempotency-Key": "audit-head-1"}
+
+    first = await hub.post(AUDITOR, "/audit/tree-head", headers=key)
+    again = await hub.post(AUDITOR, "/audit/tree-head", headers=key)
+
+    assert (first.status, again.status) == (201, 201)
+    assert await first.json() == await again.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import ssl
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
@@ -68,21 +69,22 @@ def _load(context: ssl.SSLContext, path: Path, setting: str) -> None:
 
 
 def _load_crl(context: ssl.SSLContext, path: Path) -> None:
-    # The ssl module reads PEM only: a DER CRL (as CAs publish them) is
-    # armoured first.
+    # The ssl module reads CRLs from PEM files only: a DER CRL (as CAs
+    # publish them) is armoured into a private temporary file first.
     try:
         data = path.read_bytes()
-        crl = x509.load_der_x509_crl(data) if not data.startswith(b"-----") else None
+        crl = (
+            None if data.lstrip().startswith(b"-----") else x509.load_der_x509_crl(data)
+        )
     except (OSError, ValueError) as e:
         raise ConfigurationError(f"cannot read http.tls_client_crls {path}: {e}") from e
     if crl is None:
         _load(context, path, "http.tls_client_crls")
         return
-    pem = crl.public_bytes(Encoding.PEM).decode("ascii")
-    try:
-        context.load_verify_locations(cadata=pem)
-    except ssl.SSLError as e:
-        raise ConfigurationError(f"cannot load http.tls_client_crls {path}: {e}") from e
+    with tempfile.TemporaryDirectory() as folder:
+        pem = Path(folder) / "crl.pem"
+        pem.write_bytes(crl.public_bytes(Encoding.PEM))
+        _load(context, pem, "http.tls_client_crls")
 
 
 def peer_certificate_digest(request: web.Request) -> str | None:

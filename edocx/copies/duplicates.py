@@ -39,10 +39,12 @@ from edocx.config import Settings
 from edocx.copies.duplicatepdf import load_template
 from edocx.copies.duplicaterecord import DuplicateRequest, record_json, record_sha256
 from edocx.copies.duplicatesign import DuplicateJob, make_duplicate
-from edocx.errors import EdocxError, InputError
+from edocx.errors import EdocxError, InputError, TokenPINRefusedError
 from edocx.exchange.compute import Runner
 from edocx.exchange.errors import ActionNotAllowedError, IssueVerificationError
 from edocx.exchange.hub import Hub
+from edocx.pki.credentials import PKCS11Ref
+from edocx.pki.tokens import check_not_refused, remember_refusal
 from edocx.signing.levels import Level, SignOutcome, level_for
 from edocx.store import duplicates as book
 from edocx.store.agencies import get_agency
@@ -157,8 +159,7 @@ async def _seal_and_keep(
 ) -> tuple[DuplicateRow, SignOutcome]:  # fmt: skip
     # 3. Lay out and seal, in a worker.
     job = _job(hub, agency, new, number, settings, at)
-    assert_no_write_transaction("sealing a duplicate")
-    outcome = await runner.run(make_duplicate, job)
+    outcome = await _run_sealing(runner, job)
 
     # 4. The hub's verifier must pass what it hands out.
     report = await hub.compute.verify(outcome.pdf, own_document=True)
@@ -185,6 +186,21 @@ async def _seal_and_keep(
         new.code, agency.organ_id, number_text(number), new.book, outcome.level,
     )  # fmt: skip
     return issued, outcome
+
+
+async def _run_sealing(runner: Runner, job: DuplicateJob) -> SignOutcome:
+    """Seal in a worker; never offer a token a PIN it refused again."""
+    assert_no_write_transaction("sealing a duplicate")
+    key = job.credential
+    if not isinstance(key, PKCS11Ref):
+        return await runner.run(make_duplicate, job)
+    check_not_refused(key.module, key.token, key.pin)
+    try:
+        return await runner.run(make_duplicate, job)
+    except TokenPINRefusedError:
+        # A token locks itself after a few refused PINs.
+        remember_refusal(key.module, key.token, key.pin)
+        raise
 
 
 def _job(

@@ -10,6 +10,14 @@ the PDF, which expects thousandths of an em (ISO 32000-2, 9.7.4.3). That is
 right for fonts drawn on 1000 units per em and spreads the letters of any
 other font apart. DejaVu is drawn on 2048, so the hub rescales it to 1000
 once per process, after cutting it down to the scripts it needs.
+
+The rescaled font carries no TrueType hinting: ``scale_upem`` moves the
+outlines but leaves the glyph programs, the control values and the font
+program written for 2048 units, and a renderer that runs them (pdfium,
+FreeType in Pillow) distorts the glyphs: the colon collapsed into a
+dotless i and strokes thickened. Text extraction never showed it, since
+the cmap and the glyph ids were right. Unhinted outlines are what the
+other PDF viewers draw anyway.
 """
 
 from __future__ import annotations
@@ -99,6 +107,8 @@ def _prepare(path: Path) -> bytes:
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
+    # The hinting would not survive the rescaling below (see the module).
+    options.hinting = False
     subsetter = subset.Subsetter(options)
     subsetter.populate(
         unicodes=[cp for first, last in UNICODE_RANGES for cp in range(first, last + 1)]

@@ -47,6 +47,10 @@ async def authenticate(
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN:
         raise _refused()
+    # The hub's tokens are ASCII; bytes that are not UTF-8 reach here as
+    # surrogates, which no token is and which cannot be hashed.
+    if not token.isascii():
+        raise _refused()
 
     # One statement: no snapshot transaction around it (two trips fewer to
     # the database thread on every request).

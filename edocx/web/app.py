@@ -24,11 +24,13 @@ from edocx.store.blobs import BlobStore
 from edocx.store.db import Database
 from edocx.store.idempotency import release_all_pending
 from edocx.store.lock import state_dir_lock
+from edocx.web.auditheaders import install_audit_headers
 from edocx.web.deliveryroutes import delivery_lifecycle
 from edocx.web.dispatch import install
 from edocx.web.keys import BLOBS, DB, HUB, POOL, SETTINGS
 from edocx.web.observability import MIDDLEWARES, install_observability
 from edocx.web.problems import problem_middleware
+from edocx.web.ratelimit import rate_limit_middleware
 from edocx.web.table import ROUTES
 from edocx.workers.pool import WorkerPool
 
@@ -42,12 +44,16 @@ def create_app(settings: Settings) -> web.Application:
     """Build the hub's application for ``settings``."""
     max_body = settings.http.max_upload_mb * 1024 * 1024 + _SLACK_BYTES
     # The request id and the latency wrap the problems, so that a refusal
-    # is timed and carries the id too.
+    # is timed and carries the id too; the public operations' rate limit
+    # answers inside them, before any body is read.
+    limit = rate_limit_middleware(settings.ratelimit, ROUTES)
     app = web.Application(
-        middlewares=[*MIDDLEWARES, problem_middleware], client_max_size=max_body
+        middlewares=[*MIDDLEWARES, problem_middleware, limit],
+        client_max_size=max_body,
     )
     app[SETTINGS] = settings
     install_observability(app)
+    install_audit_headers(app)
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_exchange)
     # The pusher starts after the exchange it posts from, and stops before it.

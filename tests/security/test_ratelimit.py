@@ -1,0 +1,84 @@
+"""The public operations answer 429 with Retry-After beyond the configured rate."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from edocx.config import RateLimitSettings, Settings
+from edocx.pki.devpki import PKILayout
+from edocx.pki.server import PKIServerThread
+from edocx.web.ratelimit import RateLimiter, limited_routes
+from edocx.web.table import ROUTES
+from tests.web.hubkit import Hub, hub_settings, problem
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+# One request a second after a burst of three.
+LIMIT = RateLimitSettings(public_per_minute=60, burst=3)
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    test_settings: Settings,
+    dev_pki: PKILayout,
+    pki_server: PKIServerThread,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    settings = hub_settings(test_settings, tmp_path_factory.mktemp("hub"))
+    return settings.model_copy(update={"ratelimit": LIMIT})
+
+
+async def _public(hub: Hub, n: int) -> list[int]:
+    # The verification, a copy's check and a copy's page share one bucket.
+    calls = [
+        lambda: hub.client.post("/api/v1/verify", data=b"not a form"),
+        lambda: hub.client.post("/api/v1/copies/X/check", data=b"%PDF-"),
+        lambda: hub.client.get("/c/X"),
+    ]
+    statuses = []
+    for i in range(n):
+        response = await calls[i % len(calls)]()
+        await response.read()
+        statuses.append(response.status)
+    return statuses
+
+
+async def test_beyond_the_burst_public_calls_get_429(hub: Hub) -> None:
+    statuses = await _public(hub, 5)
+    assert 429 not in statuses[:3]
+    assert statuses[3:] == [429, 429]
+
+    response = await hub.client.post("/api/v1/verify", data=b"x")
+    body = await problem(response, 429, "rate-limited")
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "60" in body["detail"]
+
+    # Monitors and logged-in callers are not held back meanwhile.
+    assert (await hub.client.get("/healthz")).status in (200, 503)
+    assert (await hub.client.get("/api/v1/openapi.json")).status == 200
+    assert (await hub.get(("a", "clerk"), "/me")).status == 200
+
+    # One more request a second.
+    await asyncio.sleep(1.1)
+    assert (await _public(hub, 2))[0] != 429
+
+
+async def test_the_bucket_refills_at_the_rate() -> None:
+    limiter = RateLimiter(RateLimitSettings(public_per_minute=120, burst=2))
+    waits = [limiter.wait_s("192.0.2.1", now=10.0) for _ in range(3)]
+    assert waits[:2] == [0.0, 0.0] and waits[2] == pytest.approx(0.5)
+    # Another address has its own bucket; half a second later, one more.
+    assert limiter.wait_s("192.0.2.2", now=10.0) == 0.0
+    assert limiter.wait_s("192.0.2.1", now=10.5) == 0.0
+    assert limiter.wait_s("192.0.2.1", now=10.5) > 0
+
+
+async def test_every_public_operation_but_description_and_health_is_limited() -> None:
+    limited = {path for _, path in limited_routes(ROUTES)}
+    public = {route.path for route in ROUTES if route.roles is None}
+    assert public - limited == {"/api/v1/openapi.json", "/healthz", "/metrics"}
+    assert "/api/v1/verify" in limited
+    assert not [r for r in ROUTES if r.roles is not None and r.path in limited
+                and (r.method, r.path) in limited_routes(ROUTES)]  # fmt: skip

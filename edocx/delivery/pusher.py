@@ -179,6 +179,14 @@ class Pusher:
                         object_id=str(message.delivery_id),
                         details={"by": "push", "document": document},
                     )  # fmt: skip
+            if state is MessageState.DEAD:
+                # Out of time to live: the agency never got it by push.
+                await record_event(
+                    tx, at=at, actor=None, agency=message.agency_id,
+                    action="push.dead", object_type="push_message",
+                    object_id=message.message_id,
+                    details={"document": document, "kind": message.kind.value},
+                )  # fmt: skip
         if state is MessageState.DELIVERED and message.kind is MessageKind.DOCUMENT:
             await record_arrival(self._hub, delivery_id=message.delivery_id, at=at)
         _log(message, document, state, result)

@@ -1,0 +1,83 @@
+"""What goes in, by push: an acknowledgement and a dead letter are logged.
+
+A receiver on loopback (TLS, the test CA of tests/delivery) takes B's
+documents; C's receiver refuses every post until the message's time to
+live runs out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from edocx.config import Settings
+from edocx.pki.devpki import PKILayout
+from edocx.pki.server import PKIServerThread
+from tests.delivery.conftest import delivery_settings, eventually, issue, register
+from tests.delivery.conftest import test_ca as test_ca  # the fixture
+from tests.delivery.receiver import PushCA, Receiver
+from tests.web.hubkit import B, C, Hub, hub_settings, running_hub
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+AUDITOR = ("hub", "auditor")
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    test_settings: Settings,
+    dev_pki: PKILayout,
+    pki_server: PKIServerThread,
+    tmp_path_factory: pytest.TempPathFactory,
+    test_ca: PushCA,
+) -> Settings:
+    base = hub_settings(test_settings, tmp_path_factory.mktemp("hub"))
+    # Two seconds to live: a few refused attempts, then a dead letter.
+    short = delivery_settings(test_ca, push_ttl_s=2.0)
+    return base.model_copy(update={"delivery": short})
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def hub(module_settings: Settings) -> AsyncIterator[Hub]:
+    async with running_hub(module_settings) as running:
+        yield running
+
+
+async def _logged(hub: Hub, action: str) -> list[dict[str, Any]]:
+    response = await hub.get(AUDITOR, "/audit/entries?start=0")
+    assert response.status == 200, await response.text()
+    entries = [json.loads(item["entry"]) for item in (await response.json())["items"]]
+    return [entry for entry in entries if entry["action"] == action]
+
+
+async def test_a_push_ack_and_a_dead_letter_have_their_entries(
+    hub: Hub, test_ca: PushCA, pdfs: Path
+) -> None:
+    taker, refuser = Receiver(test_ca), Receiver(test_ca, fail_first=10**6)
+    for receiver in (taker, refuser):
+        await receiver.start()
+    try:
+        taker.secret = await register(hub, "b", B, taker.url)
+        refuser.secret = await register(hub, "c", C, refuser.url)
+        doc = await issue(hub, (pdfs / "EmptyPage.pdf").read_bytes())
+
+        async def both_settled() -> bool:
+            acks = await _logged(hub, "delivery.ack")
+            dead = await _logged(hub, "push.dead")
+            return bool(acks) and bool(dead)
+
+        await eventually(both_settled)
+    finally:
+        for receiver in (taker, refuser):
+            await receiver.stop()
+
+    (ack,) = await _logged(hub, "delivery.ack")
+    assert ack["details"] == {"by": "push", "document": doc["id"]}
+    (dead,) = await _logged(hub, "push.dead")
+    assert dead["details"] == {"document": doc["id"], "kind": "document"}
+    assert dead["object_type"] == "push_message"

@@ -174,7 +174,7 @@ async def get_consistency_proof(call: Call) -> ConsistencyOut:
 
 
 def _index(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise AuditRangeError(f"not an entry index: {text[:20]!r}")
     return int(text)
 
@@ -187,7 +187,8 @@ async def _size_or_latest(reader: log.Reader, size: int | None) -> int:
             raise TreeHeadNotFoundError(
                 "no signed tree head yet", hint="name a tree_size, or make a head"
             )
-        return sth.tree_size
+        size = sth.tree_size
+    # A head larger than the log: entries were removed behind the hub's back.
     if size > current:
         raise AuditRangeError(f"the log has {current} entries, not {size}")
     return size

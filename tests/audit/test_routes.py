@@ -149,6 +149,7 @@ async def test_proofs_outside_the_log_are_refused(hub: Hub) -> None:
         f"/audit/entries/0/proof?tree_size={beyond}",
         f"/audit/consistency?first={beyond}",
         "/audit/entries/x1/proof",
+        "/audit/entries/%C2%B2/proof",
     ):
         await problem(await hub.get(AUDITOR, path), 422, "audit-range-invalid")
 

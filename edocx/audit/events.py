@@ -67,7 +67,11 @@ async def record_event(
         raise ValueError(f"audit details may not carry {sorted(forbidden)}")
     encoded = encode_details(details)
     stamp = at.isoformat()
-    seq = await tx.execute(
+    # Deferred, as the leaf's insert after it: once the log is ready,
+    # nothing here waits for the database (the leaf hash does not depend on
+    # the sequence number).
+    await log.ready(tx)
+    tx.defer(
         "INSERT INTO audit_events (at, actor_id, agency_id, action, object_type,"
         " object_id, content_sha256, details_json) VALUES (?,?,?,?,?,?,?,?)",
         (
@@ -79,10 +83,10 @@ async def record_event(
     # The entry as it will be computed from the row later: the details go
     # through the same JSON round trip as the stored text.
     event = AuditEvent(
-        seq, stamp, actor, agency, action, object_type, object_id,
+        0, stamp, actor, agency, action, object_type, object_id,
         content_sha256, decode_details(encoded),
     )  # fmt: skip
-    index = await log.append(tx, seq, leaf_hash(entry_bytes(event)))
+    index = await log.append(tx, leaf_hash(entry_bytes(event)))
 
     kept = AUDIT_INDICES.get()
     if kept is not None:

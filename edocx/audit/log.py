@@ -10,9 +10,13 @@ Appending runs in the transaction of the change it records
 (:func:`edocx.audit.events.record_event`), so it must stay cheap: the right
 edge of the tree (the complete subtrees a new leaf may close) is kept in
 memory per writing connection, and an append is one insert of the leaf and,
-for every other leaf, one insert of the subtrees it completes. A trigger
-refuses a leaf out of order, which is how a writer whose edge went stale (a
-rolled-back transaction, another connection) notices and reloads it.
+for every other leaf, one insert of the subtrees it completes, both deferred
+(:meth:`~edocx.store.db.Tx.defer`): they reach the database with the
+transaction's next statement, at no cost of their own. A transaction grows
+its own copy of the edge, which becomes the connection's when it commits
+only; the edge is reloaded when another connection has written since it was
+loaded (``PRAGMA data_version``). A trigger still refuses a leaf out of
+order: a stale edge fails its transaction rather than leaving a gap.
 
 Events recorded before the log existed get their leaves, in order, the
 first time the log is opened for writing (:func:`catch_up`).
@@ -21,7 +25,6 @@ first time the log is opened for writing (:func:`catch_up`).
 from __future__ import annotations
 
 import logging
-import sqlite3
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +53,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OUT_OF_ORDER = "audit leaves are appended in order"
 _CATCH_UP_PAGE = 5000
 
 
@@ -80,6 +82,8 @@ class _Edge:
 
     size: int = 0
     subtrees: list[tuple[int, bytes]] = field(default_factory=list)
+    # PRAGMA data_version when loaded: another connection wrote when it moves.
+    version: int | None = None
 
     def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
         """Add a leaf; return the subtrees it completes as (level, idx, hash)."""
@@ -95,32 +99,68 @@ class _Edge:
         return made
 
     def copy(self) -> _Edge:
-        return _Edge(self.size, list(self.subtrees))
+        return _Edge(self.size, list(self.subtrees), self.version)
 
 
-# One edge per writing connection; the database has a single writer.
-# NOTE: the trigger catches an edge of the wrong size, not one of the right
-# size over other leaves: that takes a rolled-back append on this connection
-# and, before its next append, one by another connection to the same file,
-# which the hub's single writer rules out.
+# The committed edge of each writing connection (the database has a single
+# writer), and the edge each open transaction grows from it.
 _edges: weakref.WeakKeyDictionary[Any, _Edge] = weakref.WeakKeyDictionary()
+_growing: weakref.WeakKeyDictionary[Tx, _Edge] = weakref.WeakKeyDictionary()
 
 
-async def append(tx: Tx, seq: int, leaf: bytes) -> int:
-    """Append the leaf hash of event ``seq``; return its leaf index."""
+async def ready(tx: Tx) -> None:
+    """Make ``tx`` ready to append: its edge loaded, earlier leaves caught up.
+
+    Call it before deferring an event's insert: a reload would otherwise
+    find that event without its leaf and give it one.
+    """
+    await _edge_of(tx)
+
+
+async def append(tx: Tx, leaf: bytes) -> int:
+    """Append the leaf of the event inserted last in ``tx``; return its index.
+
+    Call it right after deferring the event's insert (and :func:`ready`
+    before that): the leaf's row takes the event's sequence number from
+    ``last_insert_rowid()``.
+    """
+    edge = await _edge_of(tx)
+    index = edge.size
+    made = edge.push(leaf)
+    tx.defer(
+        "INSERT INTO audit_leaves (idx, seq, hash) VALUES (?, last_insert_rowid(), ?)",
+        (index, leaf),
+    )
+    if made:
+        rows = ",".join(["(?,?,?)"] * len(made))
+        tx.defer(
+            f"INSERT INTO audit_nodes (level, idx, hash) VALUES {rows}",
+            [value for node in made for value in node],
+        )
+    return index
+
+
+async def _edge_of(tx: Tx) -> _Edge:
+    """The edge ``tx`` grows: the connection's, reloaded when stale."""
+    growing = _growing.get(tx)
+    if growing is not None:
+        return growing
+
+    if not tx.begun:
+        await tx.fetch_value("SELECT 1")  # begins it: its data_version is known
     conn = _connection(tx)
-    edge = _edges.get(conn)
-    if edge is not None:
-        try:
-            return await _add(tx, edge, seq, leaf)
-        except sqlite3.IntegrityError as e:
-            if OUT_OF_ORDER not in str(e):
-                raise
-            logger.info("audit log edge was stale at %d leaves; reloading", edge.size)
+    committed = _edges.get(conn)
+    if committed is None or committed.version != tx.data_version:
+        committed = await _load_edge(tx)
+        committed.version = tx.data_version
+        # Loading may have given earlier events their leaves: this
+        # transaction's commit keeps them, and with them this edge.
+        tx.after_commit(lambda: _edges.__setitem__(conn, committed))
 
-    edge = await _load_edge(tx, before_seq=seq)
-    _edges[conn] = edge
-    return await _add(tx, edge, seq, leaf)
+    growing = committed.copy()
+    _growing[tx] = growing
+    tx.after_commit(lambda: _edges.__setitem__(conn, growing))
+    return growing
 
 
 async def catch_up(tx: Tx) -> int:
@@ -130,31 +170,14 @@ async def catch_up(tx: Tx) -> int:
     events first (one statement for many rows) and hash them after.
     """
     before = await tree_size(tx)
-    edge = await _load_edge(tx, before_seq=None)
-    _edges[_connection(tx)] = edge
+    edge = await _load_edge(tx)
+    edge.version = tx.data_version
+    conn = _connection(tx)
+    tx.after_commit(lambda: _edges.__setitem__(conn, edge))
     return edge.size - before
 
 
-async def _add(tx: Tx, edge: _Edge, seq: int, leaf: bytes) -> int:
-    grown = edge.copy()
-    made = grown.push(leaf)
-    await tx.execute(
-        "INSERT INTO audit_leaves (idx, seq, hash) VALUES (?,?,?)",
-        (edge.size, seq, leaf),
-    )
-    if made:
-        rows = ",".join(["(?,?,?)"] * len(made))
-        await tx.execute(
-            f"INSERT INTO audit_nodes (level, idx, hash) VALUES {rows}",
-            [value for node in made for value in node],
-        )
-
-    # Only once both are in: a failed insert leaves the edge as it was.
-    edge.size, edge.subtrees = grown.size, grown.subtrees
-    return grown.size - 1
-
-
-async def _load_edge(tx: Tx, *, before_seq: int | None) -> _Edge:
+async def _load_edge(tx: Tx) -> _Edge:
     # The edge of the stored tree, then the events that still need leaves.
     size = await tree_size(tx)
     keys = merkle.subtrees_for_root(size)
@@ -165,8 +188,8 @@ async def _load_edge(tx: Tx, *, before_seq: int | None) -> _Edge:
     while True:
         rows = await tx.fetch_all(
             "SELECT * FROM audit_events WHERE seq > (SELECT COALESCE(MAX(seq), 0)"
-            " FROM audit_leaves) AND seq < ? ORDER BY seq LIMIT ?",
-            (_MAX_SEQ if before_seq is None else before_seq, _CATCH_UP_PAGE),
+            " FROM audit_leaves) ORDER BY seq LIMIT ?",
+            (_CATCH_UP_PAGE,),
         )
         if not rows:
             break
@@ -175,9 +198,6 @@ async def _load_edge(tx: Tx, *, before_seq: int | None) -> _Edge:
     if added:
         logger.info("audit log: %d earlier events got their leaves", added)
     return edge
-
-
-_MAX_SEQ = 2**63 - 1
 
 
 async def _add_many(tx: Tx, edge: _Edge, rows: Iterable[Any]) -> None:

@@ -166,7 +166,19 @@ def _bench_parsers(commands: Any) -> None:
         "--batch", type=_positive, default=100, metavar="N",
         help="events per transaction when appending (default 100)",
     )  # fmt: skip
-    for parser in (hub, corpus, verify, sign, send, audit):
+    load = names.add_parser(
+        "load", help="sends, inbox reads, statuses and verifications at once"
+    )
+    load.add_argument(
+        "--seconds", type=_positive, default=60, metavar="N",
+        help="how long the clients run (default 60)",
+    )  # fmt: skip
+    load.add_argument(
+        "--clients", type=_positive, default=64, metavar="N",
+        help="concurrent clients (default 64)",
+    )  # fmt: skip
+    _data_option(load)
+    for parser in (hub, corpus, verify, sign, send, audit, load):
         parser.set_defaults(run=_bench)
 
 
@@ -240,6 +252,12 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_audit_bench(
             entries=args.entries, appends=args.appends, batch=args.batch
+        )
+    if args.name == "load":
+        from edocx.bench.load import run_load_bench
+
+        return run_load_bench(
+            settings, seconds=args.seconds, clients=args.clients, data_dir=args.data
         )
     if args.name == "corpus":
         from edocx.bench.corpus import run_corpus_bench

@@ -43,7 +43,7 @@ from edocx.errors import EdocxError, InputError, TokenPINRefusedError
 from edocx.exchange.compute import Runner
 from edocx.exchange.errors import ActionNotAllowedError, IssueVerificationError
 from edocx.exchange.hub import Hub
-from edocx.pki.credentials import PKCS11Ref
+from edocx.pki.credentials import KeyRef, PKCS11Ref
 from edocx.pki.tokens import check_not_refused, remember_refusal
 from edocx.signing.levels import Level, SignOutcome, level_for
 from edocx.store import duplicates as book
@@ -119,6 +119,10 @@ async def issue_duplicate(
 ) -> tuple[DuplicateRow, SignOutcome]:  # fmt: skip
     """Issue the e-duplicate of ``request.record`` for the clerk's body."""
     agency = await _issuing_body(hub, clerk)
+    # A body without a seal key is refused before a number is taken.
+    credential = hub.compute.setup.credential(
+        agency.seal_credential, whose=f"agency {agency.organ_id}"
+    )
     record = request.record
     year = vietnam_time(at).year
     template = load_template(record.kind)
@@ -135,9 +139,8 @@ async def issue_duplicate(
         number = await book.reserve_number(tx, new, at=at)
 
     try:
-        return await _seal_and_keep(
-            hub, runner, clerk, agency, new, number, settings, at
-        )
+        job = _job(hub, agency, credential, new, number, settings, at)
+        return await _seal_and_keep(hub, runner, clerk, agency, job)
     except BaseException as error:
         await asyncio.shield(_void(hub, clerk, new.code, error, at))
         raise
@@ -154,11 +157,9 @@ async def _issuing_body(hub: Hub, clerk: User) -> Agency:
 
 
 async def _seal_and_keep(
-    hub: Hub, runner: Runner, clerk: User, agency: Agency, new: NewDuplicate,
-    number: int, settings: Settings, at: datetime,
-) -> tuple[DuplicateRow, SignOutcome]:  # fmt: skip
+    hub: Hub, runner: Runner, clerk: User, agency: Agency, job: DuplicateJob
+) -> tuple[DuplicateRow, SignOutcome]:
     # 3. Lay out and seal, in a worker.
-    job = _job(hub, agency, new, number, settings, at)
     outcome = await _run_sealing(runner, job)
 
     # 4. The hub's verifier must pass what it hands out.
@@ -171,19 +172,20 @@ async def _seal_and_keep(
 
     # 5. Store, then mark the number issued and log the act together.
     digest = await hub.blobs.put(outcome.pdf)
+    code, at = job.document_id, job.at
     async with hub.db.write() as tx:
-        await book.mark_issued(tx, new.code, blob=digest, level=outcome.level, at=at)
+        await book.mark_issued(tx, code, blob=digest, level=outcome.level, at=at)
         await record_event(
             tx, at=at, actor=clerk.id, agency=agency.id, action="duplicate.issue",
-            object_type="duplicate", object_id=new.code, content_sha256=digest,
-            details={"number": number_text(number), "book": new.book,
-                     "record_sha256": new.record_sha256, "kind": new.kind},
+            object_type="duplicate", object_id=code, content_sha256=digest,
+            details={"number": job.number_text, "book": job.book,
+                     "record_sha256": job.record_sha256, "kind": job.kind},
         )  # fmt: skip
-        issued = await book.get_by_code(tx, new.code)
+        issued = await book.get_by_code(tx, code)
     assert issued is not None
     logger.info(
         "duplicate %s of agency %s issued as %s in %s at level %s",
-        new.code, agency.organ_id, number_text(number), new.book, outcome.level,
+        code, agency.organ_id, job.number_text, job.book, outcome.level,
     )  # fmt: skip
     return issued, outcome
 
@@ -204,13 +206,10 @@ async def _run_sealing(runner: Runner, job: DuplicateJob) -> SignOutcome:
 
 
 def _job(
-    hub: Hub, agency: Agency, new: NewDuplicate, number: int, settings: Settings,
-    at: datetime,
+    hub: Hub, agency: Agency, credential: KeyRef, new: NewDuplicate, number: int,
+    settings: Settings, at: datetime,
 ) -> DuplicateJob:  # fmt: skip
     setup = hub.compute.setup
-    credential = setup.credential(
-        agency.seal_credential, whose=f"agency {agency.organ_id}"
-    )
     level = level_for(
         setup.levels, agency_code=agency.organ_id, document_type=DOCUMENT_TYPE
     )
@@ -223,9 +222,9 @@ def _job(
         level=level if level.long_term else Level.B_LT,
         allow_downgrade_to_bb=False,
         kind=new.kind, record_json=new.record, record_sha256=new.record_sha256,
-        body_name=agency.name, place=agency.place, number=number,
-        number_text=number_text(number), book=new.book,
-        issued_on=vietnam_time(at).date(), requester=new.requester,
+        agency_name=agency.name, place=agency.place, number=number,
+        notation=NUMBER_SUFFIX.lstrip("/"), number_text=number_text(number),
+        book=new.book, issued_on=vietnam_time(at).date(), requester=new.requester,
         base_url=settings.copies.verify_base_url,
     )  # fmt: skip
 

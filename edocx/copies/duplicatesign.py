@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 
 from edocx.copies import duplicateqr
 from edocx.copies.duplicatepdf import DuplicatePage, load_template, render_duplicate
 from edocx.signing import texts
-from edocx.signing.jobs import SignJob
+from edocx.signing.jobs import SealJob
 from edocx.signing.keycheck import check_signing_key
 from edocx.signing.levels import SignOutcome
 from edocx.signing.pades import sign_pades
@@ -32,18 +31,20 @@ SEAL_FIELD = "edocx_duplicate_seal"
 
 
 @dataclass(frozen=True, kw_only=True)
-class DuplicateJob(SignJob):
-    """A duplicate to lay out and seal; ``document_id`` is its code."""
+class DuplicateJob(SealJob):
+    """A duplicate to lay out and seal; ``document_id`` is its code.
+
+    A seal job: the key check refuses a certificate that names no
+    organisation. ``agency_name``, ``place``, ``number`` and ``issued_on``
+    are the issuing body's and the duplicate's; ``notation`` is the
+    suffix of the duplicate book's numbers (``ĐT``).
+    """
 
     kind: str
     record_json: str
     record_sha256: str
-    body_name: str
-    place: str
-    number: int
     number_text: str
     book: str
-    issued_on: date
     requester: str
     base_url: str
 
@@ -63,7 +64,7 @@ def make_duplicate(job: DuplicateJob) -> SignOutcome:
 
     # 3. The page.
     page = DuplicatePage(
-        body_name=job.body_name, place=job.place, number_text=job.number_text,
+        body_name=job.agency_name, place=job.place, number_text=job.number_text,
         book=job.book, issued_on=job.issued_on, requester=job.requester,
         check_url=job.check_url, qr_png=png,
     )  # fmt: skip
@@ -74,8 +75,8 @@ def make_duplicate(job: DuplicateJob) -> SignOutcome:
         pdf,
         job,
         field_name=SEAL_FIELD,
-        appearance=Appearance(text=texts.seal_stamp_text(job.body_name, job.at)),
-        signer_name=job.body_name,
+        appearance=Appearance(text=texts.seal_stamp_text(job.agency_name, job.at)),
+        signer_name=job.agency_name,
     )
     logger.info(
         "duplicate %s of %s made as %s and sealed at level %s",

@@ -29,6 +29,7 @@ from edocx.audit.headcheck import verify_tree_head
 from edocx.audit.treehead import SignedTreeHead
 from edocx.audit.verify import HeadCheck, verify_log
 from edocx.config import Settings
+from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, load_trust_roots
 from edocx.store.db import Database
 
@@ -96,8 +97,13 @@ def _trust_options(parser: argparse.ArgumentParser) -> None:
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """Export the hub's log; return the exit status."""
-    with _output(args.out) as out:
-        size = asyncio.run(_with_db(settings, lambda db: _export(db, out)))
+    try:
+        with _output(args.out) as out:
+            size = asyncio.run(_with_db(settings, lambda db: _export(db, out)))
+    except OSError as e:
+        print(f"edocx audit export: cannot write {e.filename}: {e.strerror}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_UNREADABLE
     print(f"exported {size} entries", file=sys.stderr)
     return EXIT_GOOD
 
@@ -112,11 +118,12 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
         with args.file.open(encoding="utf-8") as lines:
             exported = read_export(lines)
         kept = [_read_head(path) for path in args.tree_head]
-    except (OSError, UnicodeDecodeError, ExportFormatError) as e:
+        check = _head_check(args, settings)
+    except (OSError, UnicodeDecodeError, EdocxError) as e:
         print(f"edocx audit verify: {_why(e)}", file=sys.stderr)
         return EXIT_UNREADABLE
 
-    report = verify_log(exported, kept, _head_check(args, settings))
+    report = verify_log(exported, kept, check)
     print("\n".join(report.lines()))
     return EXIT_GOOD if report.ok else EXIT_MISMATCH
 
@@ -143,11 +150,12 @@ def run_verify_proof(args: argparse.Namespace, settings: Settings) -> int:
     """Check a proof file offline; print one line per entry."""
     try:
         proof = proofs.DocumentProof.from_json(args.file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ExportFormatError) as e:
+        check = _head_check(args, settings)
+    except (OSError, UnicodeDecodeError, EdocxError) as e:
         print(f"edocx audit verify-proof: {_why(e)}", file=sys.stderr)
         return EXIT_UNREADABLE
 
-    problems = proofs.check_proof(proof, _head_check(args, settings))
+    problems = proofs.check_proof(proof, check)
     print("\n".join(proofs.describe(proof, problems)))
     return EXIT_GOOD if not problems else EXIT_MISMATCH
 
@@ -196,7 +204,7 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def _why(error: Exception) -> str:
-    if isinstance(error, ExportFormatError):
+    if isinstance(error, EdocxError):
         return error.detail
     if isinstance(error, OSError):
         return f"cannot read {error.filename}: {error.strerror}"

@@ -150,3 +150,12 @@ async def test_unreadable_files_exit_3(
     assert await _cli(["audit", "verify", str(not_an_export)]) == 3
     assert await _cli(["audit", "verify-proof", str(not_an_export)]) == 3
     assert "not an export of format edocx-audit-log" in capsys.readouterr().err
+    missing_root = ["--trust", str(tmp_path / "no-root.pem"), "--trust-only"]
+    assert await _cli(["audit", "export", "--out", str(tmp_path / "no/dir.jsonl")]) == 3
+    capsys.readouterr()
+    export = tmp_path / "empty.jsonl"
+    export.write_text('{"kind":"log","format":"edocx-audit-log","version":1,'
+                      '"size":0,"exported_at":"2026-12-05T00:00:00+00:00"}\n',
+                      encoding="utf-8")  # fmt: skip
+    assert await _cli(["audit", "verify", str(export), *missing_root]) == 3
+    assert "cannot read certificate" in capsys.readouterr().err

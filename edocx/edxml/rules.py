@@ -1,11 +1,12 @@
 """Judge an edXML packet: errors make it unusable, warnings travel with it.
 
 Errors (domain §10.5): another namespace, a required field missing, a value
-outside its code list, an attachment missing or not base64, a field over
-its length. Warnings are the inconsistencies the official samples
-themselves carry (domain §10.4): a DocumentId that disagrees with the
-header, an impossible date, a non-numeric CodeNumber, an agency code not of
-four groups, the broken packet signature. Strict mode, applied by the
+outside its code list, an attachment missing or not base64 or named as a
+path or a device (edocx.filenames), a field over its length. Warnings are
+the inconsistencies the official samples themselves carry (domain §10.4):
+a DocumentId that disagrees with the header, an impossible date, a
+non-numeric CodeNumber, an agency code not of four groups, the broken
+packet signature. Strict mode, applied by the
 caller, turns warnings into refusals.
 """
 
@@ -29,6 +30,7 @@ from edocx.edxml.parse import MAX_BYTES, NAMESPACE, PacketParseError, parse_pack
 from edocx.edxml.read import encoded_content_ids, header, q, read_facts, text
 from edocx.edxml.xmldsig import verify_packet
 from edocx.exchange.header import refuse_invisible
+from edocx.filenames import unsafe_file_name
 from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
@@ -208,6 +210,21 @@ def _attachment_errors(root: ET.Element, facts: PacketFacts) -> Iterator[Finding
         elif not attachment.base64_valid:
             yield Finding(
                 "attachment-not-base64", f"attachment {cid} is not valid base64", cid
+            )
+    yield from _attachment_name_errors(root)
+
+
+def _attachment_name_errors(root: ET.Element) -> Iterator[Finding]:
+    # Recipients' systems may save an attachment under its name: a path, a
+    # device name or a hidden character there is refused before it travels
+    # (in the manifest and under AttachmentEncoded alike).
+    for element in root.iter(f"{{{NAMESPACE}}}AttachmentName"):
+        reason = unsafe_file_name(element.text or "")
+        if reason is not None:
+            yield Finding(
+                "attachment-name-unsafe",
+                f"AttachmentName {element.text!r}: {reason}",
+                "AttachmentName",
             )
 
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ValidationError
 
 from edocx.errors import EdocxError
 from edocx.exchange.header import DuplicateKeyError, loads_strict
+from edocx.filenames import unsafe_file_name
 from edocx.web.problems import (
     BodyFieldUnknownError,
+    FileNameUnsafeError,
     MediaTypeUnsupportedError,
     RequestInvalidError,
     UploadTooLargeError,
@@ -136,6 +139,7 @@ async def read_parts(
         while (item := await reader.next()) is not None:
             if not isinstance(item, BodyPartReader):
                 raise RequestInvalidError("nested multipart bodies are not accepted")
+            _check_file_name(item)
             data = await _read_part(item, budget, too_large)
             budget -= len(data)
             _keep(found, wanted, item.name, data)
@@ -149,6 +153,23 @@ async def read_parts(
 
     _check_required(found, parts)
     return found
+
+
+def _check_file_name(part: BodyPartReader) -> None:
+    # The hub names its files itself and ignores a part's file name; one that
+    # is a path or a device name is refused all the same, as a sign of a
+    # confused or hostile client, before its contents are read.
+    # Some clients percent-encode the name (aiohttp does) and a reader may
+    # decode it: both readings must be plain.
+    name = part.filename
+    if name is None:
+        return
+    reason = unsafe_file_name(name) or unsafe_file_name(unquote(name))
+    if reason is not None:
+        raise FileNameUnsafeError(
+            f"part {part.name!r} has the file name {name!r}: {reason}",
+            hint="send the file under its plain name, without folders",
+        )
 
 
 def _too_large(described: str) -> UploadTooLargeError:

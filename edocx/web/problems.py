@@ -195,3 +195,11 @@ class BodyFieldUnknownError(InputError):
     ) -> None:
         super().__init__(detail, hint=hint)
         self.extensions: dict[str, Any] = {"fields": fields or []}
+
+
+class FileNameUnsafeError(InputError):
+    """A part's file name is a path, a device name or hides characters."""
+
+    code = "file-name-unsafe"
+    status = 400
+    title = "The file name is not a plain file name"

@@ -6,6 +6,9 @@ No error message carries a key, a passphrase or document bytes.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class EdocxError(Exception):
     """Root of every error edocx raises on purpose."""
@@ -172,3 +175,37 @@ class PDFAlreadySignedError(PDFAlreadyIssuedError):
     """A draft that already carries the hub's personal signature, not issued."""
 
     title = "The PDF already carries the personal signature"
+
+
+class StorageFullError(EdocxError):
+    """The disk holding the database or the blob store has no room left.
+
+    Nothing of the change was stored: its transaction was rolled back and
+    its staged bytes discarded. The hub takes changes again as soon as there
+    is room, without a restart.
+    """
+
+    code = "storage-full"
+    status = 507
+    title = "The hub's storage is full"
+
+
+# ENOSPC: no room on the device; EDQUOT: the user's quota is spent.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_full(error: BaseException, what: str) -> StorageFullError | None:
+    """Return the :class:`StorageFullError` ``error`` means, if it means one.
+
+    ``error`` is an OSError (ENOSPC, EDQUOT) or SQLite's SQLITE_FULL;
+    ``what`` names the store that is full, for the detail.
+    """
+    full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
+    if isinstance(error, sqlite3.Error):
+        full = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    if not full:
+        return None
+    return StorageFullError(
+        f"the {what} has no room left on its disk; nothing was stored",
+        hint="try again later; the hub's operators must free or add space",
+    )

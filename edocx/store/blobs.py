@@ -28,6 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from edocx.errors import storage_full
+
 logger = logging.getLogger(__name__)
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -89,8 +91,14 @@ class BlobStore:
         target = self.path_for(digest)
         if target.is_file():
             return StagedBlob(digest, None)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return StagedBlob(digest, _write_temp(target.parent, data))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return StagedBlob(digest, _write_temp(target.parent, data))
+        except OSError as e:
+            full = storage_full(e, "blob store")
+            if full is None:
+                raise
+            raise full from e
 
     def publish_sync(self, staged: StagedBlob) -> str:
         if staged.temp is None:

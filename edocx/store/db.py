@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from edocx.errors import storage_full
 from edocx.store.migrate import apply_migrations
 
 logger = logging.getLogger(__name__)
@@ -300,12 +301,15 @@ class Database:
                     yield tx
                     if tx._deferred or self._writer.in_transaction:
                         await tx.commit()
-                except BaseException:
+                except BaseException as e:
                     # A failed COMMIT may already have ended the transaction.
                     if self._writer.in_transaction:
                         await _end(self._writer, "ROLLBACK")
                     if hook is not None:
                         hook.end(committed=False)
+                    full = storage_full(e, "database")
+                    if full is not None:
+                        raise full from e
                     raise
             finally:
                 _in_write.reset(token)

@@ -23,6 +23,12 @@ from edocx.config import Settings
 from edocx.store.blobs import BlobStore
 from edocx.store.db import Database
 
+# Tree heads made often, so that a kill or a full disk falls between some.
+AUDIT_ENV = {
+    "EDOCX_AUDIT__CHECKPOINT_EVERY_ENTRIES": "40",
+    "EDOCX_AUDIT__CHECKPOINT_EVERY_S": "1",
+    "EDOCX_AUDIT__CHECKPOINT_POLL_S": "0.3",
+}
 # A delivery's progress status is the last of these in its history.
 PROGRESS = ("01", "02", "03", "04", "05", "06")
 

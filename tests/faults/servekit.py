@@ -65,6 +65,8 @@ class ServedHub:
     settings: Settings
     port: int = field(default_factory=free_port)
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Where the hub's output goes; default: beside its var/ directory.
+    log_dir: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
@@ -83,7 +85,8 @@ class ServedHub:
 
     def spawn(self) -> None:
         """Start ``edocx serve``, its output in a log file beside ``var/``."""
-        self.log = self.settings.storage.var_dir.parent / f"serve-{self.port}.log"
+        folder = self.log_dir or self.settings.storage.var_dir.parent
+        self.log = folder / f"serve-{self.port}.log"
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "edocx.cli", "serve"],

@@ -38,7 +38,7 @@ from edocx.vntime import vietnam_time
 from tests.delivery.receiver import PushCA, Receiver
 from tests.web.hubkit import A, B, C, seed_demo
 
-from .crashkit import Ledger, Sent, check_store, sha256
+from .crashkit import AUDIT_ENV, Ledger, Sent, check_store, sha256
 from .servekit import ServedHub, bearer
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="function")]
@@ -49,11 +49,6 @@ ROUNDS = 3
 # Clients at once, each sending a packet, then fetching it as B and
 # answering 03, until the kill.
 CLIENTS = 32
-# Tree heads made often, so that a kill falls between some of them.
-AUDIT_ENV = {
-    "EDOCX_AUDIT__CHECKPOINT_EVERY_ENTRIES": "40",
-    "EDOCX_AUDIT__CHECKPOINT_POLL_S": "0.3",
-}
 
 
 class Traffic:

@@ -154,3 +154,11 @@ def _screen(data: bytes) -> None:
         parser.Parse(b"", True)
     except expat.ExpatError as e:
         raise PacketParseError("not-xml", f"not well-formed XML: {e}") from e
+    except ValueError as e:
+        # expat refuses a declared multi-byte encoding it cannot map (UTF-7,
+        # for one) with a plain ValueError: the packet is unreadable.
+        raise PacketParseError(
+            "not-xml",
+            "the packet declares an encoding the hub cannot read",
+            hint="send the packet in UTF-8",
+        ) from e

@@ -99,7 +99,9 @@ def verify_log(
     findings.extend(_numbering(exported.entries))
     findings.extend(_leaves(exported.entries))
 
-    # 3-4. The heads themselves.
+    # 3-4. The heads themselves; without one, nothing is proven.
+    if not heads and exported.entries:
+        findings.append(Finding("the tree heads", "none to check the entries against"))
     for sth in heads:
         findings.extend(Finding(_name(sth), p) for p in check_head(sth))
     findings.extend(_disagreements(heads))

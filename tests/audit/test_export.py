@@ -169,3 +169,10 @@ def test_the_span_narrows_to_the_kept_heads() -> None:
 
     assert report.first_bad_entry == 2
     assert report.lines()[0].startswith("one of entries 2 to 5: the first 6 entries")
+
+
+def test_entries_without_any_head_prove_nothing() -> None:
+    report = verify_log(_log(_entries(2), []), [], _good)
+
+    assert not report.ok
+    assert report.lines()[0] == "the tree heads: none to check the entries against"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,25 @@ async def test_a_retried_tree_head_request_answers_the_first(hub: Hub) -> None:
     assert (first.status, again.status) == (201, 201)
     assert await first.json() == await again.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+async def test_a_head_kept_by_another_process_reaches_the_header(hub: Hub) -> None:
+    older = await _head(hub)
+    await _head(hub)
+    # A head kept by another process (the schedule) is a row in the table;
+    # the header reads the table again after a second at most.
+    await hub.execute(
+        "INSERT INTO audit_checkpoints (tree_size, made_at, head_json)"
+        " VALUES (?, ?, ?)",
+        (older.tree_size, older.made_at, older.model_dump_json()),
+    )
+
+    offered = ""
+    for _ in range(30):
+        answer = await hub.get(("b", "system"), "/me")
+        offered = answer.headers["Audit-Tree-Head"]
+        if f"made_at={older.made_at}" in offered:
+            break
+        await asyncio.sleep(0.1)
+
+    assert offered.endswith(f"made_at={older.made_at}")

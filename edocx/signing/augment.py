@@ -123,7 +123,9 @@ def validation_context(setup: AugmentSetup) -> ValidationContext:
         trust_roots=load_certs(setup.trust_root_paths),
         certificate_registry=offline_registry(load_certs(setup.extra_cert_paths)),
         allow_fetching=True,
-        fetcher_backend=revocation_fetchers(),
+        fetcher_backend=revocation_fetchers(
+            setup.tsa_urls, (*setup.trust_root_paths, *setup.extra_cert_paths)
+        ),
     )
 
 

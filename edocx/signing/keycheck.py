@@ -45,6 +45,7 @@ from edocx.errors import (
 from edocx.pki.credentials import load_signer
 from edocx.pki.trust import load_certs
 from edocx.signing.jobs import SealJob, SignJob
+from edocx.signing.tsaclient import revocation_fetchers
 from edocx.vntime import iso_vietnam
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ def _check_path(cert: x509.Certificate, job: SignJob) -> None:
         trust_roots=load_certs(job.trust_root_paths),
         other_certs=load_certs(job.extra_cert_paths),
         allow_fetching=True,
+        fetcher_backend=revocation_fetchers(
+            job.tsa_urls, (*job.trust_root_paths, *job.extra_cert_paths)
+        ),
         moment=job.at,
     )
     try:

@@ -240,7 +240,9 @@ def _validation_context(job: SignJob) -> ValidationContext | None:
         trust_roots=load_certs(job.trust_root_paths),
         other_certs=load_certs(job.extra_cert_paths),
         allow_fetching=True,
-        fetcher_backend=revocation_fetchers(),
+        fetcher_backend=revocation_fetchers(
+            job.tsa_urls, (*job.trust_root_paths, *job.extra_cert_paths)
+        ),
     )
 
 

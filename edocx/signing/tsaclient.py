@@ -27,6 +27,7 @@ import ssl
 import threading
 import weakref
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
@@ -39,6 +40,8 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 from pyhanko_certvalidator.path import ValidationPath
 
+from edocx.pki.fetchguard import FetchPolicy, guarded_session
+from edocx.pki.trust import load_certs
 from edocx.signing.tsa import TSA_TIMEOUT_S, FallbackTimestamper, shown_url
 
 logger = logging.getLogger(__name__)
@@ -284,11 +287,16 @@ class _SharedTLSSession(LazySession):  # type: ignore[misc]
     and CRLs: about 18 ms, though the addresses are plain ``http://``.
     """
 
+    def __init__(self, policy: FetchPolicy) -> None:
+        super().__init__()
+        self._policy = policy
+
     def get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=_tls_context())
-            self._session = aiohttp.ClientSession(
-                connector=connector, response_class=_BoundedResponse
+            # Addresses come from certificates, which may come with a
+            # document: refused ones are never contacted (edocx.pki.fetchguard).
+            self._session = guarded_session(
+                self._policy, tls=_tls_context(), response_class=_BoundedResponse
             )
         return self._session
 
@@ -298,12 +306,18 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def revocation_fetchers() -> OwnedFetcherBackend:
+def revocation_fetchers(
+    tsa_urls: Sequence[str] = (), cert_paths: Sequence[Path] = ()
+) -> OwnedFetcherBackend:
     """Fetchers of OCSP responses, CRLs and certificates for one validation
     context, which closes them when done, as it does its default ones; they
-    differ only in the TLS context, made once per process."""
+    differ in the TLS context, made once per process, and in the addresses
+    they reach: public ones, and the origins of the configured TSAs and of
+    the services the configured certificates (``cert_paths``: anchors and
+    intermediates) name (:class:`edocx.pki.fetchguard.FetchPolicy`)."""
+    policy = FetchPolicy.trusting(tsa_urls, load_certs(cert_paths))
     # The backend takes a lazy session, as its own default is one.
-    backend = AIOHttpFetcherBackend(session=_SharedTLSSession())  # type: ignore[arg-type]
+    backend = AIOHttpFetcherBackend(session=_SharedTLSSession(policy))  # type: ignore[arg-type]
     return OwnedFetcherBackend(backend)
 
 

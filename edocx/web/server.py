@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from edocx.bootstrap import demo_tokens_path, ensure_demo_agencies, ensure_pki
 from edocx.config import Settings
@@ -17,6 +19,8 @@ from edocx.store.lock import state_dir_lock
 from edocx.web.clientcerts import server_ssl_context
 
 logger = logging.getLogger(__name__)
+
+_PARAMETER = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 def run_server(settings: Settings) -> int:
@@ -40,6 +44,7 @@ def run_server(settings: Settings) -> int:
                 ssl_context=tls,
                 print=lambda _: _announce(settings),
                 access_log=logging.getLogger("aiohttp.access"),
+                access_log_class=RedactingAccessLogger,
             )
         except OSError as e:
             where = f"{settings.http.host}:{settings.http.port}"
@@ -48,6 +53,28 @@ def run_server(settings: Settings) -> int:
                 hint="another service holds the port; set EDOCX_HTTP__PORT",
             ) from e
     return 0
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """One access line a request, with the query string's values left out.
+
+    A client may put a token or a PIN in the query string by mistake (or
+    to probe): the log keeps the names of the parameters, never a value,
+    and a name only when it looks like one (not a token sent as a name).
+    """
+
+    def log(
+        self, request: web.BaseRequest, response: web.StreamResponse, time: float
+    ) -> None:
+        query = "&".join(
+            name if _PARAMETER.fullmatch(name) else "…"
+            for name in sorted(set(request.query))
+        )
+        path = request.path + ("?" + query if query else "")
+        self.logger.info(
+            "%s %s %s %d %s %.1fms", request.remote, request.method, path,
+            response.status, response.body_length, time * 1000,
+        )  # fmt: skip
 
 
 def _announce(settings: Settings) -> None:

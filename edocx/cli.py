@@ -13,6 +13,7 @@ from edocx import accesscli as access_cli
 from edocx.audit import cli as audit_cli
 from edocx.config import Settings, load_settings
 from edocx.copies import cli as copy_cli
+from edocx.copies import duplicatecli as duplicate_cli
 from edocx.edxml import cli as edxml_cli
 from edocx.errors import EdocxError
 from edocx.logsetup import configure_logging, quiet_library_loggers
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     signing_cli.add_parsers(commands)
     edxml_cli.add_parsers(commands)
     copy_cli.add_parsers(commands)
+    duplicate_cli.add_parsers(commands)
     audit_cli.add_parsers(commands)
     access_cli.add_parsers(commands)
 

@@ -10,17 +10,30 @@ of the record's canonical JSON (key ``r``), with the number, the book, the
 date, the body's code, the document's name and the duplicate's code. Its
 kind (key ``k``, ``"d"``) and the absence of a scan digest (``h``) keep a
 checker of certified copies from taking it for one.
+
+The QR's text is also kept in the file (the catalog's ``/EdocxDuplicate``
+dictionary, in the seal's revision), so that a file can be checked offline
+without reading the picture (``duplicatecheck``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from cryptography import x509
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+
 from edocx.copies import cose, qr
+from edocx.copies.errors import CopyPayloadError
 from edocx.pki.credentials import KeyRef, load_signer
 
 KIND = "d"
+CATALOG_KEY = "/EdocxDuplicate"
+QR_KEY = "/QR"
 
 
 class QRFacts(Protocol):
@@ -66,3 +79,72 @@ def qr_text(facts: QRFacts, document_name: str) -> str:
 def qr_image(text: str) -> bytes:
     """Return the QR code of ``text`` as a PNG."""
     return qr.qr_png(text)
+
+
+@dataclass(frozen=True)
+class DuplicateClaim:
+    """The facts a duplicate's QR payload states."""
+
+    code: str
+    record_sha256: str  # hex
+    number: int
+    book: str
+    date: str  # YYYY-MM-DD, Vietnam time
+    body: str  # the issuing body's code
+    document_name: str
+
+    @classmethod
+    def of(cls, payload: dict[str, Any]) -> DuplicateClaim:
+        """Read a verified payload; refuse one that is not a duplicate's."""
+        if payload.get("k") != KIND:
+            raise CopyPayloadError("the payload is not an e-duplicate's")
+        try:
+            claim = cls(
+                code=str(payload["c"]), record_sha256=bytes(payload["r"]).hex(),
+                number=int(payload["n"]), book=str(payload["b"]),
+                date=str(payload["d"]), body=str(payload["a"]),
+                document_name=str(payload["t"]),
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError) as e:
+            raise CopyPayloadError("the payload lacks a field of a duplicate") from e
+        if len(claim.record_sha256) != 64:
+            raise CopyPayloadError("the payload's record digest is not SHA-256")
+        return claim
+
+
+def verify_text(text: str, certificates: tuple[bytes, ...]) -> DuplicateClaim:
+    """Return the claim of a QR text one of ``certificates`` (DER) signed.
+
+    The code in the address must be the code the payload names: a payload
+    copied under another duplicate's address is refused.
+    """
+    content = qr.parse_qr_text(text)
+    problem = CopyPayloadError("no certificate of the body was given")
+    for der in certificates:
+        certificate = x509.load_der_x509_certificate(der)
+        try:
+            claim = DuplicateClaim.of(cose.verify_payload(content.message, certificate))
+        except CopyPayloadError as e:
+            problem = e
+            continue
+        if claim.code != content.code:
+            raise CopyPayloadError("the payload names another duplicate's code")
+        return claim
+    raise problem
+
+
+def keep_text(writer: IncrementalPdfFileWriter, text: str) -> None:
+    """Keep the QR's text in the file's catalog (in the revision being made)."""
+    writer.root[CATALOG_KEY] = generic.DictionaryObject(
+        {generic.NameObject(QR_KEY): generic.TextStringObject(text)}
+    )
+    writer.update_root()
+
+
+def kept_text(reader: PdfFileReader) -> str | None:
+    """Return the QR's text kept in the file, if any."""
+    kept = reader.root.get(CATALOG_KEY)
+    if kept is None:
+        return None
+    value = kept.get_object().get(QR_KEY)
+    return None if value is None else str(value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from edocx.copies import duplicateqr
 from edocx.copies.duplicatepdf import DuplicatePage, load_template, render_duplicate
@@ -60,7 +61,8 @@ def make_duplicate(job: DuplicateJob) -> SignOutcome:
 
     # 2. The QR code, signed with the seal key.
     template = load_template(job.kind)
-    png = duplicateqr.qr_image(duplicateqr.qr_text(job, template.document_name))
+    text = duplicateqr.qr_text(job, template.document_name)
+    png = duplicateqr.qr_image(text)
 
     # 3. The page.
     page = DuplicatePage(
@@ -76,6 +78,8 @@ def make_duplicate(job: DuplicateJob) -> SignOutcome:
         job,
         field_name=SEAL_FIELD,
         appearance=Appearance(text=texts.seal_stamp_text(job.agency_name, job.at)),
+        # The QR's text goes into the seal's revision: the seal covers it.
+        update=partial(duplicateqr.keep_text, text=text),
         signer_name=job.agency_name,
     )
     logger.info(

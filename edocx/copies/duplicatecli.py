@@ -1,0 +1,110 @@
+"""``edocx duplicate check FILE.pdf``: is this e-duplicate as issued? (offline)
+
+With the issuing body's certificate (``--certificate``; without it, the
+certificate of the file's last signature is taken and said so), and the
+register record when the holder has it (``--record RECORD.json``), the
+steps of ``duplicatecheck`` run on the file. The answer names the
+duplicate and gives the address of the online check, the only one that
+knows whether the body revoked it since.
+
+Exit status: 0 as issued, 1 not as issued, 3 a file cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from edocx.config import Settings
+from edocx.copies import evidence, qr
+from edocx.copies.duplicatecheck import OfflineCheck, check_offline
+from edocx.copies.duplicaterecord import BirthRecord, record_sha256
+from edocx.errors import EdocxError
+from edocx.pki.trust import load_certs, trust_root_paths
+
+EXIT_AS_ISSUED = 0
+EXIT_NOT_AS_ISSUED = 1
+EXIT_UNREADABLE = 3
+
+
+def add_parsers(commands: Any) -> None:
+    """Add ``duplicate check`` to the ``edocx`` subcommands."""
+    duplicate = commands.add_parser("duplicate", help="e-duplicates from registers")
+    actions = duplicate.add_subparsers(dest="duplicate_command", required=True)
+    check = actions.add_parser(
+        "check", help="check an e-duplicate offline",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    check.add_argument("file", type=Path)
+    check.add_argument(
+        "--certificate", type=Path, metavar="PEM",
+        help="the issuing body's seal certificate (PEM or DER)",
+    )  # fmt: skip
+    check.add_argument(
+        "--record", type=Path, metavar="JSON",
+        help="the register record the duplicate should show",
+    )  # fmt: skip
+    check.set_defaults(run=run_check)
+
+
+def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the file named on the command line; return the exit status."""
+    try:
+        pdf = Path(args.file).read_bytes()
+        record = None if args.record is None else _record_sha256(args.record)
+    except (OSError, ValueError) as e:
+        print(f"edocx: {e}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+    given: tuple[Path, ...] = (args.certificate,) if args.certificate else ()
+    try:
+        certificates = (
+            tuple(bytes(c.dump()) for c in load_certs(given))
+            if given
+            else evidence.last_signer_certificate(pdf)
+        )
+    except EdocxError as e:
+        print(f"edocx: {e.detail}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+    anchors = trust_root_paths(settings) + given
+    checked = check_offline(pdf, certificates, anchors, record_sha256=record)
+    if not checked.readable:
+        print("edocx: the file is not a readable PDF", file=sys.stderr)
+        return EXIT_UNREADABLE
+    _print(checked, from_file=not given)
+    return EXIT_AS_ISSUED if checked.as_issued else EXIT_NOT_AS_ISSUED
+
+
+def _record_sha256(path: Path) -> str:
+    """Return the canonical digest of the record in ``path``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return record_sha256(BirthRecord.model_validate(data))
+    except (json.JSONDecodeError, ValidationError) as e:
+        raise ValueError(f"{path} is not a register record: {e}") from e
+
+
+def _print(checked: OfflineCheck, *, from_file: bool) -> None:
+    claim = checked.claim
+    if claim is not None:
+        print(f"E-duplicate {claim.code}: number {claim.number} of {claim.book},")
+        print(f"  issued on {claim.date} by {claim.body}: {claim.document_name}")
+    if from_file:
+        print("note: checked with the certificate inside the file; give the body's")
+        print("  certificate with --certificate to know who issued it")
+    if checked.problems:
+        print("NOT AS ISSUED:")
+        for problem in checked.problems:
+            print(f"  - {problem}")
+    else:
+        print("AS ISSUED: the e-duplicate is the one the body issued, unmodified.")
+    if checked.qr_text:
+        address = qr.parse_qr_text(checked.qr_text).address
+        print("Whether it was revoked since can only be checked online:")
+        print(f"  {address}")

@@ -38,6 +38,11 @@ from edocx.delivery.addresses import IPNetwork, refusal
 
 logger = logging.getLogger(__name__)
 
+# TODO(#8): the verifier's own fetching (edocx.verification.trust, used by
+# the check of the hub's output after signing) still goes through pyHanko's
+# default fetchers; it reaches only addresses of certificates on a path to
+# a trusted anchor, but should pass through this guard as well.
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -1,0 +1,120 @@
+"""PDFs that loop the parser or inflate to gigabytes, bounded in the workers.
+
+Each bomb goes to the routes that read a PDF (verify, a draft, a copy's
+intake). The answer is a 2xx (the reader never touched the trap) or a 4xx
+problem; it comes within the workers' time bound; the hub's own process
+does not grow by the bomb's size, and a refusal keeps nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp import ClientResponse, FormData
+
+from edocx.config import Settings
+from tests.hostile.bombs import BOMBS
+from tests.hostile.conftest import answer, snapshot
+from tests.web.hubkit import Hub, header
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TIMEOUT_S = 8.0
+# The hub's process may grow by less than any bomb would need.
+GROWTH_MB = 300
+
+
+@pytest.fixture(scope="module")
+def module_settings(module_settings: Settings) -> Settings:
+    """Tighter worker bounds than the suite's, so a bomb costs seconds."""
+    workers = module_settings.workers.model_copy(
+        update={"task_timeout_s": TIMEOUT_S, "memory_limit_mb": 768}
+    )
+    verification = module_settings.verification.model_copy(
+        update={"timeout_s": TIMEOUT_S}
+    )
+    return module_settings.model_copy(
+        update={"workers": workers, "verification": verification}
+    )
+
+
+def file_form(pdf: bytes, *, intake: bool = False) -> FormData:
+    form = FormData()
+    if intake:
+        fields = {"requester": "Nguyễn Văn An", "document_name": "Giấy khai sinh"}
+        form.add_field("intake", json.dumps(fields), content_type="application/json")
+    form.add_field(
+        "file", io.BytesIO(pdf), filename="x.pdf", content_type="application/pdf"
+    )
+    return form
+
+
+async def verify(hub: Hub, pdf: bytes) -> ClientResponse:
+    return await hub.post(("a", "clerk"), "/verify", data=file_form(pdf))
+
+
+async def draft(hub: Hub, pdf: bytes) -> ClientResponse:
+    return await hub.upload(("a", "clerk"), pdf, header())
+
+
+async def intake(hub: Hub, pdf: bytes) -> ClientResponse:
+    return await hub.post(
+        ("a", "certifier"), "/copies", data=file_form(pdf, intake=True)
+    )
+
+
+ROUTES: dict[str, Callable[[Hub, bytes], Awaitable[ClientResponse]]] = {
+    "verify": verify,
+    "draft": draft,
+    "intake": intake,
+}
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+@pytest.mark.parametrize("bomb", sorted(BOMBS))
+async def test_bomb_is_bounded(hub: Hub, bomb: str, route: str) -> None:
+    pdf = BOMBS[bomb]()
+    before, rss = snapshot(hub), max_rss_mb()
+    started = time.monotonic()
+
+    problem = await answer(await ROUTES[route](hub, pdf))
+
+    # A route may run two worker calls (read, then check) on one file.
+    assert time.monotonic() - started < 2 * TIMEOUT_S + 10
+    assert max_rss_mb() - rss < GROWTH_MB
+    if problem is not None:
+        assert before.added(snapshot(hub)) == {}, problem
+
+
+INFLATING = ("content-2GiB", "image-10GB", "object-stream-2GiB")
+
+
+@pytest.mark.parametrize("bomb", INFLATING)
+async def test_bomb_taken_as_a_draft_is_signed_and_verified_within_bounds(
+    hub: Hub, bomb: str
+) -> None:
+    # The upload does not inflate the streams; signing (the stamp, the
+    # hub's own check of the result) and verifying the signed file may.
+    created = await draft(hub, BOMBS[bomb]())
+    assert created.status == 201, await created.text()
+    doc_id = (await created.json())["document"]["id"]
+    rss = max_rss_mb()
+    started = time.monotonic()
+
+    signed = await hub.post(("a", "signer"), f"/documents/{doc_id}/sign")
+    problem = await answer(signed)
+    if problem is None:
+        pdf = await (await hub.get(("a", "signer"), f"/documents/{doc_id}/pdf")).read()
+        assert await answer(await verify(hub, pdf)) is None
+
+    assert time.monotonic() - started < 3 * TIMEOUT_S + 15
+    assert max_rss_mb() - rss < GROWTH_MB

@@ -35,17 +35,24 @@ from edocx.exchange.errors import (
     DocumentStateError,
     HeaderInvalidError,
     RecipientUnknownError,
+    RevocationUnavailableError,
     SignerMismatchError,
     SigningWouldBreakDocumentError,
 )
 from edocx.exchange.header import DraftHeader
 from edocx.exchange.hub import Hub
-from edocx.exchange.verdicts import Verdict, signing_refusal, verdict_of
+from edocx.exchange.verdicts import (
+    Verdict,
+    refusal_repeats,
+    signing_refusal,
+    verdict_of,
+)
 from edocx.signing.levels import Level, SignOutcome
 from edocx.store import documents, reports
 from edocx.store.agencies import find_agency, get_agency
 from edocx.store.db import Reader
 from edocx.store.models import Agency, Document, DocumentState, User
+from edocx.verification.report import SubIndication, ValidationReport
 
 logger = logging.getLogger(__name__)
 
@@ -256,9 +263,24 @@ async def _check_signed(hub: Hub, document: Document, outcome: SignOutcome) -> N
         "document %s of agency %s: signed result refused: %s",
         document.uuid, document.organ_id, refusal,
     )  # fmt: skip
+    if _try_later(report):
+        raise RevocationUnavailableError(
+            refusal,
+            hint="an OCSP responder or CRL of the signer's certificates did not"
+            " answer: sign again once it does; the draft is unchanged",
+            extensions={"verdict": report.verdict.value},
+        )
     raise SigningWouldBreakDocumentError(
         refusal,
         hint="the draft cannot be signed as it is: upload a new draft,"
         " e.g. exported again to PDF without the earlier signatures",
         extensions={"verdict": report.verdict.value},
+    )
+
+
+def _try_later(report: ValidationReport) -> bool:
+    """Whether only revocation data out of reach keeps the signature back."""
+    return not refusal_repeats(report) and any(
+        signature.sub_indication is SubIndication.TRY_LATER
+        for signature in report.signatures
     )

@@ -237,3 +237,13 @@ class DocumentWithoutPdfError(ExchangeError):
     code = "document-without-pdf"
     status = 409
     title = "The document has no PDF"
+
+
+class RevocationUnavailableError(ExchangeError):
+    # The personal signature was made, but its revocation data could not be
+    # had (the OCSP responder or CRL named by a certificate did not answer):
+    # ETSI's INDETERMINATE/TRY_LATER. Nothing is stored and the draft stays
+    # a draft; the same signature passes once the service answers again.
+    code = "revocation-unavailable"
+    status = 502
+    title = "The revocation data of a certificate could not be fetched"

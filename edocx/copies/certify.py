@@ -13,7 +13,9 @@ Certifying, in order:
 
 When anything fails after step 2, the intake is marked failed with the
 reason in a transaction of its own: the number stays in the book, taken,
-and is never handed out again.
+and is never handed out again. When the process stops between steps 2 and
+5, the next start marks the intake failed as ``interrupted`` in the same
+way (``settle_interrupted``).
 
 A refusal (Decree 23/2015 Art. 22) is written with its reason and takes no
 number. A revocation keeps the number and the file, and states since when
@@ -56,7 +58,7 @@ from edocx.signing.levels import Level, level_for
 from edocx.store import copies as store
 from edocx.store.agencies import get_agency
 from edocx.store.copies import CopyIntake, CopyState, IntakeFacts
-from edocx.store.db import assert_no_write_transaction
+from edocx.store.db import Database, assert_no_write_transaction
 from edocx.store.models import Agency, User
 from edocx.vntime import vietnam_time
 
@@ -64,6 +66,9 @@ logger = logging.getLogger(__name__)
 
 # The document type the levels' configuration names copies by.
 COPY_TYPE = "Bản sao chứng thực"
+
+# The failure reason of a certification the hub stopped in the middle of.
+INTERRUPTED = "interrupted: the service stopped during the certification"
 
 
 @dataclass(frozen=True)
@@ -243,9 +248,29 @@ async def _fail(
     )  # fmt: skip
 
 
-# TODO(#7): settle intakes a stopped hub left `certifying` (mark them failed
-# at start, as stale document numbers are voided); the start-up recovery is
-# in edocx/web/app.py and does not know copies yet.
+async def settle_interrupted(db: Database, *, at: datetime) -> int:
+    """Settle the intakes a stopped process left certifying; return how many.
+
+    Called at start-up, before serving (no certification can be running).
+    Each keeps its number, marked failed with the reason ``interrupted``:
+    the number is accounted for in the book and never handed out again.
+    """
+    async with db.write() as tx:
+        stale = await store.stale_certifying(tx)
+        for intake in stale:
+            await store.mark_failed(tx, intake.id, reason=INTERRUPTED, at=at)
+            await record_event(
+                tx, at=at, actor=None, agency=intake.agency_id,
+                action="copy.fail", object_type="copy", object_id=intake.code,
+                details={"number": intake.number, "reason": INTERRUPTED},
+            )  # fmt: skip
+    for intake in stale:
+        logger.warning(
+            "copy %s of agency %d: number %s of %s settled as %s",
+            intake.code, intake.agency_id, intake.number,
+            intake.book.name if intake.book else "?", INTERRUPTED,
+        )  # fmt: skip
+    return len(stale)
 
 
 async def refuse_copy(

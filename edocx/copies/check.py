@@ -14,11 +14,14 @@
 A file is the copy, unmodified, when it is the file handed out, or that
 file extended with revisions the verifier finds harmless and every
 signature passes.
+
+Anyone may post a file here, so every parse of it runs in the worker pool
+with its time and memory bounds (the caller hands the pool in): a file
+that overruns them is refused with a 422 problem and costs one worker.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from datetime import datetime
@@ -29,10 +32,19 @@ from pydantic import BaseModel, Field
 from edocx.copies import evidence
 from edocx.copies.errors import CopyNotFoundError
 from edocx.copies.qr import CopyClaim
+from edocx.errors import (
+    PDFUnusableError,
+    ServiceStoppingError,
+    WorkerError,
+    WorkerMemoryError,
+    WorkerTimeoutError,
+)
+from edocx.exchange.compute import Runner
 from edocx.exchange.hub import Hub
 from edocx.store import copies as store
 from edocx.store.agencies import get_agency, list_directory
 from edocx.store.copies import CopyIntake, CopyState
+from edocx.store.db import assert_no_write_transaction
 from edocx.store.users import get_user
 from edocx.verification.report import (
     ModificationClass,
@@ -102,8 +114,14 @@ class CopyCheck(BaseModel):
         return ok and self.status is CopyStatus.CERTIFIED
 
 
-async def check_copy(hub: Hub, code: str, pdf: bytes | None) -> CopyCheck:
-    """Return the entry and status of copy ``code``; check ``pdf`` if given."""
+async def check_copy(
+    hub: Hub, code: str, pdf: bytes | None, *, runner: Runner | None = None
+) -> CopyCheck:
+    """Return the entry and status of copy ``code``; check ``pdf`` if given.
+
+    A file is read in ``runner`` (the worker pool), which must be given
+    with it.
+    """
     # 1. The entry.
     intake = await _certified(hub, code)
     entry = await copy_entry(hub, intake)
@@ -121,7 +139,9 @@ async def check_copy(hub: Hub, code: str, pdf: bytes | None) -> CopyCheck:
         return result
 
     # 2. to 4. The file.
-    checked = await _check_file(hub, intake, pdf)
+    if runner is None:
+        raise ValueError("a file is checked in the worker pool: pass the runner")
+    checked = await _check_file(hub, runner, intake, pdf)
     logger.info(
         "copy %s of %s checked: unmodified %s, status %s",
         code, entry.body_code, checked.unmodified, status.value,
@@ -149,7 +169,9 @@ async def copy_entry(hub: Hub, intake: CopyIntake) -> CopyEntry:
     )  # fmt: skip
 
 
-async def _check_file(hub: Hub, intake: CopyIntake, pdf: bytes) -> FileCheck:
+async def _check_file(
+    hub: Hub, runner: Runner, intake: CopyIntake, pdf: bytes
+) -> FileCheck:
     assert intake.certified_blob is not None
     issued = await hub.blobs.get(intake.certified_blob)
     digest = hashlib.sha256(pdf).hexdigest()
@@ -158,7 +180,7 @@ async def _check_file(hub: Hub, intake: CopyIntake, pdf: bytes) -> FileCheck:
 
     report = await hub.compute.verify(pdf)
     problems: list[str] = []
-    facts = await _evidence(hub, intake, pdf, report)
+    facts = await _evidence(hub, runner, intake, pdf, report)
     if facts.payload_problem:
         problems.append(f"QR payload: {facts.payload_problem}")
     payload_valid = facts.claim is not None and _claim_fits(facts.claim, intake)
@@ -185,8 +207,9 @@ async def _check_file(hub: Hub, intake: CopyIntake, pdf: bytes) -> FileCheck:
 
 
 async def _evidence(
-    hub: Hub, intake: CopyIntake, pdf: bytes, report: ValidationReport
-) -> evidence.FileEvidence:
+    hub: Hub, runner: Runner, intake: CopyIntake, pdf: bytes,
+    report: ValidationReport,
+) -> evidence.FileEvidence:  # fmt: skip
     if report.verdict is Verdict.UNUSABLE:
         return evidence.FileEvidence(None, None, "the file is not a usable PDF", None)
     async with hub.db.read() as reader:
@@ -194,9 +217,24 @@ async def _evidence(
     certificates = next(
         (e.certificates for e in directory if e.agency.id == intake.agency_id), ()
     )
-    # TODO(#7): run this in the worker pool; the verifier above has just
-    # parsed the same file there, so a hostile file was refused already.
-    return await asyncio.to_thread(evidence.examine, pdf, certificates)
+    # The verifier reads the signatures, not the catalog's copy entry nor
+    # the objects it points to: a file may hide its bomb there.
+    assert_no_write_transaction("examining a posted copy")
+    try:
+        found: evidence.FileEvidence = await runner.run(
+            evidence.examine, pdf, certificates
+        )
+    except (WorkerTimeoutError, WorkerMemoryError, ServiceStoppingError):
+        raise
+    except WorkerError as e:
+        # The worker died on a file from outside: the file is at fault.
+        logger.error("worker failed examining a file posted for copy %s: %s",
+                     intake.code, e)  # fmt: skip
+        raise PDFUnusableError(
+            "the PDF could not be processed",
+            hint="check the file the body handed out, as it was received",
+        ) from e
+    return found
 
 
 def _claim_fits(claim: CopyClaim, intake: CopyIntake) -> bool:

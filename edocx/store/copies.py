@@ -202,6 +202,14 @@ async def get_intake_by_id(db: Reader, intake_id: int) -> CopyIntake | None:
     return None if row is None else _intake(row)
 
 
+async def find_book(db: Reader, *, agency_id: int, year: int) -> CopyBook | None:
+    """Return the agency's book of ``year``, if one was opened."""
+    row = await db.fetch_one(
+        "SELECT * FROM copy_books WHERE agency_id = ? AND year = ?", (agency_id, year)
+    )
+    return None if row is None else CopyBook(row["id"], agency_id, year, row["name"])
+
+
 async def list_book(db: Reader, book_id: int) -> list[CopyIntake]:
     """Return the entries of a book in number order."""
     rows = await db.fetch_all(

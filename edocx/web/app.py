@@ -17,6 +17,7 @@ from aiohttp import web
 
 from edocx.audit.checkpoints import audit_running
 from edocx.config import Settings, read_key_passphrase
+from edocx.copies.certify import settle_interrupted
 from edocx.exchange.compute import Compute, SigningSetup
 from edocx.exchange.hub import Hub
 from edocx.exchange.numbering import void_stale_reservations
@@ -92,15 +93,18 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _recover(db: Database) -> None:
-    # A process that stopped during an issue left its number reserved, and
-    # during a creating request its idempotency key pending.
-    voided = await void_stale_reservations(db, at=datetime.now(UTC))
+    # A process that stopped during an issue left its number reserved,
+    # during a certified copy its book's number taken, and during a creating
+    # request its idempotency key pending.
+    at = datetime.now(UTC)
+    voided = await void_stale_reservations(db, at=at)
+    interrupted = await settle_interrupted(db, at=at)
     async with db.write() as tx:
         released = await release_all_pending(tx)
-    if voided or released:
+    if voided or interrupted or released:
         logger.warning(
-            "recovered after a stop: voided %d number(s), released %d key(s)",
-            voided, released,
+            "recovered after a stop: voided %d number(s), settled %d interrupted"
+            " certification(s), released %d key(s)", voided, interrupted, released,
         )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from edocx.copies.errors import CopyNotFoundError
 from edocx.verification.report import ValidationReport
 from edocx.web.bodies import Part
 from edocx.web.duplicateroutes import DuplicateOut, check_out, duplicate_out
+from edocx.web.keys import POOL
 from edocx.web.routing import Call
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ async def _facts(
     the other, never both (each is 80 random bits).
     """
     try:
-        checked = await check_copy(call.hub, code, pdf)
+        checked = await check_copy(call.hub, code, pdf, runner=call.request.app[POOL])
     except CopyNotFoundError:
         return await _duplicate_facts(call, code, pdf)
     return copy_facts(checked), copy_verdict(checked)

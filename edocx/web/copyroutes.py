@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edocx.config import Settings
+from edocx.copies import books
 from edocx.copies.books import RefusalReason
 from edocx.copies.certify import certify_copy, refuse_copy, revoke_copy
 from edocx.copies.check import CopyCheck, check_copy
@@ -77,6 +78,10 @@ class IntakeOut(BaseModel):
     refusal_reason_vi: str | None
     revoked_at: str | None
     revocation_reason: str | None
+    failure_reason: str | None = Field(
+        description="why a taken number gave no copy (state failed), e.g."
+        " interrupted when the hub stopped during the certification"
+    )
 
     @classmethod
     def of(cls, intake: CopyIntake) -> IntakeOut:
@@ -91,6 +96,7 @@ class IntakeOut(BaseModel):
             refusal_reason=reason,
             refusal_reason_vi=RefusalReason(reason).text_vi if reason else None,
             revoked_at=intake.revoked_at, revocation_reason=intake.revocation_reason,
+            failure_reason=intake.failure_reason,
         )  # fmt: skip
 
 
@@ -100,6 +106,26 @@ class CertifiedOut(BaseModel):
     warnings: list[str]
     qr_text: str = Field(description="what the QR code on the last page says")
     pdf: str = Field(description="where the certifier fetches the certified copy")
+
+
+class BookQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int | None = Field(
+        default=None, ge=2000, le=2999,
+        description="the book's year; the current year (Vietnam time) if absent",
+    )  # fmt: skip
+
+
+class BookOut(BaseModel):
+    """A body's electronic certification book of one year."""
+
+    year: int
+    book: str | None = Field(description="None while no number was taken")
+    entries: list[IntakeOut] = Field(
+        description="every numbered intake in number order: certified, revoked,"
+        " failed (with its reason); refusals take no number and are not here"
+    )
 
 
 INTAKE_PARTS = (
@@ -184,7 +210,25 @@ async def get_copy(call: Call) -> CopyCheck:
 
 async def check_copy_pdf(call: Call) -> CopyCheck:
     """Check a PDF against a copy (public)."""
-    return await check_copy(call.hub, call.param("code"), call.parts[RAW_BODY])
+    return await check_copy(
+        call.hub, call.param("code"), call.parts[RAW_BODY],
+        runner=call.request.app[POOL],
+    )  # fmt: skip
+
+
+async def get_book(call: Call) -> BookOut:
+    """Return the caller's body's certification book of a year."""
+    query: BookQuery = call.query
+    year = query.year if query.year is not None else books.book_year(call.at)
+    if call.me.agency_id is None:
+        raise CopyAgencyError("only a certifier of a body reads its book")
+    async with call.hub.db.read() as reader:
+        book = await store.find_book(reader, agency_id=call.me.agency_id, year=year)
+        entries = [] if book is None else await store.list_book(reader, book.id)
+    return BookOut(
+        year=year, book=book.name if book else None,
+        entries=[IntakeOut.of(entry) for entry in entries],
+    )  # fmt: skip
 
 
 def _facts(intake: IntakeIn, settings: Settings, *, page_count: int) -> IntakeFacts:

@@ -355,4 +355,10 @@ ROUTES: tuple[Route, ...] = (
           upload_setting="verification.max_upload_mb",
           problems=("upload-too-large", "media-type-unsupported",
                     "request-invalid", "worker-timeout", "worker-memory")),
+    Route("GET", API + "/copies/books", copy_routes.get_book, COPY_CERTIFIERS,
+          "Read the caller's body's certification book of a year: every"
+          " numbered intake in number order with its state, and why a number"
+          " gave no copy (interrupted by a stop, a failed signature)",
+          query=copy_routes.BookQuery, response=copy_routes.BookOut,
+          problems=("request-invalid", "copy-other-agency")),
 )  # fmt: skip

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.writer import copy_into_new_writer
+from pyhanko.pdf_utils.writer import BasePdfFileWriter, copy_into_new_writer
 
 from edocx.copies.errors import ScanUnusableError
 from edocx.errors import EdocxError
@@ -98,6 +98,21 @@ def _page_image(data: bytes, n: int) -> Image.Image:
     return image.convert("L" if image.mode in ("1", "L", "LA") else "RGB")
 
 
+def _give_last_page_contents(writer: BasePdfFileWriter) -> None:
+    """Give a last page without content (a blank page) an empty stream.
+
+    A page may lack /Contents; pyHanko then cannot add the statement's
+    streams to it. The empty stream is part of the first revision, so the
+    scan's digest covers it.
+    """
+    count = int(writer.root["/Pages"]["/Count"])
+    page_ref, _ = writer.find_page_for_modification(count - 1)
+    page = page_ref.get_object()
+    if "/Contents" not in page:
+        empty = writer.add_object(generic.StreamObject(stream_data=b""))
+        page[generic.NameObject("/Contents")] = empty
+
+
 def _rewritten(pdf: bytes) -> Scan:
     """Write the PDF anew in one revision, without active content."""
     opened = open_pdf(pdf, None, operation=None)
@@ -106,6 +121,7 @@ def _rewritten(pdf: bytes) -> Scan:
         for key in _DROPPED:
             writer.root.pop(key, None)
         writer.root["/Lang"] = generic.TextStringObject("vi")
+        _give_last_page_contents(writer)
         out = io.BytesIO()
         writer.write(out)
     except EdocxError:

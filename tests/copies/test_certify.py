@@ -290,3 +290,17 @@ async def test_copy_raised_to_lta_by_its_holder_is_still_the_copy(
     assert checked["file"]["same_file"] is False
     assert checked["file"]["extends_issued"] is True
     assert checked["file"]["unmodified"] is True, checked["file"]["problems"]
+
+
+async def test_blank_page_without_contents_is_certified(hub: Hub, pdfs: Path) -> None:
+    # The last (only) page of this file has no /Contents at all.
+    blank = (pdfs / "EmptyPage.pdf").read_bytes()
+    status, body = await _certify(hub, blank, page_count=1)
+    assert status == 201, body
+    code = body["intake"]["code"]
+    pdf = await _pdf(hub, code)
+    text = PdfReader(io.BytesIO(pdf)).pages[-1].extract_text()
+    assert f"Số chứng thực: {body['intake']['number_text']}" in text
+    assert _decode_qr(pdf) == body["qr_text"]
+    checked = await _check(hub, code, pdf)
+    assert checked["file"]["unmodified"] is True, checked["file"]["problems"]

@@ -28,6 +28,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from edocx.audit.events import record_event
+from edocx.audit.offer import HEADER as TREE_HEAD
+from edocx.audit.offer import latest_offer
 from edocx.config import DeliverySettings
 from edocx.delivery import signature, transport
 from edocx.delivery.arrival import record_arrival
@@ -128,6 +130,7 @@ class Pusher:
         # 1. What to post and where, read outside any write transaction.
         async with self._hub.db.read() as reader:
             endpoint = await push.get_endpoint(reader, message.agency_id)
+            tree_head = await latest_offer(reader)
         if endpoint is None:
             await self._settle(message, transport.PostResult(False, "no endpoint"))
             return
@@ -153,6 +156,10 @@ class Pusher:
             signature.KIND: message.kind.value,
             signature.DOCUMENT: body.document_uuid,
         }
+        if tree_head is not None:
+            # The audit log's latest head, so that a push-only agency keeps
+            # copies of it too (docs/audit-log.md).
+            headers[TREE_HEAD] = tree_head
         result = await transport.post(
             endpoint.url, body.content, headers, allowed=self._allowed,
             tls=self._tls, timeout_s=self._settings.push_timeout_s,

@@ -6,16 +6,11 @@ appended, in the order they were appended; a call that changed nothing has
 none. ``record_event`` adds each index to the list this middleware puts in
 :data:`edocx.audit.events.AUDIT_INDICES` for the request.
 
-``Audit-Tree-Head`` offers the hub's latest signed tree head to every
-caller that sent credentials and was answered without error, so that
-copies of it live in every agency's system::
-
-    Audit-Tree-Head: tree_size=1234; root_hash=<base64>; made_at=<ISO 8601>
-
-A system that sees a size it has not kept fetches the signed head from
-``GET /api/v1/audit/tree-head`` and checks it grows from the last one it
-kept (``GET /api/v1/audit/consistency``). The head is read from the
-database at most once per :data:`REFRESH_S` seconds, not on every request.
+``Audit-Tree-Head`` (:mod:`edocx.audit.offer`) offers the hub's latest
+signed tree head to every caller that sent credentials and was answered
+without error, so that copies of it live in every agency's system. The
+head is read from the database at most once per :data:`REFRESH_S` seconds,
+not on every request.
 """
 
 from __future__ import annotations
@@ -25,14 +20,14 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from edocx.audit import checkpoints
-from edocx.audit.checkpoints import SignedTreeHead
 from edocx.audit.events import AUDIT_INDICES
+from edocx.audit.offer import HEADER as TREE_HEAD_HEADER
+from edocx.audit.offer import latest_offer, offer_value
+from edocx.audit.treehead import SignedTreeHead
 from edocx.store.db import Database
 from edocx.web.keys import DB
 
 INDEX_HEADER = "Audit-Index"
-TREE_HEAD_HEADER = "Audit-Tree-Head"
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFRESH_S = 1.0
 
@@ -46,26 +41,19 @@ class TreeHeadCache:
 
     def offer(self, sth: SignedTreeHead) -> None:
         """Answer ``sth`` from now on (a head just made here)."""
-        self._value = header_value(sth)
+        self._value = offer_value(sth)
         self._read_at = time.monotonic()
 
     async def value(self, db: Database) -> str | None:
         if time.monotonic() - self._read_at >= REFRESH_S:
             async with db.read(snapshot=False) as reader:
-                sth = await checkpoints.latest(reader)
-            self._value = None if sth is None else header_value(sth)
+                self._value = await latest_offer(reader)
             self._read_at = time.monotonic()
         return self._value
 
 
 TREE_HEADS = web.AppKey("audit_tree_heads", TreeHeadCache)
 _INDICES = web.RequestKey("audit_indices", list)
-
-
-def header_value(sth: SignedTreeHead) -> str:
-    return (
-        f"tree_size={sth.tree_size}; root_hash={sth.root_hash}; made_at={sth.made_at}"
-    )
 
 
 def install_audit_headers(app: web.Application) -> None:

@@ -1,4 +1,5 @@
-"""What goes in, by push: an acknowledgement and a dead letter are logged.
+"""Push: an acknowledgement and a dead letter are logged, and the latest
+tree head is offered with each message.
 
 A receiver on loopback (TLS, the test CA of tests/delivery) takes B's
 documents; C's receiver refuses every post until the message's time to
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 
 from edocx.config import Settings
 from edocx.pki.devpki import PKILayout
@@ -26,6 +28,16 @@ from tests.web.hubkit import B, C, Hub, hub_settings, running_hub
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 AUDITOR = ("hub", "auditor")
+
+
+class HeadWatcher(Receiver):
+    """A receiver that also keeps the Audit-Tree-Head of each post."""
+
+    offered: list[str]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.offered.append(request.headers.get("Audit-Tree-Head", ""))
+        return await super()._handle(request)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +70,10 @@ async def _logged(hub: Hub, action: str) -> list[dict[str, Any]]:
 async def test_a_push_ack_and_a_dead_letter_have_their_entries(
     hub: Hub, test_ca: PushCA, pdfs: Path
 ) -> None:
-    taker, refuser = Receiver(test_ca), Receiver(test_ca, fail_first=10**6)
+    sth = await hub.post(AUDITOR, "/audit/tree-head")
+    head = await sth.json()
+    taker, refuser = HeadWatcher(test_ca), Receiver(test_ca, fail_first=10**6)
+    taker.offered = []
     for receiver in (taker, refuser):
         await receiver.start()
     try:
@@ -81,3 +96,6 @@ async def test_a_push_ack_and_a_dead_letter_have_their_entries(
     (dead,) = await _logged(hub, "push.dead")
     assert dead["details"] == {"document": doc["id"], "kind": "document"}
     assert dead["object_type"] == "push_message"
+    # The pushed message offered the latest signed tree head.
+    assert taker.offered
+    assert taker.offered[0].startswith(f"tree_size={head['tree_size']}; ")

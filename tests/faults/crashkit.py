@@ -42,12 +42,23 @@ class Sent:
     pdf_sha256: str
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A send not answered yet: what its retry must send again, byte for byte."""
+
+    key: str
+    packet: bytes
+    pdf_sha256: str
+
+
 @dataclass
 class Ledger:
     """What the clients were told, across every run of the hub."""
 
     tried: set[str] = field(default_factory=set)
     sent: dict[str, Sent] = field(default_factory=dict)
+    # Sends without an answer yet (cut by a kill), by DocumentId.
+    pending: dict[str, Pending] = field(default_factory=dict)
     # (uuid, code) of each status the hub acknowledged.
     statuses: list[tuple[str, str]] = field(default_factory=list)
     heads: list[SignedTreeHead] = field(default_factory=list)

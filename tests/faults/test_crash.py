@@ -22,6 +22,7 @@ import itertools
 import logging
 import os
 import random
+import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -36,9 +37,9 @@ from edocx.config import Settings
 from edocx.store.db import Database
 from edocx.vntime import vietnam_time
 from tests.delivery.receiver import PushCA, Receiver
-from tests.web.hubkit import A, B, C, seed_demo
+from tests.web.hubkit import PROBLEM, A, B, C, seed_demo
 
-from .crashkit import AUDIT_ENV, Ledger, Sent, check_store, sha256
+from .crashkit import AUDIT_ENV, Ledger, Pending, Sent, check_store, sha256
 from .servekit import ServedHub, bearer
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="function")]
@@ -76,14 +77,13 @@ class Traffic:
         packet = document_packet(pdf, A, [B, C], seq, on=on)
         edxml_id = f"{A},{on:%Y/%m/%d},{seq}/QĐ-UBND"
         self.ledger.tried.add(edxml_id)
-        headers = {**self.sender, "Content-Type": "application/xml"}
-        async with self.http.post(
-            self.hub.api + "/edxml", data=packet, headers=headers
-        ) as answer:
-            body = await answer.json(content_type=None)
-            assert answer.status == 201, body
+        pending = Pending(secrets.token_hex(16), packet, sha256(pdf))
+        self.ledger.pending[edxml_id] = pending
+        status, body = await post_packet(self.http, self.hub, self.sender, pending)
+        assert status == 201, body
         uuid: str = body["document"]["id"]
-        self.ledger.sent[edxml_id] = Sent(edxml_id, uuid, sha256(pdf))
+        del self.ledger.pending[edxml_id]
+        self.ledger.sent[edxml_id] = Sent(edxml_id, uuid, pending.pdf_sha256)
         self.answered.set()
         return uuid
 
@@ -106,6 +106,21 @@ class Traffic:
             if answer.status == 200:
                 sth = SignedTreeHead.model_validate_json(await answer.read())
                 self.ledger.heads.append(sth)
+
+
+async def post_packet(
+    http: aiohttp.ClientSession, hub: ServedHub, auth: dict[str, str],
+    pending: Pending,
+) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    """Post a packet with its Idempotency-Key; return the answer."""
+    headers = {
+        **auth, "Content-Type": "application/xml", "Idempotency-Key": pending.key
+    }  # fmt: skip
+    async with http.post(
+        hub.api + "/edxml", data=pending.packet, headers=headers
+    ) as answer:
+        body: dict[str, Any] = await answer.json(content_type=None)
+        return answer.status, body
 
 
 async def _round(traffic: Traffic, seqs: Iterator[int], rng: random.Random) -> int:
@@ -157,6 +172,13 @@ async def test_kill_during_sends_and_statuses(
             assert not faults, f"seed {seed}: " + "\n".join(faults[:20])
 
             await hub.start()
+            unanswerable = await _retry_cut_sends(http, hub, tokens, ledger)
+            # TODO(#8): a kill between a change's commit and the keeping of
+            # its answer leaves the key answering 409 for good; the client
+            # must look the result up (the hint says so).
+            logger.warning(
+                "%d retried sends had lost their answer for good", unanswerable
+            )
             await _pushes_resume(scratch_settings, receiver)
             await _acknowledged_readable(http, hub, tokens, ledger)
             hub.stop()
@@ -167,6 +189,48 @@ async def test_kill_during_sends_and_statuses(
     assert len(ledger.tried) >= 200, f"seed {seed}: too few sends"
     assert len(ledger.sent) >= 100, f"seed {seed}: too few sends answered"
     assert await check_store(scratch_settings, ledger) == []
+
+
+async def _retry_cut_sends(
+    http: aiohttp.ClientSession, hub: ServedHub, tokens: dict[str, Any],
+    ledger: Ledger,
+) -> int:  # fmt: skip
+    """Send again what a kill left unanswered, same key, same bytes.
+
+    A send the hub did not store is stored now; one it stored and answered
+    is answered again. One it stored but whose answer it had not kept yet
+    when it was killed answers idempotency-key-in-use, whose hint says to
+    look the result up: it must then be there, once. Returns how many.
+    """
+    sender = bearer(tokens["a"]["system"])
+    assert ledger.pending, "no send was cut by the kills"
+    unanswerable = 0
+    for edxml_id, pending in list(ledger.pending.items()):
+        status, body = await post_packet(http, hub, sender, pending)
+        if status == 409 and body["type"] == PROBLEM + "idempotency-key-in-use":
+            unanswerable += 1
+            uuids = await stored_uuids(hub.settings, edxml_id)
+            assert len(uuids) == 1, f"{edxml_id}: key taken, {len(uuids)} stored"
+            uuid = uuids[0]
+        else:
+            assert status == 201, body
+            uuid = body["document"]["id"]
+        del ledger.pending[edxml_id]
+        ledger.sent[edxml_id] = Sent(edxml_id, uuid, pending.pdf_sha256)
+    return unanswerable
+
+
+async def stored_uuids(settings: Settings, edxml_id: str) -> list[str]:
+    db = Database(settings.storage.db_path)
+    await db.open()
+    try:
+        async with db.read() as reader:
+            rows = await reader.fetch_all(
+                "SELECT uuid FROM documents WHERE edxml_document_id = ?", (edxml_id,)
+            )
+    finally:
+        await db.close()
+    return [row[0] for row in rows]
 
 
 async def _register_push(

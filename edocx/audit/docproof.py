@@ -154,7 +154,7 @@ def describe(proof: DocumentProof, problems: Sequence[str]) -> list[str]:
     sth = proof.tree_head
     lines = [
         f"document {proof.document_id}, tree head of size {sth.tree_size}"
-        f" made at {sth.made_at}"
+        f" made at {sth.made_at_vietnam}"
     ]
     for item in proof.entries:
         lines.append(f"entry {item.index}: {_action(item.entry)}")

@@ -118,11 +118,12 @@ def _distinct(heads: Iterable[SignedTreeHead]) -> list[SignedTreeHead]:
     seen: dict[tuple[int, str, str], SignedTreeHead] = {}
     for sth in heads:
         seen.setdefault((sth.tree_size, sth.root_hash, sth.signature), sth)
-    return sorted(seen.values(), key=lambda s: (s.tree_size, s.made_at))
+    return sorted(seen.values(), key=lambda s: (s.tree_size, _when(s)))
 
 
 def _name(sth: SignedTreeHead) -> str:
-    return f"tree head of size {sth.tree_size} made at {sth.made_at}"
+    # Shown in Vietnam time, as legal times are.
+    return f"tree head of size {sth.tree_size} made at {sth.made_at_vietnam}"
 
 
 def _numbering(entries: Sequence[ExportedEntry]) -> list[Finding]:

@@ -21,6 +21,9 @@ NOT_CREATING = {
     "/api/v1/verify": "reads the upload; stores nothing",
     "/api/v1/pull/{document_id}/ack": "a repeated ack answers the first",
     "/api/v1/push/dead-letters/{message_id}/resend": "a pending message stays so",
+    "/api/v1/copies/{code}/check": "reads the upload against a copy; stores nothing",
+    "/api/v1/duplicates/{code}/check": "reads the upload against a duplicate",
+    "/c/{code}": "the checking page's form: reads the upload; stores nothing",
 }
 
 

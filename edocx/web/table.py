@@ -258,7 +258,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", API + "/copies/{code}/revoke", copy_routes.post_revocation,
           COPY_CERTIFIERS, "Revoke a certified copy of the caller's body, with"
           " the reason", body=copy_routes.RevokeIn, response=copy_routes.IntakeOut,
-          problems=("copy-not-found", "copy-state-conflict", "copy-other-agency")),
+          creates=True,
+          problems=("copy-not-found", "copy-state-conflict", "copy-other-agency",
+                    "idempotency-key-conflict")),
     Route("GET", API + "/copies/{code}/pdf", copy_routes.get_copy_pdf,
           COPY_CERTIFIERS, "Download a certified copy (its body's certifiers)",
           media_type="application/pdf",

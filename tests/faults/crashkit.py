@@ -62,7 +62,6 @@ class Ledger:
     # (uuid, code) of each status the hub acknowledged.
     statuses: list[tuple[str, str]] = field(default_factory=list)
     heads: list[SignedTreeHead] = field(default_factory=list)
-    cut: int = 0  # requests the kill left without an answer
 
 
 def sha256(data: bytes) -> str:

@@ -14,7 +14,8 @@ roles the route table (edocx.web.table) gives the operation:
   out;
 - a role the table allows gets past authorisation, and nowhere a 500;
 - another agency's allowed roles never get A's objects: a document of A
-  reads to them as one that does not exist, A's push endpoint is refused.
+  reads to them as one that does not exist, A's push endpoint and A's
+  e-duplicate are refused.
 """
 
 from __future__ import annotations
@@ -32,15 +33,17 @@ from aiohttp import ClientResponse
 from edocx.store.models import Role
 from edocx.web.openapi import build_openapi
 from edocx.web.routing import Route
-from edocx.web.table import ROUTES
+from edocx.web.table import API, ROUTES
+from tests.copies.test_duplicates import REQUEST as DUPLICATE_REQUEST
+from tests.copies.test_duplicates import issue as issue_duplicate
 from tests.web.hubkit import PROBLEM, A, B, Hub, header
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # The objects of the path: a draft of A addressed to B only (so C has no
-# part in it), A's push endpoint, and ids that name nothing.
+# part in it), A's push endpoint, an e-duplicate of A (its code also names
+# no certified copy), and a dead letter id that names nothing.
 OWNER, STRANGER = "a", "c"
-MISSING_CODE = "KHONG-CO-BAN-SAO"
 MISSING_MESSAGE = str(uuid.UUID(int=7))
 AGENCY_ROLES = (Role.SIGNER, Role.CLERK, Role.SYSTEM, Role.CERTIFIER)
 HUB_ROLES = (Role.AUDITOR, Role.ADMIN)
@@ -88,6 +91,7 @@ TABLE = {(route.method, route.path): route for route in ROUTES}
 @dataclass
 class Objects:
     document_id: str
+    duplicate_code: str
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -96,14 +100,19 @@ async def objects(hub: Hub, pdfs: Path) -> AsyncIterator[Objects]:
     response = await hub.upload(("a", "clerk"), pdf, header(recipients=[B]))
     assert response.status == 201, await response.text()
     draft: dict[str, Any] = await response.json()
-    yield Objects(draft["document"]["id"])
+
+    # An e-duplicate of A, from the birth record the duplicates' tests use.
+    response = await issue_duplicate(hub, DUPLICATE_REQUEST, ("a", "clerk"))
+    assert response.status == 201, await response.text()
+    duplicate: dict[str, Any] = (await response.json())["duplicate"]
+    yield Objects(draft["document"]["id"], duplicate["code"])
 
 
 def _path(template: str, objects: Objects) -> str:
     return template.format(
         document_id=objects.document_id,
         organ_id=A,
-        code=MISSING_CODE,
+        code=objects.duplicate_code,
         message_id=MISSING_MESSAGE,
         index="0",
     )
@@ -218,6 +227,8 @@ def _judge_stranger(route: Route, answer: Answer) -> str | None:
             return "another agency acted on A's document"
     if "{organ_id}" in route.path and answer.status < 400:
         return "another agency used A's push endpoint"
+    if route.path.startswith(API + "/duplicates/{code}") and answer.status < 400:
+        return "another agency used A's e-duplicate"
     return None
 
 
@@ -227,6 +238,8 @@ def _judge_owner(route: Route, answer: Answer) -> str | None:
         return "A's own document read as missing"
     if "{organ_id}" in route.path and answer.type == "agency-not-found":
         return "A's own agency read as missing"
+    if answer.type == "duplicate-not-found":
+        return "A's own e-duplicate read as missing"
     return None
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -115,12 +116,14 @@ class CopyCheck(BaseModel):
 
 
 async def check_copy(
-    hub: Hub, code: str, pdf: bytes | None, *, runner: Runner | None = None
-) -> CopyCheck:
+    hub: Hub, code: str, pdf: bytes | None, *, runner: Runner | None = None,
+    timeout_s: float | None = None,
+) -> CopyCheck:  # fmt: skip
     """Return the entry and status of copy ``code``; check ``pdf`` if given.
 
     A file is read in ``runner`` (the worker pool), which must be given
-    with it.
+    with it; ``timeout_s`` bounds each worker call instead of the pool's
+    bound (the public routes give ``verification.timeout_s``).
     """
     # 1. The entry.
     intake = await _certified(hub, code)
@@ -141,7 +144,7 @@ async def check_copy(
     # 2. to 4. The file.
     if runner is None:
         raise ValueError("a file is checked in the worker pool: pass the runner")
-    checked = await _check_file(hub, runner, intake, pdf)
+    checked = await _check_file(hub, _Bounded(runner, timeout_s), intake, pdf)
     logger.info(
         "copy %s of %s checked: unmodified %s, status %s",
         code, entry.body_code, checked.unmodified, status.value,
@@ -169,8 +172,16 @@ async def copy_entry(hub: Hub, intake: CopyIntake) -> CopyEntry:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Bounded:
+    """The worker pool and the bound of each call of one check."""
+
+    runner: Runner
+    timeout_s: float | None
+
+
 async def _check_file(
-    hub: Hub, runner: Runner, intake: CopyIntake, pdf: bytes
+    hub: Hub, pool: _Bounded, intake: CopyIntake, pdf: bytes
 ) -> FileCheck:
     assert intake.certified_blob is not None
     issued = await hub.blobs.get(intake.certified_blob)
@@ -178,9 +189,9 @@ async def _check_file(
     same = digest == intake.certified_blob
     extends = not same and len(pdf) > len(issued) and pdf.startswith(issued)
 
-    report = await hub.compute.verify(pdf)
+    report = await hub.compute.verify(pdf, timeout_s=pool.timeout_s)
     problems: list[str] = []
-    facts = await _evidence(hub, runner, intake, pdf, report)
+    facts = await _evidence(hub, pool, intake, pdf, report)
     if facts.payload_problem:
         problems.append(f"QR payload: {facts.payload_problem}")
     payload_valid = facts.claim is not None and _claim_fits(facts.claim, intake)
@@ -207,7 +218,7 @@ async def _check_file(
 
 
 async def _evidence(
-    hub: Hub, runner: Runner, intake: CopyIntake, pdf: bytes,
+    hub: Hub, pool: _Bounded, intake: CopyIntake, pdf: bytes,
     report: ValidationReport,
 ) -> evidence.FileEvidence:  # fmt: skip
     if report.verdict is Verdict.UNUSABLE:
@@ -221,8 +232,8 @@ async def _evidence(
     # the objects it points to: a file may hide its bomb there.
     assert_no_write_transaction("examining a posted copy")
     try:
-        found: evidence.FileEvidence = await runner.run(
-            evidence.examine, pdf, certificates
+        found: evidence.FileEvidence = await pool.runner.run(
+            evidence.examine, pdf, certificates, timeout_s=pool.timeout_s
         )
     except (WorkerTimeoutError, WorkerMemoryError, ServiceStoppingError):
         raise

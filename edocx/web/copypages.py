@@ -100,7 +100,10 @@ async def _facts(
     the other, never both (each is 80 random bits).
     """
     try:
-        checked = await check_copy(call.hub, code, pdf, runner=call.request.app[POOL])
+        checked = await check_copy(
+            call.hub, code, pdf, runner=call.request.app[POOL],
+            timeout_s=call.settings.verification.timeout_s,
+        )  # fmt: skip
     except CopyNotFoundError:
         return await _duplicate_facts(call, code, pdf)
     return copy_facts(checked), copy_verdict(checked)

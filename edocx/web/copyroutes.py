@@ -213,6 +213,7 @@ async def check_copy_pdf(call: Call) -> CopyCheck:
     return await check_copy(
         call.hub, call.param("code"), call.parts[RAW_BODY],
         runner=call.request.app[POOL],
+        timeout_s=call.settings.verification.timeout_s,
     )  # fmt: skip
 
 

@@ -5,8 +5,9 @@ the signatures, the check reads the copy's entry in the file's catalog and
 the QR text it points to, objects the signature verifier never opens. A
 signed file whose QR text is an array of millions of numbers costs a
 minute of a core and gigabytes when parsed in the hub's own process; in
-the worker pool it is stopped at the pool's time bound, refused with a
-422 problem, and the hub goes on answering.
+the worker pool it is stopped at the bound of public checks
+(``verification.timeout_s``), refused with a 422 problem, and the hub
+goes on answering.
 """
 
 from __future__ import annotations
@@ -45,9 +46,12 @@ def settings(
 
 
 def _bounded(settings: Settings) -> Settings:
-    """The same hub with one worker and a short bound per call."""
-    workers = WorkerSettings(processes=1, task_timeout_s=BOUND_S)
-    return settings.model_copy(update={"workers": workers})
+    """The same hub with one worker and a short bound on public checks."""
+    workers = WorkerSettings(processes=1)
+    verification = settings.verification.model_copy(update={"timeout_s": BOUND_S})
+    return settings.model_copy(
+        update={"workers": workers, "verification": verification}
+    )
 
 
 def _hostile_pdf() -> bytes:

@@ -65,6 +65,25 @@ async def test_beyond_the_burst_public_calls_get_429(hub: Hub) -> None:
     assert (await _public(hub, 2))[0] != 429
 
 
+async def test_a_limited_upload_is_refused_before_its_body(hub: Hub) -> None:
+    """Announce 10 MB (under the upload limit), send none: 429 at once."""
+    await asyncio.sleep(3.1)  # a full bucket again: three requests
+    await _public(hub, 3)
+    host, port = hub.client.server.host, hub.client.server.port
+    assert port is not None
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(
+            b"POST /api/v1/verify HTTP/1.1\r\nHost: hub\r\n"
+            b"Content-Type: application/pdf\r\nContent-Length: 10485760\r\n\r\n"
+        )
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    finally:
+        writer.close()
+    assert status_line.startswith(b"HTTP/1.1 429"), status_line
+
+
 async def test_the_bucket_refills_at_the_rate() -> None:
     limiter = RateLimiter(RateLimitSettings(public_per_minute=120, burst=2))
     waits = [limiter.wait_s("192.0.2.1", now=10.0) for _ in range(3)]

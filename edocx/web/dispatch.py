@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from edocx.store.models import User
 from edocx.web import idempotency
 from edocx.web.auth import authenticate, authorize
+from edocx.web.badrequests import install_log_filter
 from edocx.web.bodies import read_json, read_parts, read_raw, validation_problem
 from edocx.web.keys import HUB, SETTINGS
 from edocx.web.routing import RAW_BODY, Call, Reply, Route
@@ -119,6 +120,11 @@ async def _idempotent(
 
 
 def install(app: web.Application, routes: tuple[Route, ...]) -> None:
-    """Add every route of the table to the application's router."""
+    """Add every route of the table to the application's router.
+
+    Requests too malformed to reach a route are refused by aiohttp's parser;
+    its log lines about them lose the bytes they quote (badrequests).
+    """
+    install_log_filter()
     for route in routes:
         app.router.add_route(route.method, route.path, make_handler(route))

@@ -8,6 +8,7 @@ hub's own parser limits hold.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -196,3 +197,21 @@ async def test_copy_page_with_an_undecodable_code_is_a_page(hub: Hub) -> None:
 
     assert answer.status == 404, answer
     assert answer.headers["content-type"].startswith("text/html")
+
+
+async def test_token_in_a_malformed_field_stays_out_of_the_log(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = hub.tokens["a"]["clerk"]
+    headers: list[tuple[str, bytes | str]] = [
+        ("Authorization", b"Bearer " + secret.encode() + b"\x01")
+    ]
+
+    answer = await send(hub, "GET", "/api/v1/me", headers)
+
+    assert answer.status == 400, answer
+    assert secret not in caplog.text
+    refused = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert refused and all(r.levelno == logging.WARNING for r in refused)
+    assert "malformed HTTP request" in refused[0].getMessage()

@@ -66,7 +66,11 @@ async def test_beyond_the_burst_public_calls_get_429(hub: Hub) -> None:
 
 
 async def test_a_limited_upload_is_refused_before_its_body(hub: Hub) -> None:
-    """Announce 10 MB (under the upload limit), send none: 429 at once."""
+    """Announce 10 MB (under the upload limit), send none: 429 at once.
+
+    The check reads a raw body whole before it answers: without the limit
+    in front, this request would wait for the body.
+    """
     await asyncio.sleep(3.1)  # a full bucket again: three requests
     await _public(hub, 3)
     host, port = hub.client.server.host, hub.client.server.port
@@ -74,7 +78,7 @@ async def test_a_limited_upload_is_refused_before_its_body(hub: Hub) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(
-            b"POST /api/v1/verify HTTP/1.1\r\nHost: hub\r\n"
+            b"POST /api/v1/copies/X/check HTTP/1.1\r\nHost: hub\r\n"
             b"Content-Type: application/pdf\r\nContent-Length: 10485760\r\n\r\n"
         )
         await writer.drain()

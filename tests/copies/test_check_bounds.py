@@ -3,17 +3,20 @@
 Anyone may post a file to ``POST /api/v1/copies/{code}/check``. Besides
 the signatures, the check reads the copy's entry in the file's catalog and
 the QR text it points to, objects the signature verifier never opens. A
-signed file whose QR text is an array of millions of numbers costs a
-minute of a core and gigabytes when parsed in the hub's own process; in
-the worker pool it is stopped at the bound of public checks
+signed file whose QR text is an array of millions of numbers costs tens
+of seconds of a core and about a gigabyte when parsed in the hub's own
+process; in the worker pool it is stopped at the bound of public checks
 (``verification.timeout_s``), refused with a 422 problem, and the hub
-goes on answering.
+goes on answering. A copy entry hidden in a stream that inflates to
+hundreds of megabytes is stopped by pyHanko's decoding limits and read as
+not this copy.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ INTAKE = {"requester": "Lê Văn Tám", "document_name": "Bằng tốt nghiệp 
 # Numbers in the hostile QR text: parsed in-process, about half a minute.
 HOSTILE_NUMBERS = 3_000_000
 BOUND_S = 6.0
+BOMB_MB = 300
 
 
 @pytest.fixture
@@ -72,6 +76,41 @@ def _hostile_pdf() -> bytes:
     out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
     out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+def _bomb_pdf() -> bytes:
+    """One page; the copy entry sits in an object stream of 300 MB inflated."""
+    head = b"4 0 "
+    packer = zlib.compressobj(9)
+    packed = packer.compress(head + b"<< %s (x) >>" % QR_KEY.encode())
+    spaces = b" " * (1 << 20)
+    packed += b"".join(packer.compress(spaces) for _ in range(BOMB_MB))
+    packed += packer.flush()
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R %s 4 0 R >>" % CATALOG_KEY.encode(),
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        5: b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\n"
+        b"stream\n%s\nendstream" % (len(head), len(packed), packed),
+    }
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    # Object 4 is the first (0) of object stream 5.
+    rows = {0: _xref_row(0, 0, 0xFFFF), 4: _xref_row(2, 5, 0)}
+    for number, body in objects.items():
+        rows[number] = _xref_row(1, len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    rows[6] = _xref_row(1, xref)
+    table = b"".join(rows[n] for n in range(7))
+    out += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R"
+    out += b" /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (len(table), table)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def _xref_row(kind: int, field: int, index: int = 0) -> bytes:
+    """One row of a cross-reference stream of /W [1 4 2]."""
+    return bytes([kind]) + field.to_bytes(4, "big") + index.to_bytes(2, "big")
 
 
 async def _signed(pdf: bytes, pki: PKILayout, passphrase: bytes) -> bytes:
@@ -124,6 +163,15 @@ async def test_hostile_file_is_refused_within_the_bound(
         # The hostile file: the worker is stopped at the bound.
         refused = await _post_check(hub, code, hostile)
         await problem(refused, 422, "worker-timeout")
+
+        # A copy entry that inflates past pyHanko's decoding limits is
+        # answered at once: the file is not this copy.
+        bomb = await _signed(_bomb_pdf(), dev_pki, passphrase)
+        answered = await _post_check(hub, code, bomb)
+        assert answered.status == 200, await answered.text()
+        checked = (await answered.json())["file"]
+        assert checked["unmodified"] is False and checked["payload_valid"] is False
+        assert "QR payload: the file is not a readable PDF" in checked["problems"]
 
         # The hub goes on answering, with a fresh worker.
         entry = await hub.client.get(f"/api/v1/copies/{code}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -118,8 +119,10 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     if "{document_id}" in route.path:
         found.append({"name": "document_id", "in": "path", "required": True,
                       "schema": {"type": "string", "format": "uuid"}})  # fmt: skip
-    for name in ("organ_id", "message_id"):
-        if "{" + name + "}" in route.path:
+    # Every other segment of the template ({code}, {index}, ...) as a string:
+    # an OpenAPI path must declare each of its parameters.
+    for name in re.findall(r"\{(\w+)\}", route.path):
+        if name != "document_id":
             found.append({"name": name, "in": "path", "required": True,
                           "schema": {"type": "string"}})  # fmt: skip
     if route.creates:

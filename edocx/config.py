@@ -328,7 +328,7 @@ class RateLimitSettings(_Section):
     # The public operations (verification, checks of copies and duplicates,
     # their pages) answer 429 with Retry-After beyond this many requests per
     # minute from one client address, after a burst of ``burst``. 0 turns
-    # the limit off. Logged-in callers are not limited here.
+    # the limit off. A caller with a valid token is not limited here.
     public_per_minute: int = Field(default=600, ge=0)
     burst: int = Field(default=120, ge=1)
 

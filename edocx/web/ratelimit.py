@@ -6,7 +6,8 @@ token bucket of ``ratelimit.burst`` requests, refilled at
 ``ratelimit.public_per_minute``; beyond it the answer is 429 with
 Retry-After, before the body is read. The service's description, health
 and metrics are not limited (they cost nothing, and monitors poll them);
-logged-in operations are not limited here.
+nor is a caller who sends a valid token (an agency's system verifying what
+it receives is accountable by its token); a wrong token counts as none.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from aiohttp.typedefs import Handler, Middleware
 
 from edocx.config import RateLimitSettings
 from edocx.errors import EdocxError
+from edocx.web.auth import authenticate
+from edocx.web.keys import DB
+from edocx.web.problems import UnauthenticatedError
 from edocx.web.routing import Route
 
 # TODO(#8): the OpenAPI document does not list 429 on the limited routes
@@ -95,7 +99,11 @@ def rate_limit_middleware(
 
     @web.middleware
     async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if settings.public_per_minute and _is_limited(request, limited):
+        if (
+            settings.public_per_minute
+            and _is_limited(request, limited)
+            and not await _logged_in(request)
+        ):
             client = request.remote or "unknown"
             wait = limiter.wait_s(client, now=time.monotonic())
             if wait > 0:
@@ -108,6 +116,16 @@ def rate_limit_middleware(
         return await handler(request)
 
     return limit
+
+
+async def _logged_in(request: web.Request) -> bool:
+    if "Authorization" not in request.headers:
+        return False
+    try:
+        await authenticate(request, request.app[DB])
+    except UnauthenticatedError:
+        return False
+    return True
 
 
 def _is_limited(request: web.Request, limited: frozenset[tuple[str, str]]) -> bool:

@@ -55,10 +55,17 @@ async def test_beyond_the_burst_public_calls_get_429(hub: Hub) -> None:
     assert int(response.headers["Retry-After"]) >= 1
     assert "60" in body["detail"]
 
-    # Monitors and logged-in callers are not held back meanwhile.
+    # Monitors and logged-in callers are not held back meanwhile, on the
+    # same public operation too; a wrong token counts as none.
     assert (await hub.client.get("/healthz")).status in (200, 503)
     assert (await hub.client.get("/api/v1/openapi.json")).status == 200
     assert (await hub.get(("a", "clerk"), "/me")).status == 200
+    for _ in range(5):
+        logged_in = await hub.post(("a", "clerk"), "/verify", data=b"x")
+        assert logged_in.status != 429
+    wrong = {"Authorization": "Bearer edx_" + "w" * 43}
+    response = await hub.client.post("/api/v1/verify", data=b"x", headers=wrong)
+    await problem(response, 429, "rate-limited")
 
     # One more request a second.
     await asyncio.sleep(1.1)

@@ -276,7 +276,8 @@ ROUTES: tuple[Route, ...] = (
           upload_mb=copy_routes.check_upload_mb,
           upload_setting="verification.max_upload_mb",
           problems=("copy-not-found", "media-type-unsupported",
-                    "upload-too-large", "worker-timeout", "worker-memory")),
+                    "upload-too-large", "worker-timeout", "worker-memory",
+                    "pdf-unusable")),
     # The audit log (docs/audit-log.md). Tree heads and consistency proofs
     # carry hashes only: every agency's staff and system may read them and
     # keep copies outside the hub; entries name agencies and documents, so

@@ -236,3 +236,57 @@ async def test_json_of_the_wrong_shape_is_refused(
 
     assert (await refusal(response))["type"] == PROBLEM + code
     assert before.added(snapshot(hub)) == {}
+
+
+def raw_form(*parts: tuple[str, bytes, str | None]) -> tuple[bytes, str]:
+    """A multipart body of (name, bytes, file name or None) parts, as sent."""
+    chunks = []
+    for name, data, file_name in parts:
+        disposition = f'form-data; name="{name}"'
+        if file_name is not None:
+            disposition += f'; filename="{file_name}"'
+        chunks.append(
+            f"--q\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+        )
+    return b"".join(chunks) + b"--q--\r\n", "multipart/form-data; boundary=q"
+
+
+# (parts, problem): text and JSON parts that are not what they claim.
+BAD_PARTS = [
+    ([("file", TINY_PDF, "a.pdf"), ("password", b"\xff\xfe", None)], "request-invalid"),
+    ([("file", TINY_PDF, "a.pdf"), ("file", TINY_PDF, "b.pdf")], "request-invalid"),
+    ([("file", TINY_PDF, "a.pdf"), ("extra", b"x", None)], "request-invalid"),
+    ([("password", b"x", None)], "request-invalid"),
+]
+
+
+@pytest.mark.parametrize(("parts", "code"), BAD_PARTS, ids=lambda v: str(v)[:40])
+async def test_bad_parts_of_a_verification_are_refused(
+    hub: Hub, parts: list[tuple[str, bytes, str | None]], code: str
+) -> None:
+    body, media = raw_form(*parts)
+
+    response = await hub.post(
+        ("a", "clerk"), "/verify", data=body, headers={"Content-Type": media}
+    )
+
+    assert (await refusal(response))["type"] == PROBLEM + code
+
+
+@pytest.mark.parametrize(
+    "head", [b"\xff\xfe", b"not json", b"[]", b'{"type": ' * 5000], ids=repr
+)
+async def test_draft_header_that_is_not_a_json_object_is_refused(
+    hub: Hub, head: bytes
+) -> None:
+    body, media = raw_form(("header", head, None), ("file", TINY_PDF, "a.pdf"))
+    before = snapshot(hub)
+
+    response = await hub.post(
+        ("a", "clerk"), "/drafts", data=body, headers={"Content-Type": media}
+    )
+
+    assert (await refusal(response))["type"] == PROBLEM + "header-invalid"
+    assert before.added(snapshot(hub)) == {}

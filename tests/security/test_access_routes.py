@@ -171,7 +171,9 @@ async def test_every_route_of_the_router_is_in_the_document(hub: Hub) -> None:
     assert set(TABLE) - set(OPERATIONS) == set()
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=" ".join)
+@pytest.mark.parametrize(
+    ("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS]
+)
 async def test_route_answers_as_the_table_says(
     hub: Hub, objects: Objects, method: str, path: str
 ) -> None:

@@ -22,6 +22,7 @@ from edocx.web.auth import authenticate, authorize
 from edocx.web.badrequests import install_log_filter
 from edocx.web.bodies import read_json, read_parts, read_raw, validation_problem
 from edocx.web.keys import HUB, SETTINGS
+from edocx.web.problems import RequestInvalidError
 from edocx.web.routing import RAW_BODY, Call, Reply, Route
 
 logger = logging.getLogger(__name__)
@@ -92,9 +93,25 @@ def _query(route: Route, request: web.Request) -> Any:
     if route.query is None:
         return None
     try:
-        return route.query.model_validate(dict(request.query))
+        query = route.query.model_validate(dict(request.query))
     except ValidationError as e:
         raise validation_problem(e) from e
+    _check_integers(query)
+    return query
+
+
+# SQLite keeps integers in 64 bits; a larger one in a statement's parameters
+# raises OverflowError instead of matching nothing.
+_SQL_INT = range(-(2**63), 2**63)
+
+
+def _check_integers(query: BaseModel) -> None:
+    for name, value in query:
+        if isinstance(value, int) and value not in _SQL_INT:
+            raise RequestInvalidError(
+                f"invalid request: {name}: the number is out of range",
+                errors=[f"{name}: the number is out of range"],
+            )
 
 
 async def _respond(route: Route, call: Call) -> web.StreamResponse:

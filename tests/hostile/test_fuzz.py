@@ -67,6 +67,7 @@ ANY_JSON = st.recursive(
 )
 SEGMENT = st.one_of(
     st.integers(-5, 10**12).map(str),
+    st.integers(2**62, 2**70).map(str),
     st.sampled_from(["1", "000.00.00.H41", "x" * 400, "..", "%00", "null"]),
     st.text(max_size=30),
 )

@@ -62,9 +62,49 @@ async def read_json(
             "the body is not valid JSON (or is nested too deeply)"
         ) from e
     try:
-        return model.model_validate(data), raw
+        value = model.model_validate(data)
     except ValidationError as e:
         raise _unknown_fields(e) or validation_problem(e) from e
+    check_integers(value)
+    return value, raw
+
+
+# SQLite keeps integers in 64 bits: a larger one among a statement's
+# parameters raises OverflowError there instead of matching nothing.
+_SQL_INT = range(-(2**63), 2**63)
+
+
+def check_integers(value: Any, where: str = "") -> None:
+    """Refuse an integer beyond 64 bits anywhere in a validated input."""
+    if isinstance(value, BaseModel):
+        for name, item in value:
+            check_integers(item, f"{where}.{name}" if where else name)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            check_integers(item, f"{where}.{name}" if where else str(name))
+    elif isinstance(value, (list, tuple)):
+        for n, item in enumerate(value):
+            check_integers(item, f"{where}[{n}]")
+    elif isinstance(value, int) and value not in _SQL_INT:
+        problem = f"{where or 'body'}: the number is out of range"
+        raise RequestInvalidError("invalid request: " + problem, errors=[problem])
+
+
+def check_json_parts(parts: dict[str, bytes], described: tuple[Part, ...]) -> None:
+    """Refuse a JSON part whose numbers are beyond 64 bits.
+
+    The handler parses and judges each part itself, with its own problem
+    types; a part that does not validate here is left to it.
+    """
+    for part in described:
+        raw = parts.get(part.name)
+        if part.kind != "json" or part.model is None or raw is None:
+            continue
+        try:
+            value = part.model.model_validate(loads_strict(raw))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            continue  # ValidationError and DuplicateKeyError are ValueErrors
+        check_integers(value, part.name)
 
 
 def _unknown_fields(error: ValidationError) -> BodyFieldUnknownError | None:

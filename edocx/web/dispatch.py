@@ -20,9 +20,15 @@ from edocx.store.models import User
 from edocx.web import idempotency
 from edocx.web.auth import authenticate, authorize
 from edocx.web.badrequests import install_log_filter
-from edocx.web.bodies import read_json, read_parts, read_raw, validation_problem
+from edocx.web.bodies import (
+    check_integers,
+    check_json_parts,
+    read_json,
+    read_parts,
+    read_raw,
+    validation_problem,
+)
 from edocx.web.keys import HUB, SETTINGS
-from edocx.web.problems import RequestInvalidError
 from edocx.web.routing import RAW_BODY, Call, Reply, Route
 
 logger = logging.getLogger(__name__)
@@ -71,6 +77,7 @@ async def _prepare(route: Route, request: web.Request) -> tuple[Call, dict[str, 
     elif route.parts:
         described = route.upload_limit_text(settings)
         parts = await read_parts(request, route.parts, limit + _FRAMING, described)
+        check_json_parts(parts, route.parts)
         parts_for_key = parts
     elif route.raw_body:
         described = route.upload_limit_text(settings)
@@ -96,22 +103,8 @@ def _query(route: Route, request: web.Request) -> Any:
         query = route.query.model_validate(dict(request.query))
     except ValidationError as e:
         raise validation_problem(e) from e
-    _check_integers(query)
+    check_integers(query)
     return query
-
-
-# SQLite keeps integers in 64 bits; a larger one in a statement's parameters
-# raises OverflowError instead of matching nothing.
-_SQL_INT = range(-(2**63), 2**63)
-
-
-def _check_integers(query: BaseModel) -> None:
-    for name, value in query:
-        if isinstance(value, int) and value not in _SQL_INT:
-            raise RequestInvalidError(
-                f"invalid request: {name}: the number is out of range",
-                errors=[f"{name}: the number is out of range"],
-            )
 
 
 async def _respond(route: Route, call: Call) -> web.StreamResponse:

@@ -148,3 +148,24 @@ async def test_missing_field_is_refused_by_name(
     assert body["type"] == PROBLEM + example.missing, body
     assert name in json.dumps(body, ensure_ascii=False), body
     assert before.added(snapshot(hub)) == {}
+
+
+# Numbers no 64-bit integer holds, as JSON writes them: each reached SQLite
+# and failed there with a 500 before dispatch refused them.
+HUGE = [2**63, -(2**63) - 1, 10**40]
+
+
+@pytest.mark.parametrize("number", HUGE, ids=str)
+@pytest.mark.parametrize("operation", ["post_refusal", "post_copy"])
+async def test_number_beyond_64_bits_is_refused(
+    hub: Hub, operation: str, number: int
+) -> None:
+    example = EXAMPLES[operation]
+    before = snapshot(hub)
+
+    response = await send(hub, example, {**example.good, "fee": number})
+
+    body = await refusal(response)
+    assert body["type"] == PROBLEM + "request-invalid", body
+    assert "fee" in body["detail"], body
+    assert before.added(snapshot(hub)) == {}

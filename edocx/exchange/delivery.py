@@ -364,9 +364,7 @@ async def _record(
     await record_event(
         tx, at=at, actor=actor_id, agency=agency_id, action="delivery.status",
         object_type="delivery", object_id=str(delivery.id),
-        details={"document": document.uuid, "code": step.code.value,
-                 "recipient": delivery.recipient_organ_id,
-                 "outcome": move.outcome.value},
+        details=_status_details(document, delivery, step, move.outcome),
     )  # fmt: skip
     logger.info(
         "document %s: status %s (%s) for recipient %s, from agency %d",
@@ -374,6 +372,24 @@ async def _record(
         delivery.recipient_organ_id, agency_id,
     )  # fmt: skip
     return move.outcome
+
+
+def _status_details(
+    document: Document, delivery: Delivery, step: Step, outcome: Outcome
+) -> dict[str, str]:
+    """What the audit entry of a status says: all an auditor needs to tell a
+    recall from an update request, and the reason given for a 02 or a 16."""
+    details = {
+        "document": document.uuid, "code": step.code.value,
+        "recipient": delivery.recipient_organ_id, "outcome": outcome.value,
+    }  # fmt: skip
+    if step.kind is not None:
+        details["change"] = step.kind.value
+    if step.description is not None:
+        details["description"] = step.description
+    if step.reported_at is not None:
+        details["reported_at"] = step.reported_at.isoformat()
+    return details
 
 
 async def _effects(

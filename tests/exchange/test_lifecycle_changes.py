@@ -89,6 +89,11 @@ async def test_an_agreed_update_is_recorded_for_that_recipient(
     (asked_entry,) = [s for s in sent[B]["statuses"] if s["code"] == "13"]
     assert asked_entry["change_kind"] == "update"
     assert "delivery.update" in await _actions(hub, doc_id)
+    # The log alone tells an update request from a recall, and its reason.
+    (logged,) = [d for d in await _status_details(hub, doc_id) if d["code"] == "13"]
+    assert logged["change"] == "update"
+    assert logged["description"] == "Cập nhật phụ lục"
+    assert logged["recipient"] == B
 
     # An update does not end the delivery.
     await ok(await status(hub, CLERK_B, doc_id, "05"), 201)
@@ -211,6 +216,16 @@ async def _actions(hub: Hub, doc_id: str) -> set[str]:
         (f'%"document": "{doc_id}"%',),
     )
     return {row[0] for row in found}
+
+
+async def _status_details(hub: Hub, doc_id: str) -> list[dict[str, str]]:
+    found = await rows(
+        hub,
+        "SELECT details_json FROM audit_events WHERE action = 'delivery.status'"
+        " AND details_json LIKE ? ORDER BY seq",
+        (f'%"document": "{doc_id}"%',),
+    )
+    return [json.loads(row[0]) for row in found]
 
 
 async def test_a_copy_recalled_before_it_arrived_never_arrives(

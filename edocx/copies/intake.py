@@ -92,6 +92,9 @@ def _page_image(data: bytes, n: int) -> Image.Image:
         if image.width * image.height > MAX_PIXELS:
             raise ScanUnusableError(f"page {n} has too many pixels to be a scan")
         image.load()
+    except Image.DecompressionBombError as e:
+        # Pillow refuses the largest headers itself, inside open().
+        raise ScanUnusableError(f"page {n} has too many pixels to be a scan") from e
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise ScanUnusableError(f"page {n} cannot be read as an image") from e
     # Colour scans keep their colour; transparency means nothing on paper.

@@ -12,22 +12,43 @@ import zlib
 MB = 1 << 20
 
 
-def zeros_deflated(megabytes: int) -> bytes:
-    """A zlib stream of ``megabytes`` MiB of zeros, made without inflating it.
+def zeros_deflated(megabytes: int, *, extra: int = 0) -> bytes:
+    """A zlib stream of ``megabytes`` MiB (and ``extra`` bytes) of zeros.
 
-    After a full flush the compressor forgets what it saw, so every further
-    MiB of zeros compresses to the same bytes: one piece is repeated, and
-    the stream closed with an empty final block and its Adler-32.
+    It is made without inflating it: after a full flush the compressor
+    forgets what it saw, so every further MiB of zeros compresses to the
+    same bytes. One piece is repeated, and the stream closed with an empty
+    final block and its Adler-32.
     """
     block = bytes(MB)
     compressor = zlib.compressobj(9)
-    head = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    head = compressor.flush(zlib.Z_FULL_FLUSH)  # the zlib header
     piece = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    tail = compressor.compress(bytes(extra)) + compressor.flush(zlib.Z_FULL_FLUSH)
     # Adler-32 of n zeros: the byte sum stays 1, the sum of sums is n.
-    checksum = ((megabytes * MB) % 65521) << 16 | 1
+    checksum = ((megabytes * MB + extra) % 65521) << 16 | 1
     # An empty final block of fixed codes: BFINAL=1, BTYPE=01, end of block.
     final = b"\x03\x00"
-    return head + piece * (megabytes - 1) + final + struct.pack(">I", checksum)
+    body = head + piece * megabytes + tail
+    return body + final + struct.pack(">I", checksum)
+
+
+def black_png(width: int, height: int) -> bytes:
+    """A PNG of ``width`` x ``height`` black RGB pixels, small on the wire."""
+    raw = height * (1 + 3 * width)  # a filter byte, then the row
+    data = zeros_deflated(raw // MB, extra=raw % MB)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", data)
+        + chunk(b"IEND", b"")
+    )
 
 
 def make_pdf(objects: list[bytes], *, trailer: bytes = b"") -> bytes:

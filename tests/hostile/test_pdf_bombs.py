@@ -18,7 +18,7 @@ import pytest
 from aiohttp import ClientResponse, FormData
 
 from edocx.config import Settings
-from tests.hostile.bombs import BOMBS
+from tests.hostile.bombs import BOMBS, black_png
 from tests.hostile.conftest import answer, snapshot
 from tests.web.hubkit import Hub, header
 
@@ -118,3 +118,44 @@ async def test_bomb_taken_as_a_draft_is_signed_and_verified_within_bounds(
 
     assert time.monotonic() - started < 3 * TIMEOUT_S + 15
     assert max_rss_mb() - rss < GROWTH_MB
+
+
+def pages_form(pages: list[bytes]) -> FormData:
+    form = FormData()
+    fields = {"requester": "Nguyễn Văn An", "document_name": "Giấy khai sinh"}
+    form.add_field("intake", json.dumps(fields), content_type="application/json")
+    for n, png in enumerate(pages, start=1):
+        form.add_field(
+            "file" if n == 1 else f"page{n}", io.BytesIO(png),
+            filename=f"p{n}.png", content_type="image/png",
+        )  # fmt: skip
+    return form
+
+
+# Scans as image pages: a header claiming 4 gigapixels, and pages each just
+# under the pixel limit, together more than the worker may hold decoded.
+IMAGE_BOMBS = {
+    "gigapixel-header": lambda: [black_png(65_535, 65_535)],
+    "pages-under-the-limit": lambda: [black_png(7_700, 7_700)] * 6,
+}
+
+
+@pytest.mark.parametrize("bomb", sorted(IMAGE_BOMBS))
+async def test_image_pages_are_bounded(hub: Hub, bomb: str) -> None:
+    form = pages_form(IMAGE_BOMBS[bomb]())
+    before, rss = snapshot(hub), max_rss_mb()
+    started = time.monotonic()
+
+    response = await hub.post(("a", "certifier"), "/copies", data=form)
+    problem = await answer(response)
+
+    assert time.monotonic() - started < 2 * TIMEOUT_S + 10
+    assert max_rss_mb() - rss < GROWTH_MB
+    assert problem is not None
+    assert problem["type"].rsplit("/", 1)[1] in IMAGE_REFUSALS, problem
+    if bomb == "gigapixel-header":
+        assert "too many pixels" in problem["detail"], problem
+    assert before.added(snapshot(hub)) == {}
+
+
+IMAGE_REFUSALS = {"copy-scan-unusable", "worker-memory", "worker-timeout"}

@@ -1,14 +1,17 @@
 """PDFs that loop the parser or inflate to gigabytes, bounded in the workers.
 
 Each bomb goes to the routes that read a PDF (verify, a draft, a copy's
-intake). The answer is a 2xx (the reader never touched the trap) or a 4xx
-problem; it comes within the workers' time bound; the hub's own process
-does not grow by the bomb's size, and a refusal keeps nothing.
+intake, an edXML packet's attachment). The answer is a 2xx (the reader
+never touched the trap) or a 4xx problem; it comes within the workers' time
+bound; the hub's own process does not grow by the bomb's size, and a
+refusal keeps nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import itertools
 import json
 import resource
 import time
@@ -18,6 +21,7 @@ import pytest
 from aiohttp import ClientResponse, FormData
 
 from edocx.config import Settings
+from tests.edxml.packets import document_packet
 from tests.hostile.bombs import BOMBS, black_png
 from tests.hostile.conftest import answer, snapshot
 from tests.web.hubkit import Hub, header
@@ -68,10 +72,25 @@ async def intake(hub: Hub, pdf: bytes) -> ClientResponse:
     )
 
 
+PACKETS = itertools.count(7000)
+
+
+async def packet(hub: Hub, pdf: bytes) -> ClientResponse:
+    # From B to A, carrying the bomb as its attachment; a number of its own.
+    number = next(PACKETS)
+    data = document_packet(encoded=base64.b64encode(pdf).decode())
+    data = data.replace(b">12<", b">%d<" % number).replace(b",12/", b",%d/" % number)
+    return await hub.post(
+        ("b", "system"), "/edxml", data=io.BytesIO(data),
+        headers={"Content-Type": "application/xml"},
+    )  # fmt: skip
+
+
 ROUTES: dict[str, Callable[[Hub, bytes], Awaitable[ClientResponse]]] = {
     "verify": verify,
     "draft": draft,
     "intake": intake,
+    "packet": packet,
 }
 
 

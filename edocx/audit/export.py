@@ -7,8 +7,9 @@ The file is UTF-8, one JSON object per line, each with a ``kind``:
 2. one ``entry`` line per entry, in index order from 0: the index, the
    entry's canonical JSON (RFC 8785) as a string, so that its exact bytes
    survive any JSON tool, and the leaf hash the hub keeps for it (base64);
-3. one ``tree_head`` line per signed tree head the hub kept, smallest
-   first, each the JSON of :class:`~edocx.audit.checkpoints.SignedTreeHead`.
+3. one ``tree_head`` line per signed tree head the hub kept, in the order
+   it made them (all of them, even one larger than the entries), each the
+   JSON of :class:`~edocx.audit.checkpoints.SignedTreeHead`.
 
 docs/audit-log.md describes the format for readers outside the hub.
 """
@@ -95,9 +96,10 @@ async def export_log(db: Database, out: TextIO, *, at: datetime) -> int:
             for item in await log.entries(reader, start, min(size, start + PAGE)):
                 out.write(entry_line(item.index, item.entry, item.leaf_hash))
         heads = await log.tree_heads(reader)
+    # Every head kept, even one larger than the entries: a signed head of
+    # more entries than the file holds is the evidence of a tail cut off.
     for sth in heads:
-        if sth.tree_size <= size:
-            out.write(tree_head_line(sth))
+        out.write(tree_head_line(sth))
     logger.info("exported the audit log: %d entries, %d tree heads", size, len(heads))
     return size
 

@@ -17,7 +17,7 @@ from datetime import datetime
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
-from edocx.vntime import iso_vietnam
+from edocx.vntime import vietnam_time
 
 # Names the log in what is signed, so that no other signature of the same
 # key can pass for a tree head.
@@ -44,8 +44,12 @@ class SignedTreeHead(BaseModel):
 
     @property
     def made_at_vietnam(self) -> str:
-        """The moment in Vietnam time, as legal dates are shown."""
-        return iso_vietnam(datetime.fromisoformat(self.made_at))
+        """The moment in Vietnam time, as legal dates are shown.
+
+        Fractions of a second are kept when the head has them: two heads
+        made within one second must not read as made at the same moment.
+        """
+        return vietnam_time(datetime.fromisoformat(self.made_at)).isoformat()
 
 
 def signed_bytes(log: str, tree_size: int, root_hash: str, made_at: str) -> bytes:

@@ -7,17 +7,20 @@ roots of trust of the hub's audit key. Its steps, cheapest first:
 1. the entries are numbered 0, 1, 2... without gap or repeat;
 2. each entry's leaf hash, recomputed from its bytes, is the one the hub
    stored when it appended it;
-3. each tree head's signature and timestamp verify (offline);
-4. no two tree heads of one size disagree, and a larger tree is never
+3. each tree head's signature and timestamp verify (offline); a head that
+   fails is named as not genuine and is no evidence for the steps below;
+4. no two genuine heads of one size disagree, and a larger tree is never
    older than a smaller one;
-5. the root of the first ``tree_size`` leaves is each head's root: this is
-   inclusion and consistency at once, for every head given;
-6. the export reaches the newest head kept outside the hub (a log cut
-   short, or a tree head rolled back, shows here).
+5. the root of the first ``tree_size`` leaves is each genuine head's root:
+   this is inclusion and consistency at once, for every head given;
+6. the export holds as many entries as the newest genuine head, whether
+   the file brought it or its holder kept it (a log cut short shows here),
+   and the file's own heads reach that head (a rollback shows here).
 
 The report names the first entry that does not match: exactly when a leaf
-or an index is wrong, else the span between the last head that matched
-and the first one that did not (each kept head narrows it).
+or an index is wrong, else as "one of entries A to B", the span between
+the last head that matched and the first one that did not (each kept head
+narrows it).
 """
 
 from __future__ import annotations
@@ -57,34 +60,48 @@ class VerifyReport:
         return not self.findings
 
     @property
-    def first_bad_entry(self) -> int | None:
-        """The first entry named exactly, unless a span lies wholly before it.
+    def first_bad(self) -> tuple[int, int] | None:
+        """Where the first entry that does not match lies: ``(n, n)`` when
+        known exactly, else the span ``(a, b)`` it is known to lie in.
 
         A root that does not match says only that some entry of a span
-        differs; an entry whose leaf or place is wrong inside that span is
-        the better answer.
+        differs (the entries before it match a signed head); an entry whose
+        leaf or place is wrong narrows the span's upper end.
         """
         exact = [f.first_entry for f in self.findings
                  if f.first_entry is not None and f.last_entry is None]  # fmt: skip
         spans = [(f.first_entry, f.last_entry) for f in self.findings
                  if f.first_entry is not None and f.last_entry is not None]  # fmt: skip
-        first = min(exact, default=None)
-        for start, end in spans:
-            if first is None or end < first:
-                first = start if first is None else min(first, start)
-        return first
+        if not exact and not spans:
+            return None
+        high = min([*exact, *(end for _, end in spans)])
+        low = max((start for start, _ in spans if start <= high), default=high)
+        return low, high
+
+    @property
+    def first_bad_entry(self) -> int | None:
+        """The first entry that does not match, when it is known exactly."""
+        span = self.first_bad
+        return span[0] if span is not None and span[0] == span[1] else None
 
     def lines(self) -> list[str]:
         """The report as lines of text, the verdict last."""
         out = [f"{f.where}: {f.detail}" for f in self.findings]
-        first = self.first_bad_entry
-        if first is not None:
-            out.append(f"first entry that does not match: {first}")
+        span = self.first_bad
+        if span is not None:
+            low, high = span
+            where = str(low) if low == high else f"one of entries {low} to {high}"
+            out.append(f"first entry that does not match: {where}")
         verdict = "good" if self.ok else "TAMPERED OR INCOMPLETE"
         out.append(
-            f"{self.entries} entries, {self.tree_heads} tree heads checked: {verdict}"
+            f"{_count(self.entries, 'entry', 'entries')},"
+            f" {_count(self.tree_heads, 'tree head', 'tree heads')} checked: {verdict}"
         )
         return out
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def verify_log(
@@ -99,25 +116,40 @@ def verify_log(
     findings.extend(_numbering(exported.entries))
     findings.extend(_leaves(exported.entries))
 
-    # 3-4. The heads themselves; without one, nothing is proven.
-    if not heads and exported.entries:
-        findings.append(Finding("the tree heads", "none to check the entries against"))
+    # 3. The heads themselves. One whose signature, chain or timestamp fails
+    # is no evidence of anything: it is named and set aside.
+    genuine = []
     for sth in heads:
-        findings.extend(Finding(_name(sth), p) for p in check_head(sth))
-    findings.extend(_disagreements(heads))
+        problems = check_head(sth)
+        if problems:
+            detail = "not a genuine tree head, set aside: " + "; ".join(problems)
+            findings.append(Finding(_name(sth), detail))
+        else:
+            genuine.append(sth)
+    if not genuine and exported.entries:
+        findings.append(Finding("the tree heads", "none to check the entries against"))
+
+    # 4. Forks and times, among genuine heads only.
+    findings.extend(_disagreements(genuine))
 
     # 5. Roots, from the leaves recomputed from the entries' bytes.
-    findings.extend(_roots(exported.entries, heads))
+    findings.extend(_roots(exported.entries, genuine))
 
-    # 6. Completeness against the newest head kept outside the hub.
-    findings.extend(_completeness(exported, kept))
+    # 6. Completeness against the newest genuine head, in the file or given.
+    keep = {_key(s) for s in genuine}
+    own = [s for s in exported.tree_heads if _key(s) in keep]
+    findings.extend(_completeness(exported, genuine, own))
     return report
+
+
+def _key(sth: SignedTreeHead) -> tuple[int, str, str]:
+    return (sth.tree_size, sth.root_hash, sth.signature)
 
 
 def _distinct(heads: Iterable[SignedTreeHead]) -> list[SignedTreeHead]:
     seen: dict[tuple[int, str, str], SignedTreeHead] = {}
     for sth in heads:
-        seen.setdefault((sth.tree_size, sth.root_hash, sth.signature), sth)
+        seen.setdefault(_key(sth), sth)
     return sorted(seen.values(), key=lambda s: (s.tree_size, _when(s)))
 
 
@@ -188,6 +220,10 @@ def _roots(
         if root == unb64(sth.root_hash):
             good_size = max(good_size, sth.tree_size)
             continue
+        if good_size >= sth.tree_size:
+            # Its entries match another genuine head: a fork, named by
+            # _disagreements; it says nothing more about any entry.
+            continue
         return [_mismatch(sth, good_size)]
     return []
 
@@ -206,8 +242,16 @@ def _mismatch(sth: SignedTreeHead, good_size: int) -> Finding:
 
 
 def _completeness(
-    exported: ExportedLog, kept: Sequence[SignedTreeHead]
+    exported: ExportedLog,
+    genuine: Sequence[SignedTreeHead],
+    own: Sequence[SignedTreeHead],
 ) -> list[Finding]:
+    """The export against its own count and the newest genuine head.
+
+    ``genuine`` are all the heads that verify, from the file and given;
+    ``own`` those of them the file brought. A file without heads is judged
+    by the heads given alone.
+    """
     found: list[Finding] = []
     have = len(exported.entries)
     if have != exported.size:
@@ -215,20 +259,22 @@ def _completeness(
             Finding("the export", f"says {exported.size} entries, holds {have}",
                     min(have, exported.size))
         )  # fmt: skip
-    if not kept:
+    if not genuine:
         return found
-    newest = max(kept, key=lambda s: s.tree_size)
+    newest = max(genuine, key=lambda s: s.tree_size)
     if newest.tree_size > have:
         detail = (
             f"the log holds {have} entries, fewer than the {_name(newest)}"
-            " received earlier: entries were deleted or the tail cut off"
+            " says existed: entries were deleted or the tail cut off"
         )
         found.append(Finding("the log", detail, have))
-    own = max((s.tree_size for s in exported.tree_heads), default=0)
-    if own < newest.tree_size:
+    if not exported.tree_heads:
+        return found
+    largest = max((s.tree_size for s in own), default=0)
+    if largest < newest.tree_size:
         detail = (
-            f"the hub's newest tree head is of size {own}, older than the"
-            f" {_name(newest)} received earlier: its tree heads were rolled back"
+            f"the hub's newest tree head is of size {largest}, older than the"
+            f" {_name(newest)}: its tree heads were rolled back"
         )
         found.append(Finding("the tree heads", detail))
     return found

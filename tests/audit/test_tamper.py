@@ -259,3 +259,85 @@ async def test_rows_changed_without_their_hashes_are_named_exactly(
     text = "\n".join(report.lines())
     assert f"entry {deleted}: its content does not match" in text
     assert f"so do 2 more: {first}, {second}" in text
+
+
+async def test_a_cut_tail_whose_heads_stay_is_named_without_kept_heads(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    # A careless insider cuts the tail but leaves the signed heads: the file
+    # itself then carries the head that says more entries existed.
+    keep = genuine.drafts[2]
+
+    def edit(conn: kit.sqlite3.Connection) -> None:
+        seqs = [seq for _, seq in kit.leaf_rows(conn)]
+        conn.execute("DELETE FROM audit_events WHERE seq >= ?", (seqs[keep],))
+        kit.set_leaves(conn, seqs[:keep])
+
+    exported = await _tampered(genuine, tmp_path, edit)
+    report = verify_log(exported, [], genuine.check)
+
+    assert len(exported.tree_heads) == DRAFTS + 1
+    assert not report.ok
+    assert report.first_bad_entry == keep
+    text = "\n".join(report.lines())
+    assert f"the log holds {keep} entries, fewer than the tree head of size" in text
+
+
+async def test_a_rewrite_between_two_kept_heads_is_named_as_a_span(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    first, last = genuine.kept[0], genuine.kept[-1]
+    target = genuine.drafts[1]
+
+    def edit(conn: kit.sqlite3.Connection) -> None:
+        seqs = [seq for _, seq in kit.leaf_rows(conn)]
+        conn.execute(
+            "UPDATE audit_events SET action = 'document.read' WHERE seq = ?",
+            (seqs[target],),
+        )
+        kit.set_leaves(conn, seqs)
+        kit.drop_heads_above(conn, -1)
+
+    exported = await _tampered(genuine, tmp_path, edit)
+    report = verify_log(exported, [first, last], genuine.check)
+
+    assert not report.ok
+    span = (first.tree_size, last.tree_size - 1)
+    assert report.first_bad == span
+    assert report.first_bad_entry is None
+    wording = f"first entry that does not match: one of entries {span[0]} to {span[1]}"
+    assert wording in report.lines()
+
+
+async def test_a_forged_head_is_set_aside_not_used(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    exported = await _tampered(genuine, tmp_path, lambda conn: None)
+    genuine_head = genuine.kept[2]
+    other = genuine.kept[1].root_hash
+    forged = genuine_head.model_copy(update={"root_hash": other})
+
+    report = verify_log(exported, [*genuine.kept, forged], genuine.check)
+
+    text = "\n".join(report.lines())
+    assert not report.ok
+    assert [f.where for f in report.findings] == [
+        f"tree head of size {forged.tree_size} made at {forged.made_at_vietnam}"
+    ]
+    assert "not a genuine tree head" in text
+    assert "two histories" not in text
+    assert report.first_bad is None
+    assert "first entry that does not match" not in text
+
+
+async def test_an_export_without_heads_is_judged_by_the_kept_ones(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    exported = await _tampered(
+        genuine, tmp_path, lambda conn: kit.drop_heads_above(conn, -1)
+    )
+
+    report = verify_log(exported, genuine.kept, genuine.check)
+
+    assert exported.tree_heads == []
+    assert report.ok, report.lines()

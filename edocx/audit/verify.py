@@ -65,18 +65,18 @@ class VerifyReport:
         known exactly, else the span ``(a, b)`` it is known to lie in.
 
         A root that does not match says only that some entry of a span
-        differs (the entries before it match a signed head); an entry whose
-        leaf or place is wrong narrows the span's upper end.
+        differs; an entry whose leaf or place is wrong is the better answer,
+        unless a span lies wholly before it.
         """
         exact = [f.first_entry for f in self.findings
                  if f.first_entry is not None and f.last_entry is None]  # fmt: skip
         spans = [(f.first_entry, f.last_entry) for f in self.findings
                  if f.first_entry is not None and f.last_entry is not None]  # fmt: skip
-        if not exact and not spans:
-            return None
-        high = min([*exact, *(end for _, end in spans)])
-        low = max((start for start, _ in spans if start <= high), default=high)
-        return low, high
+        first = min(exact, default=None)
+        before = [span for span in spans if first is None or span[1] < first]
+        if before:
+            return min(before)
+        return None if first is None else (first, first)
 
     @property
     def first_bad_entry(self) -> int | None:

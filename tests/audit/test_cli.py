@@ -65,7 +65,7 @@ async def test_export_then_verify_offline(
 
     out = capsys.readouterr().out
     assert status == 0, out
-    assert out.splitlines()[-1].endswith("tree heads checked: good")
+    assert out.splitlines()[-1].endswith("1 tree head checked: good")
     lines = export.read_text(encoding="utf-8").splitlines()
     first = json.loads(lines[0])
     assert (first["kind"], first["format"], first["version"]) == (

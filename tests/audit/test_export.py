@@ -156,8 +156,10 @@ def test_a_head_that_does_not_verify_is_reported() -> None:
     report = verify_log(_log(entries, [head]), [], lambda sth: ["bad signature"])
 
     name = f"tree head of size 2 made at {head.made_at_vietnam}"
-    assert report.lines()[0] == f"{name}: bad signature"
-    assert report.first_bad_entry is None and not report.ok
+    assert report.lines()[0] == (
+        f"{name}: not a genuine tree head, set aside: bad signature"
+    )
+    assert report.first_bad is None and not report.ok
 
 
 def test_the_span_narrows_to_the_kept_heads() -> None:
@@ -167,8 +169,9 @@ def test_the_span_narrows_to_the_kept_heads() -> None:
 
     report = verify_log(_log(entries, []), kept, _good)
 
-    assert report.first_bad_entry == 2
+    assert report.first_bad == (2, 5) and report.first_bad_entry is None
     assert report.lines()[0].startswith("one of entries 2 to 5: the first 6 entries")
+    assert "first entry that does not match: one of entries 2 to 5" in report.lines()
 
 
 def test_entries_without_any_head_prove_nothing() -> None:

@@ -116,9 +116,14 @@ async def _timestamp(urls: tuple[str, ...], data: bytes) -> bytes:
 
 
 async def latest(db: Reader) -> SignedTreeHead | None:
-    """Return the tree head made last, or None before the first."""
+    """Return the head of the largest tree (made last among those), or None.
+
+    The largest, not the last row: a row inserted behind the hub's back (an
+    older head put back) must not become the head it serves and offers.
+    """
     row = await db.fetch_one(
-        "SELECT head_json FROM audit_checkpoints ORDER BY id DESC LIMIT 1"
+        "SELECT head_json FROM audit_checkpoints"
+        " ORDER BY tree_size DESC, id DESC LIMIT 1"
     )
     return None if row is None else SignedTreeHead.model_validate_json(row[0])
 

@@ -70,10 +70,11 @@ async def document_proof(
 ) -> DocumentProof:
     """Collect the document's entries and prove each in one tree head."""
     async with db.read() as reader:
-        sth = await _tree_head(reader, tree_size)
         indices = await log.document_indices(reader, document_id)
         if not indices:
             raise NothingToProveError(f"no audit entry names document {document_id}")
+        sth = await _tree_head(reader, tree_size)
+        await _covers(reader, sth, document_id, indices[0])
         proven = [
             await _prove(reader, i, sth.tree_size) for i in indices if i < sth.tree_size
         ]
@@ -86,14 +87,45 @@ async def document_proof(
 async def _tree_head(reader: Reader, size: int | None) -> SignedTreeHead:
     if size is None:
         sth = await checkpoints.latest(reader)
-    else:
-        sth = await checkpoints.checkpoint_at(reader, size)
+        if sth is None:
+            raise NothingToProveError(
+                "no signed tree head yet",
+                hint="make one with POST /api/v1/audit/tree-head",
+            )
+        return sth
+
+    # Checked before any statement: SQLite takes no integer beyond 64 bits.
+    current = await log.tree_size(reader)
+    if not 0 <= size <= current:
+        raise NothingToProveError(f"the log has {current} entries: no tree of {size}")
+    sth = await checkpoints.checkpoint_at(reader, size)
     if sth is None:
-        raise NothingToProveError(
-            "no signed tree head" + ("" if size is None else f" of size {size}"),
-            hint="make one with POST /api/v1/audit/tree-head",
-        )
+        # A head is made of the log as it is: only the current size can
+        # still get one.
+        hint = "make one with POST /api/v1/audit/tree-head" if size == current else None
+        raise NothingToProveError(f"no signed tree head of size {size}", hint=hint)
     return sth
+
+
+async def _covers(
+    reader: Reader, sth: SignedTreeHead, document_id: str, first: int
+) -> None:
+    """Refuse a head made before the document's first entry."""
+    if first < sth.tree_size:
+        return
+    newest = await checkpoints.latest(reader)
+    if newest is not None and first < newest.tree_size:
+        hint = (
+            f"the newest head that does is of size {newest.tree_size}, made at"
+            f" {newest.made_at_vietnam}: run without --tree-size"
+        )
+    else:
+        hint = "no head covers them yet: make one with POST /api/v1/audit/tree-head"
+    raise NothingToProveError(
+        f"the tree head of size {sth.tree_size} does not cover the entries of"
+        f" document {document_id} (its first is entry {first})",
+        hint=hint,
+    )
 
 
 async def _prove(reader: Reader, index: int, size: int) -> ProvenEntry:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from edocx.audit import checkpoints, log
@@ -19,11 +20,16 @@ from edocx.audit.checkpoints import SignedTreeHead as SignedTreeHead
 from edocx.audit.treehead import b64
 from edocx.errors import EdocxError, InputError
 from edocx.web.auditheaders import TREE_HEADS
+from edocx.web.bodies import refuse_any_field
+from edocx.web.problems import BodyFieldUnknownError, RequestInvalidError
 from edocx.web.routing import Call
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
+# SQLite's largest integer: no size or index beyond it reaches a statement.
+MAX_SQL_INT = 2**63 - 1
+NO_BODY_LIMIT = 64 * 1024
 
 
 class AuditRangeError(InputError):
@@ -44,30 +50,32 @@ class _Query(BaseModel):
 
 class TreeHeadQuery(_Query):
     tree_size: int | None = Field(
-        default=None, ge=0, description="a kept head of this size (default: latest)"
-    )
+        default=None, ge=0, le=MAX_SQL_INT,
+        description="a kept head of this size (default: the largest)",
+    )  # fmt: skip
 
 
 class EntriesQuery(_Query):
-    start: int = Field(default=0, ge=0, description="first index")
+    start: int = Field(default=0, ge=0, le=MAX_SQL_INT, description="first index")
     end: int | None = Field(
-        default=None,
-        ge=0,
+        default=None, ge=0, le=MAX_SQL_INT,
         description=f"index after the last (start+{MAX_PAGE} at most)",
-    )
+    )  # fmt: skip
 
 
 class ProofQuery(_Query):
     tree_size: int | None = Field(
-        default=None, ge=1, description="size of the tree (default: latest head)"
-    )
+        default=None, ge=0, le=MAX_SQL_INT,
+        description="size of the tree (default: the largest head's)",
+    )  # fmt: skip
 
 
 class ConsistencyQuery(_Query):
-    first: int = Field(ge=0, description="the smaller tree size")
+    first: int = Field(ge=0, le=MAX_SQL_INT, description="the smaller tree size")
     second: int | None = Field(
-        default=None, ge=0, description="the larger tree size (default: latest head)"
-    )
+        default=None, ge=0, le=MAX_SQL_INT,
+        description="the larger tree size (default: the largest head's)",
+    )  # fmt: skip
 
 
 class EntryOut(BaseModel):
@@ -105,6 +113,7 @@ async def get_tree_head(call: Call) -> SignedTreeHead:
         if size is None:
             sth = await checkpoints.latest(reader)
         else:
+            await _within_log(reader, size)
             sth = await checkpoints.checkpoint_at(reader, size)
     if sth is None:
         raise TreeHeadNotFoundError(
@@ -115,8 +124,20 @@ async def get_tree_head(call: Call) -> SignedTreeHead:
     return sth
 
 
-async def make_tree_head(call: Call) -> SignedTreeHead:
-    """Sign and timestamp a tree head of the log as it is now."""
+async def make_tree_head(call: Call) -> SignedTreeHead | web.Response:
+    """Sign and timestamp a tree head of the log as it is now.
+
+    When the log has not grown since the largest head, that head is the
+    answer (200): another signature and timestamp would say nothing new.
+    """
+    await _no_body(call.request)
+    async with call.hub.db.read() as reader:
+        size = await log.tree_size(reader)
+        newest = await checkpoints.latest(reader)
+    if newest is not None and newest.tree_size == size:
+        body = newest.model_dump_json().encode("utf-8")
+        return web.Response(status=200, body=body, content_type="application/json")
+
     sth = await checkpoints.make_checkpoint(call.hub, at=call.at)
     call.request.app[TREE_HEADS].offer(sth)
     logger.info(
@@ -125,11 +146,28 @@ async def make_tree_head(call: Call) -> SignedTreeHead:
     return sth
 
 
+async def _no_body(request: web.Request) -> None:
+    try:
+        await refuse_any_field(request, operation="making a tree head",
+                               limit=NO_BODY_LIMIT)  # fmt: skip
+    except BodyFieldUnknownError as e:
+        # The shared wording speaks of signing; a tree head takes nothing.
+        raise BodyFieldUnknownError(
+            e.detail, hint="send no body, or {}", fields=e.extensions["fields"]
+        ) from e
+
+
 async def list_entries(call: Call) -> EntriesOut:
     """A bounded page of entries, in index order."""
     query: EntriesQuery = call.query
+    if query.end is not None and query.start > query.end:
+        raise AuditRangeError(f"start ({query.start}) is after end ({query.end})")
     async with call.hub.db.read() as reader:
         size = await log.tree_size(reader)
+        if query.start > size:
+            raise AuditRangeError(
+                f"start ({query.start}) is beyond the log's {size} entries"
+            )
         end = min(size, query.end if query.end is not None else size)
         end = min(end, query.start + MAX_PAGE)
         found = await log.entries(reader, query.start, end) if query.start < end else []
@@ -174,13 +212,15 @@ async def get_consistency_proof(call: Call) -> ConsistencyOut:
 
 
 def _index(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise AuditRangeError(f"not an entry index: {text[:20]!r}")
+    # A malformed path value is refused as a malformed query value is; a
+    # number too large is simply not in the tree (checked against its size).
+    if not (text.isascii() and text.isdigit()) or len(text) > 40:
+        problem = f"index: not an entry index: {text[:20]!r}"
+        raise RequestInvalidError("invalid request: " + problem, errors=[problem])
     return int(text)
 
 
 async def _size_or_latest(reader: log.Reader, size: int | None) -> int:
-    current = await log.tree_size(reader)
     if size is None:
         sth = await checkpoints.latest(reader)
         if sth is None:
@@ -188,7 +228,12 @@ async def _size_or_latest(reader: log.Reader, size: int | None) -> int:
                 "no signed tree head yet", hint="name a tree_size, or make a head"
             )
         size = sth.tree_size
+    await _within_log(reader, size)
+    return size
+
+
+async def _within_log(reader: log.Reader, size: int) -> None:
     # A head larger than the log: entries were removed behind the hub's back.
+    current = await log.tree_size(reader)
     if size > current:
         raise AuditRangeError(f"the log has {current} entries, not {size}")
-    return size

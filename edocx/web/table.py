@@ -286,21 +286,22 @@ ROUTES: tuple[Route, ...] = (
           "The latest signed tree head of the audit log (or ?tree_size= a kept"
           " one)", query=auditroutes.TreeHeadQuery,
           response=auditroutes.SignedTreeHead,
-          problems=("audit-tree-head-not-found",)),
+          problems=("audit-tree-head-not-found", "audit-range-invalid")),
     Route("POST", API + "/audit/tree-head", auditroutes.make_tree_head,
           AUDIT_KEEPERS, "Sign and timestamp a tree head of the log now;"
           " Idempotency-Key honoured", status=201,
           response=auditroutes.SignedTreeHead, creates=True,
           problems=("timestamp-unavailable", "credential-unavailable",
-                    "idempotency-key-conflict")),
+                    "idempotency-key-conflict", "body-field-unknown")),
     Route("GET", API + "/audit/entries", auditroutes.list_entries, AUDIT_KEEPERS,
           "Read audit entries start..end (canonical JSON, leaf hashes), "
           f"{auditroutes.MAX_PAGE} at most per page",
-          query=auditroutes.EntriesQuery, response=auditroutes.EntriesOut),
+          query=auditroutes.EntriesQuery, response=auditroutes.EntriesOut,
+          problems=("audit-range-invalid",)),
     Route("GET", API + "/audit/entries/{index}/proof",
           auditroutes.get_inclusion_proof, AUDIT_KEEPERS,
-          "The inclusion proof of an entry in the tree of ?tree_size= (default:"
-          " the latest head's)", query=auditroutes.ProofQuery,
+          "Read the inclusion proof of an entry in the tree of ?tree_size="
+          " (default: the latest head's)", query=auditroutes.ProofQuery,
           response=auditroutes.InclusionOut,
           problems=("audit-range-invalid", "audit-tree-head-not-found")),
     Route("GET", API + "/audit/consistency", auditroutes.get_consistency_proof,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import select
 import socket
 import time
@@ -290,3 +291,31 @@ async def test_draft_header_that_is_not_a_json_object_is_refused(
 
     assert (await refusal(response))["type"] == PROBLEM + "header-invalid"
     assert before.added(snapshot(hub)) == {}
+
+
+def hang_up_half_way(hub: Hub) -> bytes:
+    """Announce 100 kB, send the start of a PDF part, then stop writing."""
+    headers: list[tuple[str, bytes | str]] = [
+        ("Content-Type", "multipart/form-data; boundary=x"),
+        ("Content-Length", "100000"),
+        bearer(hub, "a", "clerk"),
+    ]
+    body = PART_HEAD + b"%PDF-1.7\n" + b"0" * 500
+    with socket.create_connection(("127.0.0.1", port_of(hub)), timeout=10) as sock:
+        sock.sendall(request_head("POST", "/api/v1/drafts", port_of(hub), headers))
+        sock.sendall(body)
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(10)
+        return sock.recv(65536)
+
+
+async def test_body_cut_by_a_hang_up_keeps_nothing_and_logs_no_error(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = snapshot(hub)
+
+    await asyncio.to_thread(hang_up_half_way, hub)
+    await asyncio.sleep(0.3)
+
+    assert before.added(snapshot(hub)) == {}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

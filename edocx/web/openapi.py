@@ -163,6 +163,11 @@ def _multipart(parts: tuple[Part, ...], schemas: _Schemas) -> dict[str, Any]:
 _JSON_BODY_PROBLEMS = (
     "body-field-unknown", "request-invalid", "media-type-unsupported",
 )  # fmt: skip
+# Every multipart body is refused the same ways too (read_parts).
+_MULTIPART_PROBLEMS = (
+    "request-invalid", "media-type-unsupported", "upload-too-large",
+    "file-name-unsafe",
+)  # fmt: skip
 
 
 def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
@@ -179,6 +184,8 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
     if route.body is not None:
         # Every JSON body is refused the same ways (edocx.web.bodies).
         named += [p for p in _JSON_BODY_PROBLEMS if p not in named]
+    if route.parts:
+        named += [p for p in _MULTIPART_PROBLEMS if p not in named]
     problem = {
         "description": "a problem: " + ", ".join(named or ("see type",)),
         "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},

@@ -30,3 +30,16 @@ def test_every_path_parameter_is_declared(
     }
 
     assert declared == set(re.findall(r"\{(\w+)\}", path)), (method, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [op for op in OPERATIONS if "multipart/form-data" in str(op[2])],
+    ids=lambda v: str(v)[:40],
+)
+def test_multipart_operations_name_the_file_name_refusal(
+    method: str, path: str, operation: dict[str, object]
+) -> None:
+    described = str(operation["responses"])
+
+    assert "file-name-unsafe" in described, (method, path)

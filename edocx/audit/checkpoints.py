@@ -207,13 +207,19 @@ class CheckpointScheduler:
 async def audit_running(
     db: Database, setup: SigningSetup, settings: AuditSettings
 ) -> AsyncIterator[CheckpointScheduler]:
-    """Run the audit log with the hub: leaves first, then the schedule.
+    """Run the audit log with the hub: leaves, a check, then the schedule.
 
     Events written before the log existed get their leaves before the hub
-    answers anyone; the scheduler runs when ``checkpoints_enabled``.
+    answers anyone; the log is then checked against the hub's own newest
+    head (:mod:`edocx.audit.startcheck`, warnings only); the scheduler runs
+    when ``checkpoints_enabled``.
     """
+    # Imported here: the check reads heads through this module.
+    from edocx.audit.startcheck import check_at_start
+
     async with db.write() as tx:
         await log.catch_up(tx)
+    await check_at_start(db)
     scheduler = CheckpointScheduler(db, setup, settings)
     if settings.checkpoints_enabled:
         scheduler.start()

@@ -185,6 +185,7 @@ async def _load_edge(tx: Tx) -> _Edge:
     edge = _Edge(size, [(n.bit_length() - 1, known[(s, n)]) for s, n in keys])
 
     added = 0
+    rows_from = 0
     while True:
         rows = await tx.fetch_all(
             "SELECT * FROM audit_events WHERE seq > (SELECT COALESCE(MAX(seq), 0)"
@@ -193,10 +194,17 @@ async def _load_edge(tx: Tx) -> _Edge:
         )
         if not rows:
             break
+        rows_from = rows_from or rows[0]["seq"]
         await _add_many(tx, edge, rows)
         added += len(rows)
     if added:
-        logger.info("audit log: %d earlier events got their leaves", added)
+        # The hub gives an event its leaf in the event's own transaction; an
+        # event without one was written by something else (an older
+        # version, a bulk import, or a hand on the database).
+        logger.warning(
+            "audit log: %d events the hub did not append got their leaves now"
+            " (from event seq %d)", added, rows_from,
+        )  # fmt: skip
     return edge
 
 

@@ -3,7 +3,9 @@
 Each check does the real thing, cheaply: the database answers a read of a
 table, the blob store's directory takes a probe file and gives it back,
 the TSA grants a timestamp (:mod:`edocx.observability.tsaprobe`, cached),
-and every worker process is alive. A check that does not finish within its
+every worker process is alive, and the audit log agreed with the hub's
+own newest tree head at start and keeps its append-only triggers
+(:mod:`edocx.audit.startcheck`). A check that does not finish within its
 bound fails as such. The hub is healthy when every check passes.
 """
 
@@ -17,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from edocx.audit import startcheck
 from edocx.observability.tsaprobe import TSAProbe
 from edocx.store.db import Database
 from edocx.workers.pool import WorkerPool
@@ -52,6 +55,7 @@ async def run_checks(parts: Parts) -> list[Check]:
         "blobs": lambda: asyncio.to_thread(_blob_probe, parts.blob_dir),
         "tsa": lambda: _tsa(parts.tsa_probe, parts.tsa_urls),
         "workers": lambda: _workers(parts.pool),
+        "audit": lambda: _audit(parts.db),
     }
     return list(await asyncio.gather(*(_bounded(n, c) for n, c in named.items())))
 
@@ -82,6 +86,17 @@ async def _database(db: Database) -> str:
         # sqlite3 and aiosqlite errors alike: the database is not answering.
         raise CheckFailedError(f"read failed: {type(e).__name__}: {e}") from e
     return f"{agencies} agencies"
+
+
+async def _audit(db: Database) -> str:
+    # What the start's check found (edocx.audit.startcheck), and the
+    # append-only triggers as they are now: both cheap.
+    found = startcheck.problems_found(db)
+    async with db.read() as reader:
+        found += await startcheck.missing_triggers(reader)
+    if found:
+        raise CheckFailedError("; ".join(dict.fromkeys(found)))
+    return "the log matches the hub's newest tree head; triggers present"
 
 
 def _blob_probe(blob_dir: Path) -> str:

@@ -26,7 +26,7 @@ async def test_healthy_hub_answers_200_with_each_check(hub: Hub) -> None:
 
     assert status == 200, body
     assert (body["status"], body["failing"]) == ("pass", [])
-    assert set(body["checks"]) == {"database", "blobs", "tsa", "workers"}
+    assert set(body["checks"]) == {"database", "blobs", "tsa", "workers", "audit"}
     assert all(check["ok"] for check in body["checks"].values()), body
     assert "granted a timestamp" in body["checks"]["tsa"]["detail"]
     assert body["checks"]["workers"]["detail"].startswith("2 of 2")

@@ -7,6 +7,9 @@ trust of the hub's audit key checks it with ``edocx audit verify-proof``:
 the head's signature and timestamp, then each entry's path to its root.
 Entries appended after the head are listed as pending, without a proof.
 """
+# TODO(#6): the document.verify entries of its PDF (by its SHA-256) could be
+# proven too; check_proof would then accept an entry naming the document's
+# file as well as its id, and the proof file would carry that SHA-256.
 
 from __future__ import annotations
 

@@ -99,16 +99,16 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """Export the hub's log; return the exit status."""
     try:
         with _output(args.out) as out:
-            size = asyncio.run(_with_db(settings, lambda db: _export(db, out)))
+            size, heads = asyncio.run(_with_db(settings, lambda db: _export(db, out)))
     except OSError as e:
         print(f"edocx audit export: cannot write {e.filename}: {e.strerror}",
               file=sys.stderr)  # fmt: skip
         return EXIT_UNREADABLE
-    print(f"exported {size} entries", file=sys.stderr)
+    print(f"exported {size} entries and {heads} tree heads", file=sys.stderr)
     return EXIT_GOOD
 
 
-async def _export(db: Database, out: TextIO) -> int:
+async def _export(db: Database, out: TextIO) -> tuple[int, int]:
     return await export_log(db, out, at=datetime.now(UTC))
 
 

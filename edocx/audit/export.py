@@ -83,8 +83,10 @@ def _line(value: dict[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-async def export_log(db: Database, out: TextIO, *, at: datetime) -> int:
-    """Write the whole log and its tree heads to ``out``; return the size.
+async def export_log(db: Database, out: TextIO, *, at: datetime) -> tuple[int, int]:
+    """Write the whole log and its tree heads to ``out``.
+
+    Return what the file holds: the number of entries and of tree heads.
 
     The entries are read in pages, in one snapshot, so that the file is one
     state of the log even while the hub keeps appending.
@@ -101,7 +103,7 @@ async def export_log(db: Database, out: TextIO, *, at: datetime) -> int:
     for sth in heads:
         out.write(tree_head_line(sth))
     logger.info("exported the audit log: %d entries, %d tree heads", size, len(heads))
-    return size
+    return size, len(heads)
 
 
 def read_export(lines: Iterable[str]) -> ExportedLog:

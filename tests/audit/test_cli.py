@@ -62,10 +62,13 @@ async def test_export_then_verify_offline(
     export = tmp_path / "log.jsonl"
 
     assert await _cli(["audit", "export", "--out", str(export)]) == 0
+    told = capsys.readouterr().err
     status = await _cli(["audit", "verify", str(export), "--tree-head", str(kept)])
 
     out = capsys.readouterr().out
     assert status == 0, out
+    heads = export.read_text(encoding="utf-8").count('"kind":"tree_head"')
+    assert f"entries and {heads} tree heads" in told
     assert out.splitlines()[-1].endswith("1 tree head checked: good")
     lines = export.read_text(encoding="utf-8").splitlines()
     first = json.loads(lines[0])

@@ -179,3 +179,14 @@ def test_entries_without_any_head_prove_nothing() -> None:
 
     assert not report.ok
     assert report.lines()[0] == "the tree heads: none to check the entries against"
+
+
+def test_two_heads_made_within_one_second_read_apart() -> None:
+    entries = _entries(3)
+    first = _head(entries, 2, 0).model_copy(
+        update={"made_at": "2026-12-05T01:00:00.250000+00:00"}
+    )
+    second = first.model_copy(update={"made_at": "2026-12-05T01:00:00.750000+00:00"})
+
+    assert first.made_at_vietnam == "2026-12-05T08:00:00.250000+07:00"
+    assert first.made_at_vietnam != second.made_at_vietnam

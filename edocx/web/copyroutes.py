@@ -9,6 +9,7 @@ status, ``POST /api/v1/copies/{code}/check`` takes a PDF as the body.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,6 +21,7 @@ from edocx.copies.certify import certify_copy, refuse_copy, revoke_copy
 from edocx.copies.check import CopyCheck, check_copy
 from edocx.copies.errors import CopyAgencyError, CopyNotFoundError
 from edocx.errors import InputError
+from edocx.exchange.header import Text
 from edocx.store import copies as store
 from edocx.store.copies import CopyIntake, IntakeFacts
 from edocx.web.bodies import Part, validation_problem
@@ -37,8 +39,10 @@ class IntakeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    requester: str = Field(min_length=1, max_length=200)
-    document_name: str = Field(min_length=1, max_length=200)
+    # Both are printed on the statement: no control or invisible characters,
+    # as in a draft's header (edocx.exchange.header.Text).
+    requester: Annotated[Text, Field(max_length=200)]
+    document_name: Annotated[Text, Field(max_length=200)]
     page_count: int | None = Field(
         default=None, ge=1, le=5000,
         description="the original's pages; must match the scan when given",

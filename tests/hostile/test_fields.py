@@ -169,3 +169,25 @@ async def test_number_beyond_64_bits_is_refused(
     assert body["type"] == PROBLEM + "request-invalid", body
     assert "fee" in body["detail"], body
     assert before.added(snapshot(hub)) == {}
+
+
+# Texts printed on a copy's statement: a NUL, a bidi override or a
+# zero-width space in them was taken and printed before.
+HIDDEN = ["Nguyễn\x00Văn An", "Nguyễn \u202eVăn An", "Nguyễn\u200bVăn An", "   "]
+
+
+@pytest.mark.parametrize("text", HIDDEN, ids=repr)
+@pytest.mark.parametrize("field", ["requester", "document_name"])
+@pytest.mark.parametrize("operation", ["post_refusal", "post_copy"])
+async def test_hidden_character_in_a_copy_text_is_refused(
+    hub: Hub, operation: str, field: str, text: str
+) -> None:
+    example = EXAMPLES[operation]
+    before = snapshot(hub)
+
+    response = await send(hub, example, {**example.good, field: text})
+
+    body = await refusal(response)
+    assert body["type"] == PROBLEM + "request-invalid", body
+    assert field in body["detail"], body
+    assert before.added(snapshot(hub)) == {}

@@ -1,15 +1,14 @@
 """The proof that a document's events are in the log, checkable offline.
 
-A proof file is one JSON object: the document id, one signed tree head,
-and each of the document's entries (its own, and those of its deliveries)
-with its audit path in that tree. Anyone holding the file and the roots of
-trust of the hub's audit key checks it with ``edocx audit verify-proof``:
-the head's signature and timestamp, then each entry's path to its root.
+A proof file is one JSON object: the document id, the SHA-256 of the PDFs
+the document has had, one signed tree head, and each of the document's
+entries (its own, those of its deliveries, and the verifications asked of
+one of its PDFs) with its audit path in that tree. Anyone holding the file
+and the roots of trust of the hub's audit key checks it with ``edocx audit
+verify-proof``: the head's signature and timestamp, then each entry's path
+to its root.
 Entries appended after the head are listed as pending, without a proof.
 """
-# TODO(#6): the document.verify entries of its PDF (by its SHA-256) could be
-# proven too; check_proof would then accept an entry naming the document's
-# file as well as its id, and the proof file would carry that SHA-256.
 
 from __future__ import annotations
 
@@ -48,6 +47,10 @@ class DocumentProof(BaseModel):
     format: str = FORMAT
     version: int = VERSION
     document_id: str
+    files: list[str] = Field(
+        default_factory=list,
+        description="SHA-256 (hex) of the document's PDFs, as the hub knows them",
+    )
     tree_head: SignedTreeHead
     entries: list[ProvenEntry]
     pending: list[int] = Field(default_factory=list)
@@ -78,13 +81,15 @@ async def document_proof(
             raise NothingToProveError(f"no audit entry names document {document_id}")
         sth = await _tree_head(reader, tree_size)
         await _covers(reader, sth, document_id, indices[0])
+        files = await log.document_files(reader, document_id)
         proven = [
             await _prove(reader, i, sth.tree_size) for i in indices if i < sth.tree_size
         ]
     pending = [i for i in indices if i >= sth.tree_size]
     return DocumentProof(
-        document_id=document_id, tree_head=sth, entries=proven, pending=pending
-    )
+        document_id=document_id, files=files, tree_head=sth, entries=proven,
+        pending=pending,
+    )  # fmt: skip
 
 
 async def _tree_head(reader: Reader, size: int | None) -> SignedTreeHead:
@@ -152,7 +157,7 @@ def check_proof(proof: DocumentProof, check_head: HeadCheck) -> list[str]:
                 f"entry {item.index}: not in the tree of size {sth.tree_size}"
                 " (the entry or its path was changed)"
             )
-        elif not _names(item.entry, proof.document_id):
+        elif not _names(item.entry, proof.document_id, proof.files):
             problems.append(
                 f"entry {item.index}: in the log, but it does not name document"
                 f" {proof.document_id}"
@@ -160,11 +165,14 @@ def check_proof(proof: DocumentProof, check_head: HeadCheck) -> list[str]:
     return problems
 
 
-def _names(entry: str, document_id: str) -> bool:
+def _names(entry: str, document_id: str, files: Sequence[str]) -> bool:
     value = _object(entry)
     details = value.get("details")
     named = details.get("document") if isinstance(details, dict) else None
-    return document_id in (value.get("object_id"), named)
+    if document_id in (value.get("object_id"), named):
+        return True
+    # A verification names the file verified, one of the document's PDFs.
+    return value.get("action") == "document.verify" and value.get("sha256") in files
 
 
 def _object(entry: str) -> dict[str, Any]:

@@ -43,6 +43,7 @@ __all__ = [
     "append",
     "catch_up",
     "consistency_proof",
+    "document_files",
     "document_indices",
     "entries",
     "inclusion_proof",
@@ -311,15 +312,29 @@ def _entry(row: Any) -> AuditEntry:
 async def document_indices(db: Reader, document_id: str) -> list[int]:
     """Return the leaf indices of the events that name a document.
 
-    An event names it as its object or in its details (``document``).
+    An event names it as its object or in its details (``document``); a
+    verification (``document.verify``) names one of its PDFs by SHA-256.
     """
     # TODO(#6): a full scan of audit_events; an index on object_id and the
     # document detail would make this fast on large logs.
     rows = await db.fetch_all(
         "SELECT l.idx FROM audit_events e JOIN audit_leaves l ON l.seq = e.seq"
         " WHERE e.object_id = ? OR (e.details_json IS NOT NULL"
-        " AND json_extract(e.details_json, '$.document') = ?) ORDER BY l.idx",
-        (document_id, document_id),
+        " AND json_extract(e.details_json, '$.document') = ?)"
+        " OR (e.action = 'document.verify' AND e.content_sha256 IN"
+        " (SELECT r.blob_sha256 FROM document_revisions r JOIN documents d"
+        " ON d.id = r.document_id WHERE d.uuid = ?)) ORDER BY l.idx",
+        (document_id, document_id, document_id),
+    )
+    return [row[0] for row in rows]
+
+
+async def document_files(db: Reader, document_id: str) -> list[str]:
+    """Return the SHA-256 of every PDF the document has had, oldest first."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT r.blob_sha256 FROM document_revisions r JOIN documents d"
+        " ON d.id = r.document_id WHERE d.uuid = ? ORDER BY r.blob_sha256",
+        (document_id,),
     )
     return [row[0] for row in rows]
 

@@ -207,3 +207,27 @@ def _size(hub: Hub) -> int:
     with sqlite3.connect(hub.settings.storage.db_path) as conn:
         (size,) = conn.execute("SELECT COUNT(*) FROM audit_leaves").fetchone()
     return int(size)
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_document_proof_includes_verifications_of_its_pdf(
+    hub: Hub, pdfs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc_id = await _draft(hub, pdfs)
+    fetched = await hub.get(("a", "signer"), f"/documents/{doc_id}/pdf")
+    assert fetched.status == 200, await fetched.text()
+    verified = await hub.verify(("b", "system"), await fetched.read())
+    assert verified.status == 200, await verified.text()
+    await _kept_head(hub, tmp_path / "kept.json")
+    proof = tmp_path / "proof.json"
+
+    assert await _cli(["audit", "proof", doc_id, "--out", str(proof)]) == 0
+    status = await _cli(["audit", "verify-proof", str(proof)])
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    body = json.loads(proof.read_text(encoding="utf-8"))
+    actions = [json.loads(e["entry"])["action"] for e in body["entries"]]
+    assert actions == ["document.draft", "document.verify"]
+    checked = json.loads(body["entries"][1]["entry"])["sha256"]
+    assert checked in body["files"]

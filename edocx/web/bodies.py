@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationError
 
 from edocx.errors import EdocxError
-from edocx.exchange.header import DuplicateKeyError, loads_strict
+from edocx.exchange.header import DuplicateKeyError, loads_strict, refuse_invisible
 from edocx.filenames import unsafe_file_name
 from edocx.web.problems import (
     BodyFieldUnknownError,
@@ -32,6 +32,20 @@ MALFORMED_MULTIPART = (
     "headers or a part's contents are broken; send the file again as a form "
     "upload"
 )
+
+
+def _refuse_hidden(text: str) -> str:
+    return refuse_invisible(text, allowed=_LINE_BREAKS)
+
+
+_LINE_BREAKS = frozenset("\n\t")
+# Free text shown to others (a reason, a note): it may span lines, but no
+# other control or invisible character may hide or reorder what it says.
+Paragraph = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(_refuse_hidden),
+]
 
 
 @dataclass(frozen=True)

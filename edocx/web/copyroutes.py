@@ -24,7 +24,7 @@ from edocx.errors import InputError
 from edocx.exchange.header import Text
 from edocx.store import copies as store
 from edocx.store.copies import CopyIntake, IntakeFacts
-from edocx.web.bodies import Part, validation_problem
+from edocx.web.bodies import Paragraph, Part, validation_problem
 from edocx.web.keys import POOL
 from edocx.web.routing import RAW_BODY, Call
 
@@ -56,13 +56,13 @@ class RefusalIn(IntakeIn):
         description="Decree 23/2015 Art. 22: "
         + ", ".join(reason.value for reason in RefusalReason)
     )
-    note: str | None = Field(default=None, max_length=1000)
+    note: Annotated[Paragraph, Field(max_length=1000)] | None = None
 
 
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Annotated[Paragraph, Field(max_length=1000)]
 
 
 class IntakeOut(BaseModel):

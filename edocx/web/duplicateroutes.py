@@ -9,7 +9,7 @@ issuing body downloads it and may revoke it. The work is in
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +24,7 @@ from edocx.store.agencies import get_agency
 from edocx.store.duplicates import DuplicateRow
 from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
+from edocx.web.bodies import Paragraph
 from edocx.web.disposition import attachment
 from edocx.web.keys import POOL
 from edocx.web.routing import RAW_BODY, Call
@@ -88,7 +89,7 @@ class DuplicateCheckOut(BaseModel):
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[Paragraph, Field(max_length=500)]
 
 
 async def duplicate_out(

@@ -191,3 +191,39 @@ async def test_hidden_character_in_a_copy_text_is_refused(
     assert body["type"] == PROBLEM + "request-invalid", body
     assert field in body["detail"], body
     assert before.added(snapshot(hub)) == {}
+
+
+# (operation, field): free texts shown to others, which may span lines.
+PARAGRAPHS = [
+    ("post_revocation", "reason"),
+    ("revoke_duplicate", "reason"),
+    ("post_refusal", "note"),
+]
+
+
+@pytest.mark.parametrize("text", ["cấp\x00nhầm", "cấp \u202enhầm", "  \n "], ids=repr)
+@pytest.mark.parametrize(("operation", "field"), PARAGRAPHS)
+async def test_hidden_character_in_a_reason_is_refused(
+    hub: Hub, operation: str, field: str, text: str
+) -> None:
+    example = EXAMPLES[operation]
+    before = snapshot(hub)
+
+    response = await send(hub, example, {**example.good, field: text})
+
+    body = await refusal(response)
+    assert body["type"] == PROBLEM + "request-invalid", body
+    assert field in body["detail"], body
+    assert before.added(snapshot(hub)) == {}
+
+
+@pytest.mark.parametrize("operation", ["post_revocation", "revoke_duplicate"])
+async def test_reason_over_lines_passes_to_the_handler(
+    hub: Hub, operation: str
+) -> None:
+    example = EXAMPLES[operation]
+
+    response = await send(hub, example, {"reason": "cấp nhầm:\n\tsai tên"})
+
+    # No such copy: the body itself was taken.
+    assert (await refusal(response))["status"] == 404

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -65,13 +65,17 @@ Judged = list[tuple[Difference, Change]]
 
 # Judgements and reviews already made of an open file, by signed revision
 # (and locks): the coverage check of the newest signature asks again what
-# its own check found. Kept with the reader, so they go when the file does.
-_judgements: weakref.WeakKeyDictionary[PdfFileReader, dict[int, Judged]] = (
-    weakref.WeakKeyDictionary()
-)
-_reviews: weakref.WeakKeyDictionary[
-    PdfFileReader, dict[tuple[int, tuple[FieldLock, ...]], PolicyResult]
-] = weakref.WeakKeyDictionary()
+# its own check found. Kept on the reader itself, so they go when the file
+# does: as values of a WeakKeyDictionary, their PDF objects (which name the
+# reader) kept every verified file in memory for good.
+_JUDGEMENTS = "_edocx_judgements"
+_REVIEWS = "_edocx_reviews"
+
+
+def reader_memo(reader: PdfFileReader, name: str) -> dict[Any, Any]:
+    """The memo ``name`` kept on ``reader``, made empty the first time."""
+    memo: dict[Any, Any] = reader.__dict__.setdefault(name, {})
+    return memo
 
 
 def review_revisions(
@@ -82,7 +86,9 @@ def review_revisions(
     ``locks`` are the FieldMDP locks of the signature made in
     ``signed_revision``: a later change to a field they lock is suspicious.
     """
-    done = _reviews.setdefault(reader, {})
+    done: dict[tuple[int, tuple[FieldLock, ...]], PolicyResult] = reader_memo(
+        reader, _REVIEWS
+    )
     key = (signed_revision, locks)
     if key not in done:
         done[key] = _review(reader, signed_revision, locks)
@@ -110,7 +116,7 @@ def _review(
 
 def _judged(reader: PdfFileReader, signed_revision: int) -> Judged:
     """Every later difference with its meaning, whatever the signature locks."""
-    done = _judgements.setdefault(reader, {})
+    done: dict[int, Judged] = reader_memo(reader, _JUDGEMENTS)
     if signed_revision in done:
         return done[signed_revision]
     last = reader.xrefs.total_revisions - 1

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import weakref
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -23,15 +22,16 @@ from edocx.verification.objdiff import Difference
 logger = logging.getLogger(__name__)
 
 
-# What each revision of an open file wrote: asked once per difference.
-_touched: weakref.WeakKeyDictionary[
-    PdfFileReader, dict[int, frozenset[generic.Reference]]
-] = weakref.WeakKeyDictionary()
+# What each revision of an open file wrote: asked once per difference. Kept
+# on the reader (see diffpolicy.reader_memo), never beside it.
+_TOUCHED = "_edocx_touched"
 
 
 def touched_in(reader: PdfFileReader, revision: int) -> frozenset[generic.Reference]:
     """Objects a revision wrote or freed."""
-    known = _touched.setdefault(reader, {})
+    known: dict[int, frozenset[generic.Reference]] = reader.__dict__.setdefault(
+        _TOUCHED, {}
+    )
     if revision not in known:
         xrefs = reader.xrefs
         known[revision] = frozenset(xrefs.explicit_refs_in_revision(revision)) | (

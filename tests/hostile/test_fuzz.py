@@ -18,14 +18,16 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import pytest_asyncio
 from aiohttp import FormData
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edocx.web.openapi import build_openapi
 from edocx.web.table import ROUTES
+from tests.hostile.bombs import make_pdf, one_page, stream
 from tests.hostile.conftest import LEAKS
-from tests.web.hubkit import PROBLEM, Hub
+from tests.web.hubkit import PROBLEM, A, B, Hub, header
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
@@ -133,11 +135,14 @@ def json_for(draw: st.DrawFn, schema: dict[str, Any] | None) -> Any:
 
 @st.composite
 def requests(
-    draw: st.DrawFn, hub_tokens: dict[tuple[str, str], list[str | None]]
+    draw: st.DrawFn,
+    hub_tokens: dict[tuple[str, str], list[str | None]],
+    known: list[str],
 ) -> dict[str, Any]:
     method, template, operation = draw(st.sampled_from(OPERATIONS))
+    segment = SEGMENT | st.sampled_from(known)
     path = re.sub(
-        r"\{[^}]+\}", lambda _: quote(draw(SEGMENT), safe="") or "x", template
+        r"\{[^}]+\}", lambda _: quote(draw(segment), safe="") or "x", template
     )
     params: dict[str, str] = {}
     headers: dict[str, str] = {}
@@ -252,6 +257,20 @@ def tokens_of(hub: Hub) -> dict[tuple[str, str], list[str | None]]:
     return chosen
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def issued(hub: Hub) -> str:
+    """A document signed by A and issued to B and C, for the draws to name."""
+    pdf = make_pdf(one_page(stream(b"", b"BT ET")))
+    created = await hub.upload(("a", "signer"), pdf, header())
+    assert created.status == 201, await created.text()
+    doc_id: str = (await created.json())["document"]["id"]
+    signed = await hub.post(("a", "signer"), f"/documents/{doc_id}/sign")
+    assert signed.status == 200, await signed.text()
+    issued = await hub.post(("a", "clerk"), f"/documents/{doc_id}/issue")
+    assert issued.status == 200, await issued.text()
+    return doc_id
+
+
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -261,9 +280,9 @@ def tokens_of(hub: Hub) -> dict[tuple[str, str], list[str | None]]:
 )
 @given(data=st.data())
 async def test_fuzzed_requests_get_no_server_error(
-    hub: Hub, data: st.DataObject
+    hub: Hub, issued: str, data: st.DataObject
 ) -> None:
-    request = data.draw(requests(tokens_of(hub)))
+    request = data.draw(requests(tokens_of(hub), [issued, A, B]))
 
     status, media, text = await send(hub, request)
 

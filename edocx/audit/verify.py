@@ -249,8 +249,8 @@ def _completeness(
     """The export against its own count and the newest genuine head.
 
     ``genuine`` are all the heads that verify, from the file and given;
-    ``own`` those of them the file brought. A file without heads is judged
-    by the heads given alone.
+    ``own`` those of them the file brought. A file without genuine heads is
+    judged by the heads given alone.
     """
     found: list[Finding] = []
     have = len(exported.entries)
@@ -268,9 +268,10 @@ def _completeness(
             " says existed: entries were deleted or the tail cut off"
         )
         found.append(Finding("the log", detail, have))
-    if not exported.tree_heads:
+    if not own:
+        # The file brings no genuine head: nothing of its own to roll back.
         return found
-    largest = max((s.tree_size for s in own), default=0)
+    largest = max(s.tree_size for s in own)
     if largest < newest.tree_size:
         detail = (
             f"the hub's newest tree head is of size {largest}, older than the"

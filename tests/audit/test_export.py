@@ -190,3 +190,19 @@ def test_two_heads_made_within_one_second_read_apart() -> None:
 
     assert first.made_at_vietnam == "2026-12-05T08:00:00.250000+07:00"
     assert first.made_at_vietnam != second.made_at_vietnam
+
+
+def test_a_file_with_only_a_forged_head_is_not_called_rolled_back() -> None:
+    entries = _entries(4)
+    kept = _head(entries, 4, 1)
+    forged = _head(entries, 2, 0)
+
+    def check(sth: SignedTreeHead) -> list[str]:
+        return ["bad signature"] if sth == forged else []
+
+    report = verify_log(_log(entries, [forged]), [kept], check)
+
+    text = "\n".join(report.lines())
+    assert "not a genuine tree head, set aside: bad signature" in text
+    assert "rolled back" not in text
+    assert len(report.findings) == 1

@@ -30,7 +30,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from edocx.copies import evidence
+from edocx.copies import binding, evidence
 from edocx.copies.errors import CopyNotFoundError
 from edocx.copies.qr import CopyClaim
 from edocx.errors import (
@@ -144,7 +144,8 @@ async def check_copy(
     # 2. to 4. The file.
     if runner is None:
         raise ValueError("a file is checked in the worker pool: pass the runner")
-    checked = await _check_file(hub, _Bounded(runner, timeout_s), intake, pdf)
+    pool = _Bounded(runner, timeout_s)
+    checked = await _check_file(hub, pool, intake, entry.body_code, pdf)
     logger.info(
         "copy %s of %s checked: unmodified %s, status %s",
         code, entry.body_code, checked.unmodified, status.value,
@@ -181,7 +182,7 @@ class _Bounded:
 
 
 async def _check_file(
-    hub: Hub, pool: _Bounded, intake: CopyIntake, pdf: bytes
+    hub: Hub, pool: _Bounded, intake: CopyIntake, body_code: str, pdf: bytes
 ) -> FileCheck:
     assert intake.certified_blob is not None
     issued = await hub.blobs.get(intake.certified_blob)
@@ -194,9 +195,17 @@ async def _check_file(
     facts = await _evidence(hub, pool, intake, pdf, report)
     if facts.payload_problem:
         problems.append(f"QR payload: {facts.payload_problem}")
-    payload_valid = facts.claim is not None and _claim_fits(facts.claim, intake)
+    payload_valid = facts.claim is not None and _claim_fits(
+        facts.claim, intake, body_code
+    )
     if facts.claim is not None and not payload_valid:
         problems.append("the QR payload names another copy or other facts")
+    if facts.signer is not None and report.verdict is not Verdict.UNUSABLE:
+        # The body's seal signed the payload; the file must carry that seal
+        # and the certifier's own signature.
+        bound = binding.signature_problems(report, facts.signer)
+        problems += bound
+        payload_valid = payload_valid and not bound
     if not facts.scan_matches:
         problems.append("the first revision is not the scan that was certified")
     passing = report.verdict is Verdict.PASSED
@@ -233,7 +242,7 @@ async def _evidence(
     assert_no_write_transaction("examining a posted copy")
     try:
         found: evidence.FileEvidence = await pool.runner.run(
-            evidence.examine, pdf, certificates, timeout_s=pool.timeout_s
+            evidence.examine_known, pdf, certificates, timeout_s=pool.timeout_s
         )
     except (WorkerTimeoutError, WorkerMemoryError, ServiceStoppingError):
         raise
@@ -248,9 +257,10 @@ async def _evidence(
     return found
 
 
-def _claim_fits(claim: CopyClaim, intake: CopyIntake) -> bool:
+def _claim_fits(claim: CopyClaim, intake: CopyIntake, body_code: str) -> bool:
     return (
         claim.code == intake.code
+        and claim.body == body_code
         and claim.number == intake.number
         and intake.book is not None
         and claim.book == intake.book.name

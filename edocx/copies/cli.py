@@ -5,9 +5,14 @@ it, the certificate of the file's last signature is taken and said so):
 
 1. the QR payload the file keeps verifies with the certificate and names
    the copy's code, number, book, date, body and document;
-2. the file's first revision is the scan that payload names;
-3. every signature of the file passes, validated offline against the
-   configured trust anchors and the body's certificate.
+2. that certificate is a seal (organisation) certificate of the body the
+   payload names: one of its organisation identifiers is the body's code;
+   the answer always names it (its subject);
+3. the file's first revision is the scan that payload names;
+4. every signature of the file passes, validated offline against the
+   configured trust anchors and the body's certificate; one of them is the
+   certifier's personal signature, one the body's seal with that same
+   certificate.
 
 An offline check cannot know whether the body revoked the copy since: the
 answer says so and gives the address of the online check.
@@ -23,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from edocx.config import Settings
-from edocx.copies import evidence, qr
+from edocx.copies import binding, evidence, qr
 from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, trust_root_paths
 from edocx.verification import VerifyOptions, verify_pdf
-from edocx.verification.report import Verdict
+from edocx.verification.report import ValidationReport, Verdict
 
 EXIT_AS_ISSUED = 0
 EXIT_NOT_AS_ISSUED = 1
@@ -69,7 +74,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 
     # 3. The signatures, offline.
     report = verify_pdf(pdf, VerifyOptions(anchors + given, allow_fetching=False))
-    problems = _problems(facts, report.verdict)
+    problems = _problems(facts, report)
     _print(facts, problems, from_file=not given)
     return EXIT_NOT_AS_ISSUED if problems else EXIT_AS_ISSUED
 
@@ -84,14 +89,16 @@ def _certificates(given: tuple[Path, ...], pdf: bytes) -> tuple[bytes, ...]:
     return evidence.last_signer_certificate(pdf)
 
 
-def _problems(facts: evidence.FileEvidence, verdict: Verdict) -> list[str]:
+def _problems(facts: evidence.FileEvidence, report: ValidationReport) -> list[str]:
     problems: list[str] = []
     if facts.payload_problem:
         problems.append(f"QR payload: {facts.payload_problem}")
     elif not facts.scan_matches:
         problems.append("the first revision is not the scan the payload names")
-    if verdict is not Verdict.PASSED:
-        problems.append(f"the signatures do not pass: {verdict.value}")
+    if report.verdict is not Verdict.PASSED:
+        problems.append(f"the signatures do not pass: {report.verdict.value}")
+    if facts.signer is not None and report.verdict is not Verdict.UNUSABLE:
+        problems += binding.signature_problems(report, facts.signer)
     return problems
 
 
@@ -102,6 +109,10 @@ def _print(
     if claim is not None:
         print(f"Copy {claim.code}: number {claim.number} of {claim.book},")
         print(f"  certified on {claim.date} by {claim.body}: {claim.document_name}")
+    if facts.signer is not None:
+        print(f"Payload signed by: {binding.signer_subject(facts.signer)}")
+    else:
+        print("Payload signed by: no given certificate verifies it")
     if from_file:
         print("note: checked with the certificate inside the file; give the body's")
         print("  certificate with --certificate to know who certified it")

@@ -2,7 +2,9 @@
 
 1. The QR text kept in the file is read, and its payload must verify with
    the body's certificate and name the code of its own address
-   (``duplicateqr.verify_text``);
+   (``duplicateqr.verify_text``); that certificate must be a seal
+   (organisation) certificate of the body the payload names, and a
+   signature of the file must be that seal (``binding``);
 2. given the register record (JSON), its canonical SHA-256 must be the one
    the payload names: the holder of the record learns that this duplicate
    shows that record;
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from edocx.copies import duplicateqr
+from edocx.copies import binding, duplicateqr
 from edocx.copies.duplicateqr import DuplicateClaim
 from edocx.copies.errors import CopyPayloadError
 from edocx.signing.reading import PARSER_FAILURES
@@ -38,6 +40,8 @@ class OfflineCheck:
     claim: DuplicateClaim | None
     problems: tuple[str, ...]
     report: ValidationReport | None
+    # The certificate (DER) that signed the payload, when one did.
+    signer: bytes | None = None
 
     @property
     def as_issued(self) -> bool:
@@ -63,7 +67,7 @@ def check_offline(
     except PARSER_FAILURES:
         return OfflineCheck(False, None, None, ("not a readable PDF",), None)
     problems: list[str] = []
-    claim = _claim(text, certificates, problems)
+    claim, signer = _claim(text, certificates, problems)
 
     # 2. The record, if the holder gave it.
     if record_sha256 is not None and claim is not None:
@@ -75,17 +79,27 @@ def check_offline(
     report = verify_pdf(pdf, options)
     if report.verdict is not Verdict.PASSED:
         problems.append(f"the signatures do not pass: {report.verdict.value}")
-    return OfflineCheck(True, text, claim, tuple(problems), report)
+    if signer is not None and not binding.sealed_by(report, signer):
+        problems.append("no signature of the file is the body's seal of the payload")
+    return OfflineCheck(True, text, claim, tuple(problems), report, signer)
 
 
 def _claim(
     text: str | None, certificates: tuple[bytes, ...], problems: list[str]
-) -> DuplicateClaim | None:
+) -> tuple[DuplicateClaim | None, bytes | None]:
     if text is None:
         problems.append("the file keeps no e-duplicate's QR text")
-        return None
-    try:
-        return duplicateqr.verify_text(text, certificates)
-    except CopyPayloadError as e:
-        problems.append(f"QR payload: {e.detail}")
-        return None
+        return None, None
+    failure = CopyPayloadError("no certificate of the body was given")
+    for der in certificates:
+        try:
+            claim = duplicateqr.verify_text(text, (der,))
+        except CopyPayloadError as e:
+            failure = e
+            continue
+        problem = binding.seal_problem(der, claim.body)
+        if problem is not None:
+            problems.append(f"QR payload: {problem}")
+        return claim, der
+    problems.append(f"QR payload: {failure.detail}")
+    return None, None

@@ -3,7 +3,8 @@
 With the issuing body's certificate (``--certificate``; without it, the
 certificate of the file's last signature is taken and said so), and the
 register record when the holder has it (``--record RECORD.json``), the
-steps of ``duplicatecheck`` run on the file. The answer names the
+steps of ``duplicatecheck`` run on the file: the payload's signer must be a seal
+certificate of the body the payload names. The answer names the signer, the
 duplicate and gives the address of the online check, the only one that
 knows whether the body revoked it since.
 
@@ -21,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from edocx.config import Settings
-from edocx.copies import evidence, qr
+from edocx.copies import binding, evidence, qr
 from edocx.copies.duplicatecheck import OfflineCheck, check_offline
 from edocx.copies.duplicaterecord import BirthRecord, record_sha256
 from edocx.errors import EdocxError
@@ -95,6 +96,10 @@ def _print(checked: OfflineCheck, *, from_file: bool) -> None:
     if claim is not None:
         print(f"E-duplicate {claim.code}: number {claim.number} of {claim.book},")
         print(f"  issued on {claim.date} by {claim.body}: {claim.document_name}")
+    if checked.signer is not None:
+        print(f"Payload signed by: {binding.signer_subject(checked.signer)}")
+    else:
+        print("Payload signed by: no given certificate verifies it")
     if from_file:
         print("note: checked with the certificate inside the file; give the body's")
         print("  certificate with --certificate to know who issued it")

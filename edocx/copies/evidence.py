@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from edocx.copies import cose, qr
+from edocx.copies import binding, cose, qr
 from edocx.copies.errors import CopyPayloadError
 from edocx.copies.statement import CATALOG_KEY, QR_KEY
 from edocx.signing.reading import PARSER_FAILURES
@@ -35,18 +35,28 @@ class FileEvidence:
     claim: qr.CopyClaim | None
     payload_problem: str | None
     first_revision_sha256: str | None
+    # The certificate (DER) whose key signed the payload, when one did.
+    signer: bytes | None = None
 
     @property
     def scan_matches(self) -> bool:
         """Whether the first revision is the scan the payload names."""
         return (
             self.claim is not None
+            and self.payload_problem is None
             and self.claim.scan_sha256 == self.first_revision_sha256
         )
 
 
-def examine(pdf: bytes, certificates: tuple[bytes, ...]) -> FileEvidence:
-    """Read the QR payload and the first revision's digest of ``pdf``."""
+def examine(
+    pdf: bytes, certificates: tuple[bytes, ...], *, bind: bool = True
+) -> FileEvidence:
+    """Read the QR payload and the first revision's digest of ``pdf``.
+
+    With ``bind`` (the offline checks), the payload's signer must also be a
+    seal certificate of the body the payload names (``binding``); the hub
+    gives only the named body's own seal certificates and binds them itself.
+    """
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         first = first_revision(pdf, reader)
@@ -57,14 +67,22 @@ def examine(pdf: bytes, certificates: tuple[bytes, ...]) -> FileEvidence:
     if text is None:
         return FileEvidence(None, None, "the file holds no copy's QR text", digest)
     try:
-        claim = verify_qr_text(text, certificates)
+        claim, signer = verify_qr_text(text, certificates)
     except CopyPayloadError as e:
         return FileEvidence(text, None, e.detail, digest)
-    return FileEvidence(text, claim, None, digest)
+    problem = binding.seal_problem(signer, claim.body) if bind else None
+    return FileEvidence(text, claim, problem, digest, signer)
 
 
-def verify_qr_text(text: str, certificates: tuple[bytes, ...]) -> qr.CopyClaim:
-    """Return the claim of a QR text whose payload one certificate signed."""
+def examine_known(pdf: bytes, certificates: tuple[bytes, ...]) -> FileEvidence:
+    """``examine`` with the body's own seal certificates, as the hub has them."""
+    return examine(pdf, certificates, bind=False)
+
+
+def verify_qr_text(
+    text: str, certificates: tuple[bytes, ...]
+) -> tuple[qr.CopyClaim, bytes]:
+    """Return the claim of a QR text and the certificate that signed it."""
     content = qr.parse_qr_text(text)
     problem = CopyPayloadError("no certificate of the body was given")
     for der in certificates:
@@ -78,7 +96,7 @@ def verify_qr_text(text: str, certificates: tuple[bytes, ...]) -> qr.CopyClaim:
         claim = qr.CopyClaim.of(payload)
         if claim.code != content.code:
             raise CopyPayloadError("the address and the payload name other copies")
-        return claim
+        return claim, der
     raise problem
 
 

@@ -105,7 +105,13 @@ def demo_subscribers() -> list[SubscriberSpec]:
     subscribers: list[SubscriberSpec] = []
     for agency in DEMO_AGENCIES:
         subscribers.append(
-            SubscriberSpec(agency.seal_label, "seal", agency.name, agency.name)
+            SubscriberSpec(
+                agency.seal_label,
+                "seal",
+                agency.name,
+                agency.name,
+                organization_identifier=agency.code,
+            )
         )
         for person in agency.people:
             if person.has_certificate:

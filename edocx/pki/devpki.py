@@ -54,6 +54,9 @@ class SubscriberSpec:
     revoked: bool = False
     # "rsa2048" or "ecdsa-p256"; the service certificates are RSA-2048.
     key_type: str = "rsa2048"
+    # A seal's organisationIdentifier (X.520 2.5.4.97): the body's code, so
+    # that a checker with the certificate alone knows whose seal it is.
+    organization_identifier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ def _entity(sub: SubscriberSpec) -> dict[str, str]:
     entity = {"common-name": sub.common_name, "organization-name": sub.organization}
     if sub.title:
         entity["title"] = sub.title
+    if sub.organization_identifier:
+        entity["organization-identifier"] = sub.organization_identifier
     return entity
 
 

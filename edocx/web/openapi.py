@@ -186,6 +186,9 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
         named += [p for p in _JSON_BODY_PROBLEMS if p not in named]
     if route.parts:
         named += [p for p in _MULTIPART_PROBLEMS if p not in named]
+    if route.creates and "storage-full" not in named:
+        # Anything stored may meet a full disk (edocx.errors.storage_full).
+        named.append("storage-full")
     problem = {
         "description": "a problem: " + ", ".join(named or ("see type",)),
         "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},

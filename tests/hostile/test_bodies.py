@@ -106,7 +106,10 @@ def send_unbounded(hub: Hub, name: str, cap: int) -> tuple[RawAnswer, int]:
             opening = PART_HEAD
             sock.sendall(b"%x\r\n%s\r\n" % (len(opening), opening))
         while sent < cap and not select.select([sock], [], [], 0)[0]:
-            sock.sendall(chunk)
+            try:
+                sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break  # the hub answered and closed while a chunk was going
             sent += 64 * 1024
         return read_answer(sock, 30), sent
 

@@ -13,7 +13,9 @@ call drawn at random by weight:
 - ``status``: B's system fetches a document sent to it (01) and answers 03,
   ``POST /api/v1/documents/{id}/statuses``;
 - ``verify``: a clerk verifies a PAdES B-LT document signed for the run,
-  ``POST /api/v1/verify``.
+  ``POST /api/v1/verify``; logged in, as the public rate limit
+  (``ratelimit.public_per_minute``) would stop anonymous calls from the
+  bench's one address long before the hub is busy.
 
 A call that raises or answers other than 2xx is an error. The hub's
 resident memory (its process and its workers) is sampled every second from

@@ -2,9 +2,9 @@
 
 The hub's ``var/`` (database and blob store) sits on a tmpfs of its own
 (:mod:`tests.faults.smalldisk`). A file fills it; sends are then refused
-with the problem ``storage-full`` (507) and leave nothing stored, reads
-still answer, the health check names the blob store; once the file is
-removed, sends are taken again without a restart.
+with the problem ``storage-full`` (507) and leave nothing stored, as is a
+status; reads still answer, the health check names the blob store; once
+the file is removed, sends and statuses are taken again without a restart.
 """
 
 from __future__ import annotations
@@ -50,6 +50,17 @@ async def _send(
     return answer.status, body
 
 
+async def _answer_03(
+    http: aiohttp.ClientSession, hub: ServedHub, token: str, uuid: str
+) -> tuple[int, dict[str, Any]]:
+    async with http.post(
+        f"{hub.api}/documents/{uuid}/statuses", json={"code": "03"},
+        headers=bearer(token),
+    ) as answer:  # fmt: skip
+        body: dict[str, Any] = await answer.json(content_type=None)
+        return answer.status, body
+
+
 async def test_full_disk_refuses_sends_then_recovers(
     scratch_settings: Settings, sample_pdf: bytes, tmp_path: Path
 ) -> None:
@@ -70,6 +81,11 @@ async def test_full_disk_refuses_sends_then_recovers(
                         http, hub, sender, sample_pdf, seq, ledger
                     )
                     assert status == 201, body
+                first = next(iter(ledger.sent.values())).uuid
+                # B fetches it (01): a status 03 may follow.
+                pdf_url = f"{hub.api}/documents/{first}/pdf"
+                async with http.get(pdf_url, headers=bearer(reader)) as got:
+                    assert got.status == 200
 
                 # 2. Full: refused, clearly; reads still answer.
                 filler = fill(small)
@@ -82,6 +98,11 @@ async def test_full_disk_refuses_sends_then_recovers(
                         PROBLEM + "storage-full",
                     ), body
                     assert body["detail"] and body["hint"]
+                status, body = await _answer_03(http, hub, reader, first)
+                assert (status, body.get("type")) == (
+                    507,
+                    PROBLEM + "storage-full",
+                ), body
                 async with http.get(hub.api + "/inbox", headers=bearer(reader)) as got:
                     assert got.status == 200
                 async with http.get(hub.base + "healthz") as health:
@@ -94,6 +115,9 @@ async def test_full_disk_refuses_sends_then_recovers(
                         http, hub, sender, sample_pdf, seq, ledger
                     )
                     assert status == 201, body
+                status, body = await _answer_03(http, hub, reader, first)
+                assert status in (200, 201), body
+                ledger.statuses.append((first, "03"))
                 async with http.get(hub.base + "healthz") as health:
                     assert health.status == 200, await health.text()
                 await _tree_head_after(http, hub, reader, ledger)

@@ -45,7 +45,8 @@ def _mount(mount_point: Path, size_mb: int) -> None:
         )  # fmt: skip
         reason = done.stderr.strip() if done.returncode else ""
     if reason:
-        if os.environ.get("CI"):
+        # CI runs as root: there a refused mount is a broken machine.
+        if os.environ.get("CI") and os.geteuid() == 0:
             pytest.fail(f"cannot mount a small filesystem: {reason}")
         pytest.skip(f"cannot mount a small filesystem: {reason}")
 

@@ -130,6 +130,8 @@ async def _sign_and_keep(
     scan: Scan, settings: CopySettings, at: datetime,
 ) -> CertifiedCopy:  # fmt: skip
     job = _job(hub, user, agency, intake, settings, at)
+    if scan.added_page:
+        job = replace(job, statement=replace(job.statement, added_page=True))
 
     # 3. Statement, QR code and signatures, in a worker.
     assert_no_write_transaction("certifying a copy")

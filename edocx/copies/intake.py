@@ -3,10 +3,18 @@
 The certifier uploads the scan as one PDF, or as JPEG or PNG pages that
 become one PDF, one page per image at the resolution the image states
 (200 dpi when it states none; Circular 02/2019 practice asks at least 200).
-Either way the hub writes the scan anew as a single-revision PDF: that file
-is the certified file's first revision, whose SHA-256 the QR code carries,
-and a fresh file holds no earlier revisions, no signatures, no scripts
-that a reader would run and no encryption.
+A page whose stated resolution makes it larger than A3 (a 72-dpi phone
+photo) or smaller than an inch (a JPEG tagged 100000 dpi) is fitted to A4
+instead. Either way the hub writes the scan anew as a single-revision PDF:
+that file is the certified file's first revision, whose SHA-256 the QR code
+carries, and a fresh file holds no earlier revisions, no signatures, no
+annotations (links, form fields, attachments), no scripts that a reader
+would run and no encryption.
+
+When the scan's last page is smaller than A5 (an ID card, a receipt), the
+statement, the QR code and the signatures would not fit on it: the hub
+adds a blank A4 page after it, in the first revision, and the statement
+says that it stands on a page added to the copy.
 
 Runs in a worker process: it parses files from outside.
 """
@@ -23,6 +31,7 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter, copy_into_new_writer
 
 from edocx.copies.errors import ScanUnusableError
 from edocx.errors import EdocxError
+from edocx.signing import fields
 from edocx.signing.reading import PARSER_FAILURES, open_pdf, page_count
 from edocx.store.blobs import sha256_hex
 
@@ -36,6 +45,13 @@ IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 # Entries of the catalog that would act on the reader or carry content the
 # certifier did not see on paper.
 _DROPPED = ("/OpenAction", "/AA", "/Names", "/AcroForm", "/Perms", "/DSS")
+# The same on each page: links, widgets, attachments, page scripts.
+_PAGE_DROPPED = ("/Annots", "/AA")
+A4 = (595.0, 842.0)
+A3_LONG_SIDE = 1191.0
+INCH = 72.0
+# The least last page the statement, the QR and the two signatures fit on.
+A5 = (420.0, 595.0)
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,8 @@ class Scan:
 
     pdf: bytes
     page_count: int
+    # Whether the hub added a page for the statement after the scan's last.
+    added_page: bool = False
 
     @property
     def sha256(self) -> str:
@@ -73,13 +91,51 @@ def scan_from_uploads(files: tuple[bytes, ...], max_pages: int) -> Scan:
 
 
 def _images_to_pdf(files: tuple[bytes, ...]) -> bytes:
+    """Return the image pages as one PDF, each page at its own physical size."""
     pages = [_page_image(data, n) for n, data in enumerate(files, 1)]
+    sizes = [page_size(image) for image in pages]
     out = io.BytesIO()
-    dpi = pages[0].info.get("dpi", (DEFAULT_DPI,))[0] or DEFAULT_DPI
+    # Pillow gives every page one resolution: write them at 72 dpi (a point
+    # per pixel), then set each page's size and image scale.
     pages[0].save(
-        out, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi
+        out, format="PDF", save_all=True, append_images=pages[1:], resolution=INCH
     )
-    return out.getvalue()
+    opened = open_pdf(out.getvalue(), None, operation=None)
+    writer = copy_into_new_writer(opened.reader)
+    for index, (width, height) in enumerate(sizes):
+        _size_image_page(writer, index, width, height)
+    sized = io.BytesIO()
+    writer.write(sized)
+    return sized.getvalue()
+
+
+def page_size(image: Image.Image) -> tuple[float, float]:
+    """Return the page size (points) of an image, sane whatever it states."""
+    dpi = image.info.get("dpi", (DEFAULT_DPI, DEFAULT_DPI))
+    x_dpi = float(dpi[0] or DEFAULT_DPI)
+    y_dpi = float(dpi[1] or x_dpi) if len(dpi) > 1 else x_dpi
+    width, height = image.width * INCH / x_dpi, image.height * INCH / y_dpi
+    if INCH <= min(width, height) and max(width, height) <= A3_LONG_SIDE:
+        return width, height
+
+    # A resolution no scanner gives: fit the image in A4, turned its way.
+    short, long = A4
+    box = (long, short) if image.width > image.height else (short, long)
+    scale = min(box[0] / image.width, box[1] / image.height)
+    return image.width * scale, image.height * scale
+
+
+def _size_image_page(
+    writer: BasePdfFileWriter, index: int, width: float, height: float
+) -> None:
+    page_ref, _ = writer.find_page_for_modification(index)
+    page = page_ref.get_object()
+    page[generic.NameObject("/MediaBox")] = generic.ArrayObject(
+        [generic.FloatObject(v) for v in (0, 0, width, height)]
+    )
+    drawing = b"q %.4f 0 0 %.4f 0 0 cm /image Do Q" % (width, height)
+    stream = writer.add_object(generic.StreamObject(stream_data=drawing))
+    page[generic.NameObject("/Contents")] = stream
 
 
 def _page_image(data: bytes, n: int) -> Image.Image:
@@ -124,9 +180,16 @@ def _rewritten(pdf: bytes) -> Scan:
         for key in _DROPPED:
             writer.root.pop(key, None)
         writer.root["/Lang"] = generic.TextStringObject("vi")
+        pages = _strip_pages(writer)
         _give_last_page_contents(writer)
+        added = _add_statement_page(writer, pages)
+        stripped = io.BytesIO()
+        writer.write(stripped)
+        # The copy above wrote every object it read, the dropped ones too:
+        # copying once more keeps only what the pages and catalog reach.
+        reopened = open_pdf(stripped.getvalue(), None, operation=None)
         out = io.BytesIO()
-        writer.write(out)
+        copy_into_new_writer(reopened.reader).write(out)
     except EdocxError:
         raise
     except PARSER_FAILURES as e:
@@ -135,5 +198,38 @@ def _rewritten(pdf: bytes) -> Scan:
             hint="export the scan to PDF again, or upload its pages as images",
         ) from e
     rewritten = out.getvalue()
-    pages = page_count(open_pdf(rewritten, None, operation=None).reader)
-    return Scan(rewritten, pages)
+    written = page_count(open_pdf(rewritten, None, operation=None).reader)
+    return Scan(rewritten, written - added, added_page=bool(added))
+
+
+def _strip_pages(writer: BasePdfFileWriter) -> int:
+    """Drop each page's annotations and actions; return the page count."""
+    count = int(writer.root["/Pages"]["/Count"])
+    for index in range(count):
+        page_ref, _ = writer.find_page_for_modification(index)
+        page = page_ref.get_object()
+        for key in _PAGE_DROPPED:
+            page.pop(key, None)
+    return count
+
+
+def _add_statement_page(writer: BasePdfFileWriter, count: int) -> int:
+    """Add a blank A4 page when the last is too small; return pages added."""
+    box = fields.page_box(writer, count - 1)
+    width, height = sorted((box.width, box.height))
+    if width >= A5[0] and height >= A5[1]:
+        return 0
+    blank = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Page"),
+            generic.NameObject("/MediaBox"): generic.ArrayObject(
+                [generic.FloatObject(v) for v in (0, 0, *A4)]
+            ),
+            generic.NameObject("/Resources"): generic.DictionaryObject(),
+            generic.NameObject("/Contents"): writer.add_object(
+                generic.StreamObject(stream_data=b"")
+            ),
+        }
+    )
+    writer.insert_page(blank)
+    return 1

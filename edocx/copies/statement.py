@@ -32,6 +32,7 @@ from edocx.signing.fonts import DocumentFont
 from edocx.signing.reading import read_strict
 from edocx.signing.wrapping import fit_text
 
+ADDED_PAGE_LINE = "Lời chứng ở trang thêm sau bản sao"
 CATALOG_KEY = "/EdocxCertifiedCopy"
 QR_KEY = "/QR"
 
@@ -54,6 +55,9 @@ class StatementFacts:
     certifier_title: str
     certifier_name: str
     copies: int = 1
+    # The scan's last page was too small: the statement is on a page the
+    # hub added after it (``intake``).
+    added_page: bool = False
 
 
 def statement_text(facts: StatementFacts) -> str:
@@ -69,6 +73,8 @@ def statement_text(facts: StatementFacts) -> str:
     ]
     if facts.copies > 1:
         lines.insert(2, f"Số bản sao: {facts.copies}")
+    if facts.added_page:
+        lines.append(ADDED_PAGE_LINE)
     return "\n".join(lines)
 
 

@@ -43,6 +43,8 @@ MARGIN = 56.0
 LABEL_WIDTH = 215.0
 ROW_HEIGHT = 15.0
 QR_SIZE = 96.0
+# Below the code: its quiet zone's margin and the line after it.
+QR_ROOM = 8.0
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,12 @@ def _issue_block(
     pdf.ln(6)
 
     # The QR code, and its address in words for whoever reads it by eye.
+    # An image at a set place does not break the page: a long record would
+    # push the code past the foot, so it starts a new page when it must.
     top = pdf.get_y()
+    if top + QR_SIZE + QR_ROOM > pdf.h - pdf.b_margin:
+        pdf.add_page()
+        top = pdf.get_y()
     pdf.image(io.BytesIO(page.qr_png), x=MARGIN, y=top, w=QR_SIZE, h=QR_SIZE)
     pdf.set_xy(MARGIN + QR_SIZE + 10, top + 8)
     pdf.set_font(FONT, size=9)

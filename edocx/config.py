@@ -303,8 +303,9 @@ class CopySettings(_Section):
     # this suffix after the number ("12/ĐT").
     number_suffix: str = "/ĐT"
     # Where the QR code of a certified copy leads: this base and the copy's
-    # code. The checking page is served at /c/{code}.
-    verify_base_url: str = "http://127.0.0.1:8080/c/"
+    # code. The checking page is served at /c/{code}; empty means
+    # "{http.public_url}c/", the hub's own address.
+    verify_base_url: str = ""
     fee_currency: str = "VND"
     # The largest scan accepted, and the most image pages turned into one PDF.
     max_scan_mb: int = Field(default=30, ge=1, le=200)
@@ -389,6 +390,13 @@ class Settings(BaseSettings):
             self.keys.passphrase_file = _under(var, self.keys.passphrase_file)
         self.trust.anchors = [_under(PROJECT_ROOT, p) for p in self.trust.anchors]
         self.stamps.images_dir = _under(var, self.stamps.images_dir)
+        return self
+
+    @model_validator(mode="after")
+    def _default_copy_url(self) -> Settings:
+        # The QR of a copy leads to the hub that serves it, whatever its port.
+        if not self.copies.verify_base_url:
+            self.copies.verify_base_url = self.http.public_url + "c/"
         return self
 
     @property

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 PDF_MEDIA_TYPES = ("application/pdf",)
 MAX_PAGE_PARTS = 20
+# A thousand billion đồng: far above any fee, far below SQLite's 2**63.
+MAX_FEE = 10**12
 
 
 class IntakeIn(BaseModel):
@@ -43,12 +45,17 @@ class IntakeIn(BaseModel):
     # as in a draft's header (edocx.exchange.header.Text).
     requester: Annotated[Text, Field(max_length=200)]
     document_name: Annotated[Text, Field(max_length=200)]
+    # Strict: "2", 2.0 or true are not counts; a fee has a sane bound (a
+    # larger one overflows SQLite's integers).
     page_count: int | None = Field(
-        default=None, ge=1, le=5000,
+        default=None, ge=1, le=5000, strict=True,
         description="the original's pages; must match the scan when given",
     )  # fmt: skip
-    copies: int = Field(default=1, ge=1, le=100)
-    fee: int = Field(default=0, ge=0, description="in copies.fee_currency")
+    copies: int = Field(default=1, ge=1, le=100, strict=True)
+    fee: int = Field(
+        default=0, ge=0, le=MAX_FEE, strict=True,
+        description="in copies.fee_currency; 0 when not given",
+    )  # fmt: skip
 
 
 class RefusalIn(IntakeIn):

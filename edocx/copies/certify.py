@@ -37,6 +37,7 @@ from edocx.copies.errors import (
     CopyAgencyError,
     CopyNotFoundError,
     CopyStateError,
+    ScanPageCountError,
     ScanUnusableError,
 )
 from edocx.copies.intake import Scan, scan_from_uploads
@@ -89,7 +90,7 @@ async def certify_copy(
     # 1. The scan, before any number.
     scan = await _scan(runner, files, settings.max_image_pages)
     if facts.page_count not in (0, scan.page_count):
-        raise ScanUnusableError(
+        raise ScanPageCountError(
             f"the scan has {scan.page_count} page(s); the intake says"
             f" {facts.page_count}",
             hint="scan every page of the original, or correct the page count",

@@ -34,7 +34,15 @@ class RefusalReasonUnknownError(InputError):
 class ScanUnusableError(InputError):
     code = "copy-scan-unusable"
     status = 422
-    title = "The scan is not a usable PDF, JPEG or PNG"
+    title = "The scan cannot be certified"
+
+
+class ScanPageCountError(InputError):
+    """The scan's pages are not as many as the intake says."""
+
+    code = "copy-page-count-mismatch"
+    status = 422
+    title = "The scan's page count differs from the intake's"
 
 
 class CopyPayloadError(EdocxError):

@@ -30,9 +30,14 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, copy_into_new_writer
 
 from edocx.copies.errors import ScanUnusableError
-from edocx.errors import EdocxError
+from edocx.errors import EdocxError, InputError
 from edocx.signing import fields
-from edocx.signing.reading import PARSER_FAILURES, open_pdf, page_count
+from edocx.signing.reading import (
+    PARSER_FAILURES,
+    OpenedPDF,
+    open_pdf,
+    page_count,
+)
 from edocx.store.blobs import sha256_hex
 
 logger = logging.getLogger(__name__)
@@ -174,7 +179,7 @@ def _give_last_page_contents(writer: BasePdfFileWriter) -> None:
 
 def _rewritten(pdf: bytes) -> Scan:
     """Write the PDF anew in one revision, without active content."""
-    opened = open_pdf(pdf, None, operation=None)
+    opened = _open_scan(pdf)
     try:
         writer = copy_into_new_writer(opened.reader)
         for key in _DROPPED:
@@ -200,6 +205,19 @@ def _rewritten(pdf: bytes) -> Scan:
     rewritten = out.getvalue()
     written = page_count(open_pdf(rewritten, None, operation=None).reader)
     return Scan(rewritten, written - added, added_page=bool(added))
+
+
+def _open_scan(pdf: bytes) -> OpenedPDF:
+    """Open an uploaded PDF; refuse it as a scan, with a certifier's hint."""
+    try:
+        return open_pdf(pdf, None, operation=None)
+    except InputError as e:
+        # The reader's own refusals speak of drafts; a scan is re-scanned.
+        raise ScanUnusableError(
+            f"the scan's PDF cannot be used: {e.detail}",
+            hint="scan the original again to PDF without a password,"
+            " or upload its pages as JPEG or PNG images",
+        ) from e
 
 
 def _strip_pages(writer: BasePdfFileWriter) -> int:

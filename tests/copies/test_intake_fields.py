@@ -58,3 +58,25 @@ async def test_fee_and_copies_default_when_absent(hub: Hub) -> None:
     assert response.status == 201, await response.text()
     refused = await response.json()
     assert (refused["fee"], refused["copies"]) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    "name", ["EmptyPage-corrupted.pdf", "protected_open_protected.pdf"]
+)
+async def test_a_broken_or_locked_pdf_scan_is_copy_scan_unusable(
+    hub: Hub, test_data_dir: Path, name: str
+) -> None:
+    before = await hub.count("copy_intakes")
+    scan = (test_data_dir / "pdf-unsigned" / name).read_bytes()
+    status, body = await _certify(hub, scan)
+    assert status == 422 and body["type"].endswith("/copy-scan-unusable"), body
+    assert body["title"] == "The scan cannot be certified"
+    assert "draft" not in body.get("hint", "") + body["detail"]
+    assert await hub.count("copy_intakes") == before
+
+
+async def test_a_page_count_mismatch_says_so(hub: Hub, pdfs: Path) -> None:
+    scan = (pdfs / "empty-two-pages.pdf").read_bytes()
+    status, body = await _certify(hub, scan, page_count=3)
+    assert status == 422 and body["type"].endswith("/copy-page-count-mismatch"), body
+    assert "page count" in body["title"] and "2 page(s)" in body["detail"]

@@ -118,8 +118,8 @@ class BirthRecord(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> BirthRecord:
-        if self.registration.registered_on < self.child.date_of_birth:
-            raise ValueError("registration.registered_on is before child.date_of_birth")
+        # The dates are weighed against each other in ``date_faults``, on
+        # the raw record, so that they are listed with every other fault.
         if self.mother is None and self.father is None:
             raise ValueError("a birth registration names the mother or the father")
         return self
@@ -158,15 +158,17 @@ def parse_request(raw: bytes, *, at: datetime) -> DuplicateRequest:
         raise DuplicateRecordInvalidError(
             "the body is not JSON in UTF-8", hint="send the record as a JSON object"
         ) from e
+    errors: list[str] = []
+    request: DuplicateRequest | None = None
     try:
         request = DuplicateRequest.model_validate(data)
     except ValidationError as e:
         errors = [_describe(item) for item in e.errors()]
-        raise _invalid(errors) from e
-
-    future = _future_dates(request.record, vietnam_time(at).date())
-    if future:
-        raise _invalid([f"{name}: is after today" for name in future])
+    record = data.get("record") if isinstance(data, dict) else None
+    if isinstance(record, dict):
+        errors += date_faults(record, vietnam_time(at).date())
+    if errors or request is None:
+        raise _invalid(errors)
     return request
 
 
@@ -183,12 +185,45 @@ def _invalid(errors: list[str]) -> DuplicateRecordInvalidError:
     )
 
 
-def _future_dates(record: BirthRecord, today: date) -> list[str]:
-    dates = {
-        "record.child.date_of_birth": record.child.date_of_birth,
-        "record.registration.registered_on": record.registration.registered_on,
-    }
-    return [name for name, value in dates.items() if value > today]
+def date_faults(record: dict[str, Any], today: date) -> list[str]:
+    """List what the record's dates say that cannot be (raw JSON, leniently).
+
+    A date in the future; a registration before the birth; a parent born
+    after the child. A date that cannot be read is left to the model's
+    own error.
+    """
+    born = _date(record, "child", "date_of_birth")
+    registered = _date(record, "registration", "registered_on")
+    faults = [
+        f"record.{name}: is after today"
+        for name, value in (
+            ("child.date_of_birth", born),
+            ("registration.registered_on", registered),
+        )
+        if value is not None and value > today
+    ]
+    if born is not None and registered is not None and registered < born:
+        faults.append(
+            "record.registration.registered_on: is before child.date_of_birth"
+        )
+    for parent in ("mother", "father"):
+        year = _part(record, parent).get("year_of_birth")
+        if born is not None and isinstance(year, int) and year > born.year:
+            faults.append(f"record.{parent}.year_of_birth: is after the child's birth")
+    return faults
+
+
+def _part(record: dict[str, Any], name: str) -> dict[str, Any]:
+    part = record.get(name)
+    return part if isinstance(part, dict) else {}
+
+
+def _date(record: dict[str, Any], part: str, name: str) -> date | None:
+    value = _part(record, part).get(name)
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def record_json(record: BirthRecord) -> str:

@@ -97,6 +97,7 @@ class FileCheck(BaseModel):
     signatures_pass: bool
     unmodified: bool = Field(description="the certified copy, unmodified")
     problems: list[str]
+    problems_vi: list[str] = Field(description="the same problems, in Vietnamese")
     report: ValidationReport
 
 
@@ -222,7 +223,7 @@ async def _check_file(
         sha256=digest, same_file=same, extends_issued=extends,
         payload_valid=payload_valid, scan_matches=facts.scan_matches,
         signatures_pass=passing, unmodified=unmodified, problems=problems,
-        report=report,
+        problems_vi=[in_vietnamese(p) for p in problems], report=report,
     )  # fmt: skip
 
 
@@ -255,6 +256,30 @@ async def _evidence(
             hint="check the file the body handed out, as it was received",
         ) from e
     return found
+
+
+# The problems above, by how they begin, as the checking page says them.
+_VIETNAMESE = (
+    ("QR payload:", "Dữ liệu trong mã QR không hợp lệ hoặc không do con dấu"
+     " của cơ quan chứng thực ký"),
+    ("the QR payload names", "Mã QR ghi một bản sao khác hoặc thông tin khác"),
+    ("the file lacks the certifier", "Tệp thiếu chữ ký số cá nhân của người"
+     " chứng thực"),
+    ("no signature of the file is the body", "Không chữ ký nào của tệp là chữ"
+     " ký con dấu đã ký mã QR"),
+    ("the first revision", "Phần đầu của tệp không phải bản chụp đã được"
+     " chứng thực"),
+    ("the signatures do not pass", "Chữ ký số của tệp không hợp lệ"),
+    ("the file is not the one", "Tệp không phải tệp cơ quan đã cấp"),
+    ("revisions after the seal", "Tệp bị sửa đổi sau chữ ký con dấu, không chỉ"
+     " được thêm dữ liệu kiểm tra"),
+)  # fmt: skip
+
+
+def in_vietnamese(problem: str) -> str:
+    """Return a problem of a file check in Vietnamese."""
+    found = (vi for start, vi in _VIETNAMESE if problem.startswith(start))
+    return next(found, "Tệp có vấn đề; xem báo cáo chi tiết")
 
 
 def _claim_fits(claim: CopyClaim, intake: CopyIntake, body_code: str) -> bool:

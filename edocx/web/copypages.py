@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 from aiohttp import web
@@ -23,15 +24,30 @@ from edocx.copies import duplicates
 from edocx.copies.check import CopyCheck, CopyStatus, check_copy
 from edocx.copies.duplicates import DuplicateNotFoundError
 from edocx.copies.errors import CopyNotFoundError
-from edocx.verification.report import ValidationReport
-from edocx.web.bodies import Part
-from edocx.web.duplicateroutes import DuplicateOut, check_out, duplicate_out
+from edocx.errors import EdocxError
+from edocx.verification.report import Indication, ValidationReport
+from edocx.verification.reportparts import SignerRole
+from edocx.verification.reportview import VERDICTS
+from edocx.vntime import vietnam_time
+from edocx.web.bodies import Part, read_parts
+from edocx.web.duplicateroutes import (
+    DuplicateOut,
+    check_out,
+    check_upload_mb,
+    duplicate_out,
+)
 from edocx.web.keys import POOL
+from edocx.web.problems import UploadTooLargeError
 from edocx.web.routing import Call
 
 logger = logging.getLogger(__name__)
 
-PAGE_PARTS = (Part("file", "binary", True, "the PDF to check"),)
+FILE_PART = Part("file", "binary", True, "the PDF to check")
+# The page reads its form itself (``check_copy_form``): a refused upload is
+# answered with a page, not a problem document.
+PAGE_PARTS: tuple[Part, ...] = ()
+# Room for the multipart framing around the file.
+FRAMING = 64 * 1024
 
 # The form posts to the page itself; nothing else is loaded or run.
 PAGE_HEADERS = {
@@ -48,6 +64,30 @@ _STYLE = (
     "vertical-align:top;font-weight:normal;color:#555}td{padding:.15em 0}"
     ".ok{color:#0a6b2d}.bad{color:#a4000f}.note{color:#555;font-size:.9em}"
 )
+
+
+INDICATIONS_VI = {
+    Indication.TOTAL_PASSED: "hợp lệ",
+    Indication.TOTAL_FAILED: "không hợp lệ",
+    Indication.INDETERMINATE: "chưa xác định được",
+}
+ROLES_VI = {
+    SignerRole.PERSONAL: "Chữ ký số cá nhân",
+    SignerRole.SEAL: "Chữ ký số của cơ quan (con dấu)",
+    SignerRole.TIMESTAMP: "Dấu thời gian",
+    SignerRole.UNKNOWN: "Chữ ký số",
+}
+
+
+def vietnamese_moment(iso: str | None) -> str:
+    """Write an ISO 8601 moment as a page shows it: ngày 05/12/2026 lúc 10:41."""
+    if not iso:
+        return ""
+    try:
+        moment = vietnam_time(datetime.fromisoformat(iso))
+    except ValueError:
+        return iso
+    return f"ngày {moment:%d/%m/%Y} lúc {moment:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -84,11 +124,31 @@ async def show_copy(call: Call) -> web.Response:
 async def check_copy_form(call: Call) -> web.Response:
     """Check the uploaded PDF against the copy ``code`` and show the answer."""
     code = call.param("code")
+    mb = check_upload_mb(call.settings)
     try:
-        facts, verdict = await _facts(call, code, call.parts["file"])
+        parts = await read_parts(
+            call.request, (FILE_PART,), mb * 1024 * 1024 + FRAMING,
+            f"{mb} MB, verification.max_upload_mb",
+        )  # fmt: skip
+    except EdocxError as e:
+        return _upload_refused(code, e, mb)
+    try:
+        facts, verdict = await _facts(call, code, parts["file"])
     except (CopyNotFoundError, DuplicateNotFoundError):
         return _not_found(code)
     return _page(render_page(facts, verdict))
+
+
+def _upload_refused(code: str, error: EdocxError, mb: int) -> web.Response:
+    if isinstance(error, UploadTooLargeError):
+        said = f"Tệp quá lớn: trang này nhận tệp PDF đến {mb} MB."
+    else:
+        said = "Không đọc được tệp đã gửi: hãy chọn một tệp PDF rồi gửi lại."
+    body = (
+        "<h1>Không kiểm tra được tệp</h1>"
+        f"<p class=bad><strong>{_e(said)}</strong></p>" + _form(code)
+    )
+    return _page(_document("Không kiểm tra được tệp", body), error.status)
 
 
 async def _facts(
@@ -134,7 +194,7 @@ def copy_facts(checked: CopyCheck) -> Facts:
         ("Số chứng thực", entry.number_text),
         ("Sổ chứng thực", entry.book),
         ("Cơ quan chứng thực", f"{entry.body_name} ({entry.body_code})"),
-        ("Thời điểm chứng thực", entry.certified_at),
+        ("Thời điểm chứng thực", vietnamese_moment(entry.certified_at)),
         ("Người chứng thực", certifier),
         ("Số trang", str(entry.page_count)),
         ("Số bản", str(entry.copies)),
@@ -156,7 +216,7 @@ def copy_verdict(checked: CopyCheck) -> Verdict | None:
     else:
         sentence = "Tệp này đúng là bản sao chứng thực, không bị sửa đổi, còn hiệu lực."
     return Verdict(
-        checked.valid, sentence, checked.file.report, tuple(checked.file.problems)
+        checked.valid, sentence, checked.file.report, tuple(checked.file.problems_vi)
     )
 
 
@@ -168,7 +228,7 @@ def duplicate_facts(shown: DuplicateOut) -> Facts:
         ("Số bản sao", shown.number),
         ("Sổ cấp bản sao", shown.book),
         ("Cơ quan cấp", f"{shown.body.name} ({shown.body.code})"),
-        ("Thời điểm cấp", shown.issued_at),
+        ("Thời điểm cấp", vietnamese_moment(shown.issued_at)),
         ("Mức chữ ký số", shown.level),
         ("Mã băm SHA-256 của tệp", shown.pdf_sha256),
     )
@@ -209,7 +269,7 @@ def _status(facts: Facts) -> str:
     if facts.revoked_at is not None:
         return (
             "<p class=bad><strong>Trạng thái: ĐÃ THU HỒI</strong></p>"
-            + _table([("Thu hồi từ", facts.revoked_at),
+            + _table([("Thu hồi từ", vietnamese_moment(facts.revoked_at)),
                       ("Lý do thu hồi", facts.revocation_reason or "")])
         )  # fmt: skip
     return "<p class=ok><strong>Trạng thái: CÒN HIỆU LỰC</strong></p>"
@@ -218,13 +278,13 @@ def _status(facts: Facts) -> str:
 def _verdict(verdict: Verdict) -> str:
     report = verdict.report
     css = "ok" if verdict.good else "bad"
-    rows = [("Kết luận kiểm tra chữ ký", report.verdict.value),
+    rows = [("Kết luận kiểm tra chữ ký", VERDICTS[report.verdict].vi),
             ("Mã băm SHA-256 của tệp đã tải lên", report.document_sha256)]  # fmt: skip
     for signature in report.signatures:
         who = signature.signer.common_name if signature.signer else None
         rows.append(
-            (f"Chữ ký {signature.field}",
-             f"{who or 'không rõ'}: {signature.indication.value}")
+            (ROLES_VI[signature.role],
+             f"{who or 'không rõ'}: {INDICATIONS_VI[signature.indication]}")
         )  # fmt: skip
     notes = [*verdict.problems, *(p.message_vi or p.message for p in report.problems)]
     return (

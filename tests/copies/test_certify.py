@@ -219,7 +219,7 @@ async def test_image_pages_become_one_pdf(hub: Hub) -> None:
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
 
     status, refused = await _certify(hub, pages, page_count=3)
-    assert status == 422 and refused["type"].endswith("/copy-scan-unusable")
+    assert status == 422 and refused["type"].endswith("/copy-page-count-mismatch")
 
 
 def _png(shade: int) -> bytes:

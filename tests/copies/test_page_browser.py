@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from aiohttp import FormData
 
+from edocx.web.copypages import vietnamese_moment
 from tests.copies.test_duplicates import CLERK_A, issued
 from tests.web.hubkit import Hub
 
@@ -83,7 +84,7 @@ async def test_the_page_shows_the_entry_and_status(hub: Hub, tmp_path: Path) -> 
     assert f"Số bản sao {out['number']}" in text
     assert f"Sổ cấp bản sao {out['book']}" in text
     assert "Ủy ban nhân dân tỉnh Nghệ An (000.00.00.H41)" in text
-    assert f"Thời điểm cấp {out['issued_at']}" in text
+    assert f"Thời điểm cấp {vietnamese_moment(out['issued_at'])}" in text
     assert "Trạng thái: CÒN HIỆU LỰC" in text
     assert out["pdf_sha256"] in text
     assert "form" in tags and "input" in tags
@@ -103,7 +104,7 @@ async def test_a_revoked_copy_shows_since_when_and_why_as_text(
     document = await dom(address(hub, f"/c/{out['code']}"), tmp_path)
     tags, text = parse(document)
     assert "Trạng thái: ĐÃ THU HỒI" in text
-    assert f"Thu hồi từ {since}" in text
+    assert f"Thu hồi từ {vietnamese_moment(since)}" in text
     assert f"Lý do thu hồi {HOSTILE}" in text
     assert "img" not in tags and "script" not in tags
     assert "owned" not in document.split("<title>")[1].split("</title>")[0]
@@ -137,7 +138,7 @@ async def test_the_upload_form_answers_with_the_check(hub: Hub, tmp_path: Path) 
 
     assert "Kết quả kiểm tra tệp" in answers["same"]
     assert "đúng là bản sao điện tử đã cấp, không bị sửa đổi" in answers["same"]
-    assert "Kết luận kiểm tra chữ ký PASSED" in answers["same"]
+    assert "Kết luận kiểm tra chữ ký HỢP LỆ" in answers["same"]
     assert "không phải bản sao điện tử đã cấp" in answers["edited"]
 
 
@@ -193,4 +194,4 @@ async def test_the_form_checks_a_certified_copy(
 
     _, text = parse(await dom(page.as_uri(), tmp_path / "profile"))
     assert "Tệp này đúng là bản sao chứng thực, không bị sửa đổi" in text
-    assert "Kết luận kiểm tra chữ ký PASSED" in text
+    assert "Kết luận kiểm tra chữ ký HỢP LỆ" in text

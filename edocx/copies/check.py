@@ -136,7 +136,7 @@ async def check_copy(
     )
     revoked_at = iso_vietnam(_utc(intake.revoked_at)) if intake.revoked_at else None
     result = CopyCheck(
-        code=code, status=status, revoked_at=revoked_at,
+        code=intake.code, status=status, revoked_at=revoked_at,
         revocation_reason=intake.revocation_reason, entry=entry,
     )  # fmt: skip
     if pdf is None:
@@ -301,8 +301,10 @@ def _harmless(report: ValidationReport) -> bool:
 
 
 async def _certified(hub: Hub, code: str) -> CopyIntake:
+    # Codes are upper-case (books.new_code): one typed in small letters is
+    # the same code.
     async with hub.db.read() as reader:
-        intake = await store.get_intake(reader, code)
+        intake = await store.get_intake(reader, code[:64].upper())
     # A refused or failed intake has no copy to check.
     if intake is None or intake.state not in (CopyState.CERTIFIED, CopyState.REVOKED):
         raise CopyNotFoundError(

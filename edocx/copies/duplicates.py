@@ -250,8 +250,10 @@ async def _void(
 async def find_duplicate(hub: Hub, code: str) -> DuplicateRow:
     """Return the issued duplicate of ``code``; a reserved or voided one is
     not found (it was never handed out)."""
+    # Codes are lower-case base32: one read aloud or typed in capitals is
+    # the same code.
     async with hub.db.read() as reader:
-        found = await book.get_by_code(reader, code[:64])
+        found = await book.get_by_code(reader, code[:64].lower())
     if found is None or found.state is not DuplicateState.ISSUED:
         raise DuplicateNotFoundError(f"no e-duplicate {code[:64]!r}")
     return found

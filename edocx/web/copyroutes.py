@@ -20,7 +20,7 @@ from edocx.copies.books import RefusalReason
 from edocx.copies.certify import certify_copy, refuse_copy, revoke_copy
 from edocx.copies.check import CopyCheck, check_copy
 from edocx.copies.errors import CopyAgencyError, CopyNotFoundError
-from edocx.errors import InputError
+from edocx.errors import InputError, PDFUnusableError
 from edocx.exchange.header import Text
 from edocx.store import copies as store
 from edocx.store.copies import CopyIntake, IntakeFacts
@@ -222,7 +222,7 @@ async def get_copy(call: Call) -> CopyCheck:
 async def check_copy_pdf(call: Call) -> CopyCheck:
     """Check a PDF against a copy (public)."""
     return await check_copy(
-        call.hub, call.param("code"), call.parts[RAW_BODY],
+        call.hub, call.param("code"), nonempty_pdf(call.parts[RAW_BODY]),
         runner=call.request.app[POOL],
         timeout_s=call.settings.verification.timeout_s,
     )  # fmt: skip
@@ -241,6 +241,15 @@ async def get_book(call: Call) -> BookOut:
         year=year, book=book.name if book else None,
         entries=[IntakeOut.of(entry) for entry in entries],
     )  # fmt: skip
+
+
+def nonempty_pdf(body: bytes) -> bytes:
+    """Return a posted file; an empty body has nothing to check."""
+    if not body:
+        raise PDFUnusableError(
+            "the body is empty", hint="send the PDF to check as the request body"
+        )
+    return body
 
 
 def _facts(intake: IntakeIn, settings: Settings, *, page_count: int) -> IntakeFacts:

@@ -25,6 +25,7 @@ from edocx.store.duplicates import DuplicateRow
 from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
 from edocx.web.bodies import Paragraph
+from edocx.web.copyroutes import nonempty_pdf
 from edocx.web.disposition import attachment
 from edocx.web.keys import POOL
 from edocx.web.routing import RAW_BODY, Call
@@ -146,7 +147,7 @@ async def get_duplicate_pdf(call: Call) -> web.Response:
 
 async def check_duplicate_pdf(call: Call) -> DuplicateCheckOut:
     checked = await duplicates.check_duplicate(
-        call.hub, call.param("code"), call.parts[RAW_BODY]
+        call.hub, call.param("code"), nonempty_pdf(call.parts[RAW_BODY])
     )
     return await check_out(call.hub, call.settings, checked)
 

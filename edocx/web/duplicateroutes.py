@@ -15,17 +15,18 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from edocx.config import Settings
-from edocx.copies import duplicates
+from edocx.copies import books, duplicates
 from edocx.copies.duplicaterecord import parse_request
 from edocx.copies.duplicates import DuplicateCheck, check_url
 from edocx.exchange.errors import ActionNotAllowedError
 from edocx.exchange.hub import Hub
+from edocx.store import duplicates as store
 from edocx.store.agencies import get_agency
-from edocx.store.duplicates import DuplicateRow
+from edocx.store.duplicates import DuplicateRow, DuplicateState
 from edocx.store.models import Role
 from edocx.verification.report import ValidationReport
 from edocx.web.bodies import Paragraph
-from edocx.web.copyroutes import nonempty_pdf
+from edocx.web.copyroutes import BookQuery, nonempty_pdf
 from edocx.web.disposition import attachment
 from edocx.web.keys import POOL
 from edocx.web.routing import RAW_BODY, Call
@@ -193,3 +194,51 @@ async def revoke_duplicate(call: Call) -> DuplicateOut:
         call.hub, call.me, call.param("code"), call.body.reason, at=call.at
     )
     return await duplicate_out(call.hub, call.settings, row)
+
+
+class BookEntryOut(BaseModel):
+    """One number of the duplicate book, as the issuing body's staff read it."""
+
+    code: str
+    number: str = Field(description="as printed, e.g. 12/ĐT")
+    state: str = Field(description="reserved, issued or voided")
+    document_name: str
+    requester: str
+    reserved_at: str = Field(description="Vietnam time, ISO 8601")
+    issued_at: str | None
+    void_reason: str | None = Field(description="why a voided number gave nothing")
+    revoked_at: str | None
+    revocation_reason: str | None
+
+
+class DuplicateBookOut(BaseModel):
+    """A body's duplicate book of one year."""
+
+    year: int
+    book: str
+    entries: list[BookEntryOut] = Field(description="every number, in order")
+
+
+async def get_duplicate_book(call: Call) -> DuplicateBookOut:
+    """Return the caller's body's duplicate book of a year, every number in it."""
+    query: BookQuery = call.query
+    year = query.year if query.year is not None else books.book_year(call.at)
+    if call.me.agency_id is None:
+        raise ActionNotAllowedError("only the staff of a body read its book")
+    async with call.hub.db.read() as reader:
+        rows = await store.list_book(reader, agency_id=call.me.agency_id, year=year)
+    return DuplicateBookOut(
+        year=year, book=duplicates.BOOK_PATTERN.format(year=year),
+        entries=[_book_entry(row) for row in rows],
+    )  # fmt: skip
+
+
+def _book_entry(row: DuplicateRow) -> BookEntryOut:
+    voided = row.state is DuplicateState.VOIDED
+    return BookEntryOut(
+        code=row.code, number=duplicates.number_text(row.number),
+        state=row.state.value, document_name=row.document_name,
+        requester=row.requester, reserved_at=legal_time(row.reserved_at) or "",
+        issued_at=legal_time(row.issued_at), void_reason=row.reason if voided else None,
+        revoked_at=legal_time(row.revoked_at), revocation_reason=row.revocation_reason,
+    )  # fmt: skip

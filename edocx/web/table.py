@@ -327,6 +327,12 @@ ROUTES: tuple[Route, ...] = (
                     "signing-failed", "issue-verification-failed",
                     "idempotency-key-conflict", "worker-timeout",
                     *_SIGNER_KEY_PROBLEMS, "seal-subject-not-organisation")),
+    Route("GET", API + "/duplicates/books", duplicate.get_duplicate_book,
+          duplicate.DUPLICATE_ISSUERS,
+          "Read the caller's body's duplicate book of a year: every number in"
+          " order with its state, and why a voided number gave nothing",
+          query=copy_routes.BookQuery, response=duplicate.DuplicateBookOut,
+          problems=("request-invalid", "action-not-allowed")),
     Route("GET", API + "/duplicates/{code}", duplicate.get_duplicate, None,
           "Read an e-duplicate's entry in the duplicate book and its status (no"
           " login)", response=duplicate.DuplicateOut,

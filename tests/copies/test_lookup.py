@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.copies.test_certify import _certify
-from tests.copies.test_duplicates import issued
+from tests.copies.test_duplicates import CLERK_A, issued
 from tests.web.hubkit import Hub, problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -39,3 +39,21 @@ async def test_an_empty_file_to_check_is_422(hub: Hub, kind: str) -> None:
     )  # fmt: skip
     found = await problem(response, 422, "pdf-unusable")
     assert "empty" in found["detail"]
+
+
+async def test_the_duplicate_book_lists_every_number(hub: Hub) -> None:
+    out, _ = await issued(hub)
+    response = await hub.get(CLERK_A, "/duplicates/books")
+    assert response.status == 200, await response.text()
+    book = await response.json()
+    assert book["book"] == f"Quyển số 01/{book['year']}-BSSG"
+    numbers = [int(e["number"].split("/")[0]) for e in book["entries"]]
+    assert numbers == list(range(1, len(numbers) + 1))
+    mine = next(e for e in book["entries"] if e["code"] == out["code"])
+    assert mine["state"] == "issued" and mine["number"] == out["number"]
+    assert mine["issued_at"].endswith("+07:00")
+
+    other = await hub.get(CLERK_A, f"/duplicates/books?year={book['year'] - 1}")
+    assert (await other.json())["entries"] == []
+    public = await hub.client.get("/api/v1/duplicates/books")
+    assert public.status == 401

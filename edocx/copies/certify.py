@@ -96,6 +96,11 @@ async def certify_copy(
             hint="scan every page of the original, or correct the page count",
         )
     facts = replace(facts, page_count=scan.page_count)
+    # A body or certifier without a key would void the number taken next.
+    hub.compute.setup.credential(
+        agency.seal_credential, whose=f"agency {agency.organ_id}"
+    )
+    hub.compute.setup.credential(user.credential_label, whose=f"certifier {user.id}")
 
     # 2. The number.
     code = books.new_code()

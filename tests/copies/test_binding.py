@@ -122,3 +122,50 @@ async def test_a_duplicate_sealed_by_another_body_is_not_as_issued(
     said = capsys.readouterr().out
     assert "not a seal certificate of body 000.00.00.H41" in said, said
     assert "Payload signed by: " in said and "Văn phòng Chính phủ" in said
+
+
+async def test_a_copy_without_the_certifiers_own_signature_is_not_as_issued(
+    hub: Hub, pdfs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    real = certify._job
+
+    def sealed_twice(*args: Any) -> CertifyJob:
+        job = real(*args)
+        key = job.seal.credential
+        return dataclasses.replace(
+            job, certifier=dataclasses.replace(job.certifier, credential=key)
+        )
+
+    with monkeypatch.context() as patch:
+        patch.setattr(certify, "_job", sealed_twice)
+        status, body = await _certify(hub, (pdfs / "empty-two-pages.pdf").read_bytes())
+    assert status == 201, body
+    path = tmp_path / "no-certifier.pdf"
+    path.write_bytes(await _pdf(hub, body["intake"]["code"]))
+    monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(hub.settings.storage.var_dir))
+    monkeypatch.setenv("EDOCX_PKI__DIR", str(hub.settings.pki.dir))
+    monkeypatch.delenv("EDOCX_CONFIG", raising=False)
+
+    assert main(["copy", "check", str(path)]) == 1
+    assert "lacks the certifier's personal signature" in capsys.readouterr().out
+
+
+async def test_a_certifier_without_a_key_takes_no_number(hub: Hub, pdfs: Path) -> None:
+    before = await hub.count("copy_intakes")
+    await hub.execute(
+        "UPDATE users SET credential_label = 'missing-' || credential_label"
+        " WHERE display_name = ?",
+        ("Hoàng Thị Lụa",),
+    )
+    try:
+        scan = (pdfs / "empty-two-pages.pdf").read_bytes()
+        status, body = await _certify(hub, scan)
+    finally:
+        await hub.execute(
+            "UPDATE users SET credential_label = substr(credential_label, 9)"
+            " WHERE display_name = ?",
+            ("Hoàng Thị Lụa",),
+        )
+    assert status == 409 and body["type"].endswith("/credential-unavailable"), body
+    assert await hub.count("copy_intakes") == before

@@ -28,6 +28,9 @@ from edocx.verification.identity import role_of_subject
 from edocx.verification.report import SignatureKind, ValidationReport
 from edocx.verification.reportparts import SignerRole
 
+# TODO(#7): which attribute a public-duty CA's seal certificate uses for the
+# body's code (and in which scheme) is assumed, not confirmed on real
+# certificates; one that names the body otherwise reads as not its seal.
 _IDENTIFIER_KEYS = ("organization_identifier", "user_id", "serial_number")
 # "MNS:000.00.00.H41", "NTRVN-0101234567" (ETSI EN 319 412-1 §5.1.4).
 _SCHEME = re.compile(r"^(?:[A-Z]{2,4}:|[A-Z]{3}[A-Z]{2}-)")

@@ -12,8 +12,8 @@ from enum import StrEnum
 
 from edocx.exchange.errors import ActionNotAllowedError, DocumentNotFoundError
 from edocx.store.db import Reader
-from edocx.store.deliveries import get_delivery
-from edocx.store.documents import get_document
+from edocx.store.deliveries import delivery_from, delivery_query
+from edocx.store.documents import document_from, document_queries
 from edocx.store.models import Delivery, Document, DocumentState, Role, User
 
 
@@ -34,7 +34,13 @@ class Access:
 
 async def open_document(db: Reader, user: User, uuid: str) -> Access:
     """Return the document if ``user`` may see it; else not found."""
-    document = await get_document(db, uuid)
+    # The document, its recipients and the user's agency's delivery of it,
+    # read in one trip.
+    queries = document_queries(uuid)
+    if user.agency_id is not None:
+        queries.append(delivery_query(uuid, user.agency_id))
+    found = await db.fetch_batch(queries)
+    document = document_from(found[0], found[1])
     if document is None:
         raise DocumentNotFoundError(f"no document {uuid}")
 
@@ -43,9 +49,7 @@ async def open_document(db: Reader, user: User, uuid: str) -> Access:
     # A relayed document (an edXML packet) reaches its recipients as issued.
     sent = (DocumentState.ISSUED, DocumentState.RELAYED)
     if user.agency_id is not None and document.state in sent:
-        delivery = await get_delivery(
-            db, document_id=document.id, recipient_agency_id=user.agency_id
-        )
+        delivery = delivery_from(found[2])
         if delivery is not None:
             return Access(document, Party.RECIPIENT, delivery)
     if user.role is Role.AUDITOR:

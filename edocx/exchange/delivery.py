@@ -438,8 +438,9 @@ async def status_history(hub: Hub, user: User, uuid: str) -> History:
 async def _history(db: Reader, access: Access) -> History:
     if access.party is Party.RECIPIENT:
         assert access.delivery is not None
-        visible = [await _fresh(db, access.delivery)]
-    else:
-        visible = await deliveries.list_for_document(db, access.document.id)
+        own, entries = await deliveries.with_history(db, access.delivery.id)
+        return ((own, tuple(entries)),)
+
+    visible = await deliveries.list_for_document(db, access.document.id)
     statuses = await deliveries.status_histories(db, [d.id for d in visible])
     return tuple((d, tuple(statuses.get(d.id, ()))) for d in visible)

@@ -31,6 +31,7 @@ from edocx.store.migrate import apply_migrations
 logger = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
+Query = tuple[str, Params]
 Row = aiosqlite.Row
 
 _in_write = contextvars.ContextVar("edocx_in_write_transaction", default=False)
@@ -133,6 +134,11 @@ class Reader:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
+    async def fetch_batch(self, statements: Sequence[Query]) -> list[list[Row]]:
+        """Run several queries in one trip; return the rows of each, in order."""
+        rows: list[list[Row]] = await self._run(_fetch_batch, "", statements)
+        return rows
+
     async def _run(self, step: Step, sql: str, params: Params) -> Any:
         # Each statement runs whole (execute, fetch, close) in one trip to
         # the connection's thread, with the BEGIN and the deferred
@@ -232,6 +238,11 @@ def _fetch_all(conn: sqlite3.Connection, sql: str, params: Params) -> Any:
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def _fetch_batch(conn: sqlite3.Connection, sql: str, statements: Any) -> Any:
+    del sql
+    return [_fetch_all(conn, query, params) for query, params in statements]
 
 
 def _execute(conn: sqlite3.Connection, sql: str, params: Params) -> int:

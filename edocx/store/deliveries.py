@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from edocx.store.db import Reader, Row, Tx
+from edocx.store.db import Query, Reader, Row, Tx
 from edocx.store.models import Delivery, StatusEntry
 
 _SELECT = (
@@ -79,6 +79,19 @@ async def get_delivery(
         (document_id, recipient_agency_id),
     )
     return None if row is None else _delivery(row)
+
+
+def delivery_query(uuid: str, recipient_agency_id: int) -> Query:
+    """The query of the delivery of document ``uuid`` to an agency."""
+    return (
+        _SELECT + " WHERE v.document_id = (SELECT id FROM documents WHERE uuid = ?)"
+        " AND v.recipient_agency_id = ?",
+        (uuid, recipient_agency_id),
+    )
+
+
+def delivery_from(rows: list[Row]) -> Delivery | None:
+    return _delivery(rows[0]) if rows else None
 
 
 async def get_delivery_by_id(db: Reader, delivery_id: int) -> Delivery | None:
@@ -188,14 +201,32 @@ async def status_histories(
     """The statuses of each delivery, oldest first, in one statement."""
     if not delivery_ids:
         return {}
+    return _histories(await db.fetch_all(*_history_query(delivery_ids)))
+
+
+async def with_history(
+    db: Reader, delivery_id: int
+) -> tuple[Delivery, list[StatusEntry]]:
+    """A delivery as it stands and its statuses, read in one trip."""
+    rows, statuses = await db.fetch_batch([
+        (_SELECT + " WHERE v.id = ?", (delivery_id,)),
+        _history_query([delivery_id]),
+    ])  # fmt: skip
+    return _delivery(rows[0]), _histories(statuses).get(delivery_id, [])
+
+
+def _history_query(delivery_ids: Sequence[int]) -> Query:
     marks = ",".join("?" * len(delivery_ids))
-    rows = await db.fetch_all(
+    return (
         "SELECT s.delivery_id, s.code, s.at, a.organ_id, s.actor_id,"
         " s.description, s.outcome, s.reported_at, s.change_kind"
         " FROM delivery_statuses s JOIN agencies a ON a.id = s.agency_id"
         f" WHERE s.delivery_id IN ({marks}) ORDER BY s.id",
         tuple(delivery_ids),
     )
+
+
+def _histories(rows: list[Row]) -> dict[int, list[StatusEntry]]:
     found: dict[int, list[StatusEntry]] = {}
     for row in rows:
         found.setdefault(row[0], []).append(StatusEntry(*tuple(row)[1:]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from edocx.store.db import Reader, Row, Tx
+from edocx.store.db import Query, Reader, Row, Tx
 from edocx.store.models import Document, DocumentState
 
 _SELECT = (
@@ -104,8 +104,32 @@ async def _document(db: Reader, row: Row) -> Document:
 
 
 async def get_document(db: Reader, uuid: str) -> Document | None:
-    row = await db.fetch_one(_SELECT + " WHERE d.uuid = ?", (uuid,))
-    return None if row is None else await _document(db, row)
+    found = await db.fetch_batch(document_queries(uuid))
+    return document_from(*found)
+
+
+def document_queries(uuid: str) -> list[Query]:
+    """The queries of a document and its recipients, to run in one trip."""
+    return [
+        (_SELECT + " WHERE d.uuid = ?", (uuid,)),
+        (
+            "SELECT a.organ_id FROM document_recipients r JOIN agencies a"
+            " ON a.id = r.agency_id WHERE r.document_id ="
+            " (SELECT id FROM documents WHERE uuid = ?) ORDER BY r.position",
+            (uuid,),
+        ),
+    ]
+
+
+def document_from(rows: list[Row], recipients: list[Row]) -> Document | None:
+    """The document of :func:`document_queries`' rows, if it exists."""
+    if not rows:
+        return None
+    fields = {key: rows[0][key] for key in rows[0].keys()}
+    fields["state"] = DocumentState(fields["state"])
+    fields["recipients"] = tuple(row[0] for row in recipients)
+    fields.pop("created_by")
+    return Document(**fields)
 
 
 async def get_document_by_id(db: Reader, doc_id: int) -> Document | None:

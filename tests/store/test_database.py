@@ -209,3 +209,19 @@ async def test_data_version_tells_of_other_connections_commits(
     with sqlite3.connect(tmp_path / "hub.sqlite3") as other:
         other.execute("INSERT INTO scratch (n) VALUES (2)")
     assert await version() != first
+
+
+async def test_a_batch_of_queries_answers_each_in_order(db: Database) -> None:
+    await _scratch_table(db)
+
+    async with db.write() as tx:
+        tx.defer("INSERT INTO scratch (n) VALUES (1), (2), (3)")
+        found = await tx.fetch_batch([
+            ("SELECT n FROM scratch WHERE n > ? ORDER BY n", (1,)),
+            ("SELECT n FROM scratch WHERE n = ?", (9,)),
+            ("SELECT COUNT(*) FROM scratch", ()),
+        ])  # fmt: skip
+
+    assert [[tuple(row) for row in rows] for rows in found] == [
+        [(2,), (3,)], [], [(3,)],
+    ]  # fmt: skip

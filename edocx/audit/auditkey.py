@@ -1,6 +1,6 @@
 """The hub's audit key, which signs the audit log's tree heads.
 
-Looked up as the edXML packet key is (:mod:`edocx.edxml.hubkey`), in the
+Looked up as the edXML packet key is (:mod:`edocx.pki.hubkeys`), in the
 PKI directory: the PKCS#12 file ``p12/audit-log.p12`` when an installation
 put one there (opened with the key passphrase); otherwise the development
 PKI's ``audit-log`` certificate (``certs/edocx-dev-pki.yml``) with its key,
@@ -14,25 +14,18 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import (
-    load_der_private_key,
-    pkcs12,
-)
 
 from edocx.errors import ConfigurationError
 from edocx.pki.devpki import PKILayout
+from edocx.pki.hubkeys import KeyWanted, SigningKey, load_hub_key
 
 logger = logging.getLogger(__name__)
 
 LABEL = "audit-log"
-
-SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,8 @@ class AuditKeyUnavailableError(ConfigurationError):
     code = "audit-key-unavailable"
     title = "The hub has no key for the audit log's tree heads"
 
+
+_WANTED = KeyWanted(LABEL, "the audit log's tree heads", AuditKeyUnavailableError)
 
 _cache: dict[Path, AuditKey] = {}
 _lock = threading.Lock()
@@ -79,53 +74,5 @@ def key_id(certificate: x509.Certificate) -> str:
 
 
 def _load(layout: PKILayout, passphrase: bytes) -> AuditKey:
-    p12 = layout.p12_path(LABEL)
-    if p12.is_file():
-        key, cert, extra = pkcs12.load_key_and_certificates(
-            p12.read_bytes(), passphrase
-        )
-        if cert is None or not isinstance(key, SigningKey):
-            raise ConfigurationError(f"{p12} holds no RSA or EC key with a certificate")
-        return AuditKey(key, (cert, *extra))
-    return _from_dev_pki(layout, passphrase)
-
-
-def _from_dev_pki(layout: PKILayout, passphrase: bytes) -> AuditKey:
-    from certomancer.registry import CertLabel, KeyLabel
-
-    from edocx.pki.devpki import _build_arch
-
-    rendered = _rendered(layout)
-    arch_name = next(iter(rendered["pki-architectures"]))
-    certs = rendered["pki-architectures"][arch_name]["certs"]
-    if LABEL not in certs or not layout.key_path(LABEL).is_file():
-        raise AuditKeyUnavailableError(
-            "the hub has no key for the audit log's tree heads",
-            hint=f"put a PKCS#12 file at {layout.p12_path(LABEL)}, or make the "
-            "development PKI again (its template now holds the audit key)",
-        )
-    arch = _build_arch(rendered, layout, arch_name, passphrase)
-    chain = [_cert(arch.get_cert(CertLabel(LABEL)).dump())]
-    issuer = certs[LABEL]["issuer"]
-    while issuer in certs and certs[issuer]["issuer"] != issuer:
-        chain.append(_cert(arch.get_cert(CertLabel(issuer)).dump()))
-        issuer = certs[issuer]["issuer"]
-    info = arch.key_set.get_private_key(KeyLabel(LABEL))
-    key = load_der_private_key(info.dump(), password=None)
-    assert isinstance(key, SigningKey)
-    return AuditKey(key, tuple(chain))
-
-
-def _cert(der: bytes) -> x509.Certificate:
-    return x509.load_der_x509_certificate(der)
-
-
-def _rendered(layout: PKILayout) -> dict[str, Any]:
-    if not layout.exists():
-        raise AuditKeyUnavailableError(
-            f"no PKI in {layout.dir}: the hub has no key for its tree heads",
-            hint=f"put a PKCS#12 file at {layout.p12_path(LABEL)}",
-        )
-    data = yaml.safe_load(layout.config_path.read_text("utf-8"))
-    assert isinstance(data, dict)
-    return data
+    found = load_hub_key(layout, _WANTED, passphrase)
+    return AuditKey(found.key, found.chain)

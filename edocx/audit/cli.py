@@ -28,6 +28,7 @@ from edocx.audit.export import ExportFormatError, export_log, read_export
 from edocx.audit.headcheck import verify_tree_head
 from edocx.audit.treehead import SignedTreeHead
 from edocx.audit.verify import HeadCheck, verify_log
+from edocx.cliparts import command_group, file_action
 from edocx.config import Settings
 from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, load_trust_roots
@@ -42,18 +43,15 @@ EXIT_UNREADABLE = 3
 
 def add_parsers(commands: Any) -> None:
     """Add ``audit export|verify|proof|verify-proof`` to the subcommands."""
-    audit = commands.add_parser("audit", help="the audit log: export, verify, proofs")
-    actions = audit.add_subparsers(dest="audit_command", required=True)
+    actions = command_group(commands, "audit", "the audit log: export, verify, proofs")
 
     export = actions.add_parser("export", help="write the log and its tree heads")
     _out_option(export, "the file to write (default: standard output)")
     export.set_defaults(run=run_export)
 
-    verify = actions.add_parser(
-        "verify", help="check an exported log offline against tree heads",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    verify.add_argument("file", type=Path)
+    verify = file_action(
+        actions, "verify", "check an exported log offline against tree heads", __doc__
+    )
     verify.add_argument(
         "--tree-head", type=Path, action="append", default=[], metavar="STH.json",
         help="a signed tree head kept outside the hub (JSON as the API answers"
@@ -73,8 +71,7 @@ def add_parsers(commands: Any) -> None:
     _out_option(proof, "the file to write (default: standard output)")
     proof.set_defaults(run=run_proof)
 
-    check = actions.add_parser("verify-proof", help="check a proof file offline")
-    check.add_argument("file", type=Path)
+    check = file_action(actions, "verify-proof", "check a proof file offline", None)
     _trust_options(check)
     check.set_defaults(run=run_verify_proof)
 

@@ -27,8 +27,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edocx.cliparts import command_group, file_action, read_input
 from edocx.config import Settings
-from edocx.copies import binding, evidence, qr
+from edocx.copies import binding, evidence, offlineanswer
 from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, trust_root_paths
 from edocx.verification import VerifyOptions, verify_pdf
@@ -41,13 +42,8 @@ EXIT_UNREADABLE = 3
 
 def add_parsers(commands: Any) -> None:
     """Add ``copy check`` to the ``edocx`` subcommands."""
-    copy = commands.add_parser("copy", help="certified e-copies")
-    actions = copy.add_subparsers(dest="copy_command", required=True)
-    check = actions.add_parser(
-        "check", help="check a certified copy offline",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    check.add_argument("file", type=Path)
+    actions = command_group(commands, "copy", "certified e-copies")
+    check = file_action(actions, "check", "check a certified copy offline", __doc__)
     check.add_argument(
         "--certificate", type=Path, metavar="PEM",
         help="the certifying body's seal certificate (PEM or DER)",
@@ -57,10 +53,8 @@ def add_parsers(commands: Any) -> None:
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     """Check the file named on the command line; return the exit status."""
-    try:
-        pdf = Path(args.file).read_bytes()
-    except OSError as e:
-        print(f"edocx: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+    pdf = read_input(args.file)
+    if pdf is None:
         return EXIT_UNREADABLE
 
     # 1. and 2. The payload and the scan.
@@ -75,7 +69,8 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     # 3. The signatures, offline.
     report = verify_pdf(pdf, VerifyOptions(anchors + given, allow_fetching=False))
     problems = _problems(facts, report)
-    _print(facts, problems, from_file=not given)
+    answer = offlineanswer.Answer(facts.claim, facts.signer, problems, facts.qr_text)
+    offlineanswer.print_answer(answer, offlineanswer.COPY, from_file=not given)
     return EXIT_NOT_AS_ISSUED if problems else EXIT_AS_ISSUED
 
 
@@ -100,29 +95,3 @@ def _problems(facts: evidence.FileEvidence, report: ValidationReport) -> list[st
     if facts.signer is not None and report.verdict is not Verdict.UNUSABLE:
         problems += binding.signature_problems(report, facts.signer)
     return problems
-
-
-def _print(
-    facts: evidence.FileEvidence, problems: list[str], *, from_file: bool
-) -> None:
-    claim = facts.claim
-    if claim is not None:
-        print(f"Copy {claim.code}: number {claim.number} of {claim.book},")
-        print(f"  certified on {claim.date} by {claim.body}: {claim.document_name}")
-    if facts.signer is not None:
-        print(f"Payload signed by: {binding.signer_subject(facts.signer)}")
-    else:
-        print("Payload signed by: no given certificate verifies it")
-    if from_file:
-        print("note: checked with the certificate inside the file; give the body's")
-        print("  certificate with --certificate to know who certified it")
-    if problems:
-        print("NOT AS ISSUED:")
-        for problem in problems:
-            print(f"  - {problem}")
-    else:
-        print("AS ISSUED: the copy is the one the body certified, unmodified.")
-    if facts.qr_text:
-        address = qr.parse_qr_text(facts.qr_text).address
-        print("Whether it was revoked since can only be checked online:")
-        print(f"  {address}")

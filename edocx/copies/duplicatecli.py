@@ -21,10 +21,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from edocx.cliparts import command_group, file_action, read_input
 from edocx.config import Settings
-from edocx.copies import binding, evidence, qr
-from edocx.copies.duplicatecheck import OfflineCheck, check_offline
+from edocx.copies import evidence
+from edocx.copies.duplicatecheck import check_offline
 from edocx.copies.duplicaterecord import BirthRecord, record_sha256
+from edocx.copies.offlineanswer import DUPLICATE, Answer, print_answer
 from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, trust_root_paths
 
@@ -35,13 +37,8 @@ EXIT_UNREADABLE = 3
 
 def add_parsers(commands: Any) -> None:
     """Add ``duplicate check`` to the ``edocx`` subcommands."""
-    duplicate = commands.add_parser("duplicate", help="e-duplicates from registers")
-    actions = duplicate.add_subparsers(dest="duplicate_command", required=True)
-    check = actions.add_parser(
-        "check", help="check an e-duplicate offline",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    check.add_argument("file", type=Path)
+    actions = command_group(commands, "duplicate", "e-duplicates from registers")
+    check = file_action(actions, "check", "check an e-duplicate offline", __doc__)
     check.add_argument(
         "--certificate", type=Path, metavar="PEM",
         help="the issuing body's seal certificate (PEM or DER)",
@@ -55,8 +52,10 @@ def add_parsers(commands: Any) -> None:
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     """Check the file named on the command line; return the exit status."""
+    pdf = read_input(args.file)
+    if pdf is None:
+        return EXIT_UNREADABLE
     try:
-        pdf = Path(args.file).read_bytes()
         record = None if args.record is None else _record_sha256(args.record)
     except (OSError, ValueError) as e:
         print(f"edocx: {e}", file=sys.stderr)
@@ -78,7 +77,8 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     if not checked.readable:
         print("edocx: the file is not a readable PDF", file=sys.stderr)
         return EXIT_UNREADABLE
-    _print(checked, from_file=not given)
+    answer = Answer(checked.claim, checked.signer, checked.problems, checked.qr_text)
+    print_answer(answer, DUPLICATE, from_file=not given)
     return EXIT_AS_ISSUED if checked.as_issued else EXIT_NOT_AS_ISSUED
 
 
@@ -89,27 +89,3 @@ def _record_sha256(path: Path) -> str:
         return record_sha256(BirthRecord.model_validate(data))
     except (json.JSONDecodeError, ValidationError) as e:
         raise ValueError(f"{path} is not a register record: {e}") from e
-
-
-def _print(checked: OfflineCheck, *, from_file: bool) -> None:
-    claim = checked.claim
-    if claim is not None:
-        print(f"E-duplicate {claim.code}: number {claim.number} of {claim.book},")
-        print(f"  issued on {claim.date} by {claim.body}: {claim.document_name}")
-    if checked.signer is not None:
-        print(f"Payload signed by: {binding.signer_subject(checked.signer)}")
-    else:
-        print("Payload signed by: no given certificate verifies it")
-    if from_file:
-        print("note: checked with the certificate inside the file; give the body's")
-        print("  certificate with --certificate to know who issued it")
-    if checked.problems:
-        print("NOT AS ISSUED:")
-        for problem in checked.problems:
-            print(f"  - {problem}")
-    else:
-        print("AS ISSUED: the e-duplicate is the one the body issued, unmodified.")
-    if checked.qr_text:
-        address = qr.parse_qr_text(checked.qr_text).address
-        print("Whether it was revoked since can only be checked online:")
-        print(f"  {address}")

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
+from edocx.cliparts import command_group, file_action, read_input
 from edocx.config import Settings
 from edocx.edxml.model import Finding, PacketReport
 from edocx.edxml.parse import PacketParseError
@@ -25,14 +24,11 @@ EXIT_NOT_XML = 3
 
 def add_parsers(commands: Any) -> None:
     """Add ``edxml check`` to the ``edocx`` subcommands."""
-    edxml = commands.add_parser("edxml", help="edXML packets (QCVN 102:2016)")
-    actions = edxml.add_subparsers(dest="edxml_command", required=True)
-    check = actions.add_parser(
-        "check", help="read a packet offline and list its errors and warnings",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    actions = command_group(commands, "edxml", "edXML packets (QCVN 102:2016)")
+    check = file_action(
+        actions, "check", "read a packet offline and list its errors and warnings",
+        __doc__,
     )  # fmt: skip
-    check.add_argument("file", type=Path)
     check.add_argument(
         "--strict", action="store_true", help="treat every warning as an error"
     )
@@ -42,10 +38,8 @@ def add_parsers(commands: Any) -> None:
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     """Check the packet named on the command line; return the exit status."""
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as e:
-        print(f"edocx: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+    data = read_input(args.file)
+    if data is None:
         return EXIT_NOT_XML
 
     try:

@@ -1,0 +1,82 @@
+"""The answer of an offline check of a copy or an e-duplicate, printed.
+
+Both checks answer alike: what the payload claims, who signed it, the
+problems found (or that the file is as issued) and the address of the
+online check, the only one that knows of a revocation since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from edocx.copies import binding, qr
+
+
+class Claim(Protocol):
+    """What a QR payload states, for a copy or for an e-duplicate."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def book(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def document_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Wording:
+    noun: str  # "copy", "e-duplicate"
+    verb: str  # "certified", "issued"
+
+
+COPY = Wording("copy", "certified")
+DUPLICATE = Wording("e-duplicate", "issued")
+
+
+@dataclass(frozen=True)
+class Answer:
+    claim: Claim | None
+    signer: bytes | None  # DER of the certificate that signed the payload
+    problems: Sequence[str]
+    qr_text: str | None
+
+
+def print_answer(answer: Answer, words: Wording, *, from_file: bool) -> None:
+    """Print the answer on standard output, in the words of ``words``."""
+    claim = answer.claim
+    if claim is not None:
+        print(f"{words.noun.capitalize()} {claim.code}: number {claim.number}"
+              f" of {claim.book},")  # fmt: skip
+        print(f"  {words.verb} on {claim.date} by {claim.body}: {claim.document_name}")
+    _print_signer(answer.signer, words, from_file=from_file)
+
+    if answer.problems:
+        print("NOT AS ISSUED:")
+        for problem in answer.problems:
+            print(f"  - {problem}")
+    else:
+        print(f"AS ISSUED: the {words.noun} is the one the body {words.verb},"
+              " unmodified.")  # fmt: skip
+
+    if answer.qr_text:
+        address = qr.parse_qr_text(answer.qr_text).address
+        print("Whether it was revoked since can only be checked online:")
+        print(f"  {address}")
+
+
+def _print_signer(signer: bytes | None, words: Wording, *, from_file: bool) -> None:
+    if signer is not None:
+        print(f"Payload signed by: {binding.signer_subject(signer)}")
+    else:
+        print("Payload signed by: no given certificate verifies it")
+    if from_file:
+        print("note: checked with the certificate inside the file; give the body's")
+        print(f"  certificate with --certificate to know who {words.verb} it")

@@ -209,3 +209,14 @@ def storage_full(error: BaseException, what: str) -> StorageFullError | None:
         f"the {what} has no room left on its disk; nothing was stored",
         hint="try again later; the hub's operators must free or add space",
     )
+
+
+def failure_reason(error: BaseException) -> str:
+    """Return why an operation failed, as its voided record keeps it.
+
+    An edocx refusal gives its code and detail; anything else only its type,
+    since its message may carry what must not be stored.
+    """
+    if isinstance(error, EdocxError):
+        return f"{error.code}: {error.detail}"
+    return f"internal error ({type(error).__name__})"

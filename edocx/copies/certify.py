@@ -44,11 +44,11 @@ from edocx.copies.intake import Scan, scan_from_uploads
 from edocx.copies.sealing import CertifiedFile, CertifyJob, certify_pdf
 from edocx.copies.statement import StatementFacts
 from edocx.errors import (
-    EdocxError,
     ServiceStoppingError,
     WorkerError,
     WorkerMemoryError,
     WorkerTimeoutError,
+    failure_reason,
 )
 from edocx.exchange.compute import Runner
 from edocx.exchange.hub import Hub
@@ -238,10 +238,7 @@ async def _scan(runner: Runner, files: tuple[bytes, ...], max_pages: int) -> Sca
 async def _fail(
     hub: Hub, user: User, intake: CopyIntake, error: BaseException, at: datetime
 ) -> None:
-    if isinstance(error, EdocxError):
-        reason = f"{error.code}: {error.detail}"
-    else:
-        reason = f"internal error ({type(error).__name__})"
+    reason = failure_reason(error)
     async with hub.db.write() as tx:
         if not await store.mark_failed(tx, intake.id, reason=reason, at=at):
             return  # settled already: the failure came after the commit

@@ -39,7 +39,12 @@ from edocx.config import Settings
 from edocx.copies.duplicatepdf import load_template
 from edocx.copies.duplicaterecord import DuplicateRequest, record_json, record_sha256
 from edocx.copies.duplicatesign import DuplicateJob, make_duplicate
-from edocx.errors import EdocxError, InputError, TokenPINRefusedError
+from edocx.errors import (
+    EdocxError,
+    InputError,
+    TokenPINRefusedError,
+    failure_reason,
+)
 from edocx.exchange.compute import Runner
 from edocx.exchange.errors import ActionNotAllowedError, IssueVerificationError
 from edocx.exchange.hub import Hub
@@ -232,10 +237,7 @@ def _job(
 async def _void(
     hub: Hub, clerk: User, code: str, error: BaseException, at: datetime
 ) -> None:
-    if isinstance(error, EdocxError):
-        reason = f"{error.code}: {error.detail}"
-    else:
-        reason = f"internal error ({type(error).__name__})"
+    reason = failure_reason(error)
     async with hub.db.write() as tx:
         if not await book.mark_voided(tx, code, reason=reason):
             return  # settled already: the failure came after the commit

@@ -29,25 +29,27 @@ from typing import Any
 
 from edocx.cliparts import command_group, file_action, read_input
 from edocx.config import Settings
-from edocx.copies import binding, evidence, offlineanswer
+from edocx.copies import binding, evidence
+from edocx.copies.offlineanswer import (
+    COPY,
+    EXIT_AS_ISSUED,
+    EXIT_NOT_AS_ISSUED,
+    EXIT_UNREADABLE,
+    Answer,
+    certificate_option,
+    print_answer,
+)
 from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, trust_root_paths
 from edocx.verification import VerifyOptions, verify_pdf
 from edocx.verification.report import ValidationReport, Verdict
-
-EXIT_AS_ISSUED = 0
-EXIT_NOT_AS_ISSUED = 1
-EXIT_UNREADABLE = 3
 
 
 def add_parsers(commands: Any) -> None:
     """Add ``copy check`` to the ``edocx`` subcommands."""
     actions = command_group(commands, "copy", "certified e-copies")
     check = file_action(actions, "check", "check a certified copy offline", __doc__)
-    check.add_argument(
-        "--certificate", type=Path, metavar="PEM",
-        help="the certifying body's seal certificate (PEM or DER)",
-    )  # fmt: skip
+    certificate_option(check, "certifying")
     check.set_defaults(run=run_check)
 
 
@@ -69,8 +71,8 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     # 3. The signatures, offline.
     report = verify_pdf(pdf, VerifyOptions(anchors + given, allow_fetching=False))
     problems = _problems(facts, report)
-    answer = offlineanswer.Answer(facts.claim, facts.signer, problems, facts.qr_text)
-    offlineanswer.print_answer(answer, offlineanswer.COPY, from_file=not given)
+    answer = Answer(facts.claim, facts.signer, problems, facts.qr_text)
+    print_answer(answer, COPY, from_file=not given)
     return EXIT_NOT_AS_ISSUED if problems else EXIT_AS_ISSUED
 
 

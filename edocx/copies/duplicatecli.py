@@ -26,23 +26,24 @@ from edocx.config import Settings
 from edocx.copies import evidence
 from edocx.copies.duplicatecheck import check_offline
 from edocx.copies.duplicaterecord import BirthRecord, record_sha256
-from edocx.copies.offlineanswer import DUPLICATE, Answer, print_answer
+from edocx.copies.offlineanswer import (
+    DUPLICATE,
+    EXIT_AS_ISSUED,
+    EXIT_NOT_AS_ISSUED,
+    EXIT_UNREADABLE,
+    Answer,
+    certificate_option,
+    print_answer,
+)
 from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, trust_root_paths
-
-EXIT_AS_ISSUED = 0
-EXIT_NOT_AS_ISSUED = 1
-EXIT_UNREADABLE = 3
 
 
 def add_parsers(commands: Any) -> None:
     """Add ``duplicate check`` to the ``edocx`` subcommands."""
     actions = command_group(commands, "duplicate", "e-duplicates from registers")
     check = file_action(actions, "check", "check an e-duplicate offline", __doc__)
-    check.add_argument(
-        "--certificate", type=Path, metavar="PEM",
-        help="the issuing body's seal certificate (PEM or DER)",
-    )  # fmt: skip
+    certificate_option(check, "issuing")
     check.add_argument(
         "--record", type=Path, metavar="JSON",
         help="the register record the duplicate should show",

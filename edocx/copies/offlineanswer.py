@@ -2,16 +2,31 @@
 
 Both checks answer alike: what the payload claims, who signed it, the
 problems found (or that the file is as issued) and the address of the
-online check, the only one that knows of a revocation since.
+online check, the only one that knows of a revocation since. They take
+the body's certificate the same way and end with the same exit statuses.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from edocx.copies import binding, qr
+
+EXIT_AS_ISSUED = 0
+EXIT_NOT_AS_ISSUED = 1
+EXIT_UNREADABLE = 3
+
+
+def certificate_option(check: argparse.ArgumentParser, whose: str) -> None:
+    """Add ``--certificate``: the seal certificate of the ``whose`` body."""
+    check.add_argument(
+        "--certificate", type=Path, metavar="PEM",
+        help=f"the {whose} body's seal certificate (PEM or DER)",
+    )  # fmt: skip
 
 
 class Claim(Protocol):

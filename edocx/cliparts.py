@@ -39,5 +39,11 @@ def read_input(path: Path) -> bytes | None:
     try:
         return Path(path).read_bytes()
     except OSError as e:
-        print(f"edocx: cannot read {path}: {e.strerror}", file=sys.stderr)
+        print(f"edocx: {cannot_read(e, path)}", file=sys.stderr)
         return None
+
+
+def cannot_read(error: OSError, path: Path | None = None) -> str:
+    """Say why a file could not be read: its name, then the system's reason."""
+    name = path if path is not None else error.filename
+    return f"cannot read {name}: {error.strerror}"

@@ -28,7 +28,7 @@ from edocx.audit.export import ExportFormatError, export_log, read_export
 from edocx.audit.headcheck import verify_tree_head
 from edocx.audit.treehead import SignedTreeHead
 from edocx.audit.verify import HeadCheck, verify_log
-from edocx.cliparts import command_group, file_action
+from edocx.cliparts import cannot_read, command_group, file_action
 from edocx.config import Settings
 from edocx.errors import EdocxError
 from edocx.pki.trust import load_certs, load_trust_roots
@@ -204,5 +204,5 @@ def _why(error: Exception) -> str:
     if isinstance(error, EdocxError):
         return error.detail
     if isinstance(error, OSError):
-        return f"cannot read {error.filename}: {error.strerror}"
+        return cannot_read(error)
     return "the file is not UTF-8"

@@ -40,15 +40,15 @@ class ReceivedPacket:
 async def insert_attachments(
     tx: Tx, document_id: int, attachments: list[StoredAttachment]
 ) -> None:
-    await tx.execute_many(
-        "INSERT INTO document_attachments (document_id, position, content_id, name,"
-        " content_type, description, blob_sha256, size) VALUES (?,?,?,?,?,?,?,?)",
-        [
+    # Deferred, as the packet's row below: they go with the next statement.
+    for i, a in enumerate(attachments):
+        tx.defer(
+            "INSERT INTO document_attachments (document_id, position, content_id,"
+            " name, content_type, description, blob_sha256, size)"
+            " VALUES (?,?,?,?,?,?,?,?)",
             (document_id, i, a.content_id, a.name, a.content_type, a.description,
-             a.blob_sha256, a.size)
-            for i, a in enumerate(attachments)
-        ],
-    )  # fmt: skip
+             a.blob_sha256, a.size),
+        )  # fmt: skip
 
 
 async def list_attachments(db: Reader, document_id: int) -> list[StoredAttachment]:
@@ -60,8 +60,8 @@ async def list_attachments(db: Reader, document_id: int) -> list[StoredAttachmen
     return [StoredAttachment(*row) for row in rows]
 
 
-async def insert_packet(tx: Tx, packet: ReceivedPacket, *, at: datetime) -> int:
-    return await tx.execute(
+async def insert_packet(tx: Tx, packet: ReceivedPacket, *, at: datetime) -> None:
+    tx.defer(
         "INSERT INTO edxml_packets (sender_agency_id, actor_id, kind, business_type,"
         " status_code, edxml_document_id, document_id, packet_blob, warnings_json,"
         " received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -35,7 +35,7 @@ from edocx.exchange.errors import RecipientUnknownError
 from edocx.exchange.hub import Hub
 from edocx.exchange.verdicts import Verdict
 from edocx.store import reports
-from edocx.store.agencies import find_agency
+from edocx.store.agencies import find_agencies, find_agency
 from edocx.store.blobs import BlobStore, StagedBlob
 from edocx.store.db import Reader, Tx
 from edocx.store.deliveries import insert_delivery
@@ -117,16 +117,11 @@ def _duplicate(document_id: str) -> DocumentDuplicateError:
 
 
 async def _recipients(reader: Reader, organ_ids: list[str]) -> tuple[int, ...]:
-    found, unknown = [], []
-    for organ_id in organ_ids:
-        agency = await find_agency(reader, organ_id)
-        if agency is None:
-            unknown.append(organ_id)
-        else:
-            found.append(agency.id)
+    known = await find_agencies(reader, organ_ids)
+    unknown = [organ_id for organ_id in organ_ids if organ_id not in known]
     if unknown:
         raise RecipientUnknownError(unknown)
-    return tuple(found)
+    return tuple(known[organ_id].id for organ_id in organ_ids)
 
 
 async def _replaced(

@@ -8,6 +8,7 @@ receives documents (pull or push) and its seal certificates.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -81,6 +82,18 @@ async def find_agency(db: Reader, organ_id: str) -> Agency | None:
         f"SELECT {_COLUMNS} FROM agencies WHERE organ_id = ?", (organ_id,)
     )
     return None if row is None else _agency(row)
+
+
+async def find_agencies(db: Reader, organ_ids: Sequence[str]) -> dict[str, Agency]:
+    """The agencies of ``organ_ids`` that exist, by organ id, in one query."""
+    if not organ_ids:
+        return {}
+    marks = ",".join("?" * len(organ_ids))
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM agencies WHERE organ_id IN ({marks})",
+        tuple(organ_ids),
+    )
+    return {agency.organ_id: agency for agency in map(_agency, rows)}
 
 
 async def list_agencies(db: Reader) -> list[Agency]:

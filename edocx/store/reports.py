@@ -29,7 +29,8 @@ async def insert_report(
     report: dict[str, Any],
     at: datetime,
 ) -> None:
-    await tx.execute(
+    # Deferred (nothing reads its id): it goes with the next statement.
+    tx.defer(
         "INSERT INTO validation_reports (document_id, blob_sha256, context, verdict,"
         " report_json, created_at) VALUES (?,?,?,?,?,?)",
         (

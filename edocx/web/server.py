@@ -70,11 +70,18 @@ class RedactingAccessLogger(AbstractAccessLogger):
             name if _PARAMETER.fullmatch(name) else "…"
             for name in sorted(set(request.query))
         )
-        path = request.path + ("?" + query if query else "")
+        # The path as sent (percent-encoded): decoded, a %0a would start a
+        # forged line of its own in the log.
+        sent = _printable(request.raw_path.split("?", 1)[0])
+        path = sent + ("?" + query if query else "")
         self.logger.info(
             "%s %s %s %d %s %.1fms", request.remote, request.method, path,
             response.status, response.body_length, time * 1000,
         )  # fmt: skip
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 def _announce(settings: Settings) -> None:

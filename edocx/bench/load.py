@@ -31,12 +31,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import multiprocessing
 import random
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,18 +42,14 @@ from typing import Any
 
 import aiohttp
 
-from edocx.bench import bare
 from edocx.bench.hub import _scratch_settings
-from edocx.bench.send import nearest_rank, serve_hub
+from edocx.bench.send import hub_process, nearest_rank, sign_all
 from edocx.bench.sendflows import document_packet
 from edocx.bootstrap import demo_tokens_path, ensure_demo_agencies, ensure_pki
-from edocx.config import Settings, read_key_passphrase
+from edocx.config import Settings
 from edocx.demo.agencies import DEMO_AGENCIES
 from edocx.demo.run import find_demo_pdfs
 from edocx.logsetup import configure_logging
-from edocx.pki.credentials import CredentialRef, load_signer
-from edocx.pki.devpki import PKILayout, tsa_url
-from edocx.pki.trust import load_certs
 from edocx.store.db import Database
 from edocx.vntime import vietnam_time
 
@@ -64,7 +58,6 @@ MIX = {"send": 25, "inbox": 35, "status": 20, "verify": 20}
 # Signed documents the verifications draw from.
 SIGNED_DOCUMENTS = 8
 A, B, C = (agency.code for agency in DEMO_AGENCIES)
-_SPAWN = multiprocessing.get_context("spawn")
 
 
 @dataclass
@@ -107,8 +100,8 @@ async def _measure(
     settings: Settings, source: bytes, seconds: int, clients: int
 ) -> Outcome:
     tokens = await _tokens(settings)
-    async with _hub_process(settings) as pid:
-        signed = await asyncio.to_thread(_sign, settings, source)
+    async with hub_process(settings) as pid:
+        signed = await asyncio.to_thread(sign_all, settings, source, SIGNED_DOCUMENTS)
         connector = aiohttp.TCPConnector(limit=clients)
         async with aiohttp.ClientSession(connector=connector) as http:
             load = Load(http, settings.http.public_url, tokens, source, signed)
@@ -136,53 +129,6 @@ async def _tokens(settings: Settings) -> dict[str, dict[str, str]]:
         demo_tokens_path(settings).read_text(encoding="utf-8")
     )
     return tokens
-
-
-@asynccontextmanager
-async def _hub_process(settings: Settings) -> AsyncIterator[int]:
-    """Run the hub in a process of its own; yield its process id."""
-    process = _SPAWN.Process(target=serve_hub, args=(settings,), name="edocx-hub")
-    process.start()
-    try:
-        await _healthy(settings.http.public_url, process.is_alive)
-        assert process.pid is not None
-        yield process.pid
-    finally:
-        # SIGTERM: aiohttp stops the hub, which stops its workers.
-        process.terminate()
-        await asyncio.to_thread(process.join, 30)
-        if process.is_alive():
-            process.kill()
-
-
-async def _healthy(base: str, alive: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline and alive():
-            try:
-                async with http.get(base + "healthz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"the bench's hub did not become healthy at {base}healthz")
-
-
-def _sign(settings: Settings, source: bytes) -> list[bytes]:
-    """Sign ``source`` at B-LT with A's signer, bare pyHanko, a few times."""
-    layout = PKILayout(settings.pki.dir)
-    ref = CredentialRef(
-        layout.p12_path("person-a-signer"), read_key_passphrase(settings)
-    )
-    signer = load_signer(ref)
-    roots = load_certs([layout.root_cert_path])
-    extra = load_certs(layout.chain_cert_paths)
-    url = tsa_url(settings)
-    return [
-        bare.sign_b_lt(source, signer, url, roots, extra)
-        for _ in range(SIGNED_DOCUMENTS)
-    ]
 
 
 class Load:

@@ -140,18 +140,18 @@ def run_send_bench(
 
 async def _measure(settings: Settings, source: bytes, documents: int) -> Outcome:
     tokens = await _directory(settings)
-    async with _hub_process(settings):
+    async with hub_process(settings):
         # The cells' documents, and one per worker for the warm-up.
         cells = len(RECIPIENTS) * len(CLIENTS)
         count = documents * cells + settings.workers.processes
-        signed = await asyncio.to_thread(_sign_all, settings, source, count)
+        signed = await asyncio.to_thread(sign_all, settings, source, count)
         async with aiohttp.ClientSession() as http:
             return await _cells(http, settings, tokens, signed, documents)
 
 
 @asynccontextmanager
-async def _hub_process(settings: Settings) -> AsyncIterator[None]:
-    """Run the hub in a process of its own, as deployed, until the end.
+async def hub_process(settings: Settings) -> AsyncIterator[int]:
+    """Run the hub in a process of its own, as deployed; yield its pid.
 
     The clients' work (building requests, reading answers) then runs
     beside the hub, not on its event loop.
@@ -160,7 +160,8 @@ async def _hub_process(settings: Settings) -> AsyncIterator[None]:
     process.start()
     try:
         await _healthy(settings.http.public_url, process)
-        yield
+        assert process.pid is not None
+        yield process.pid
     finally:
         # SIGTERM: aiohttp stops the hub, which stops its workers.
         process.terminate()
@@ -223,7 +224,7 @@ async def _directory(settings: Settings) -> dict[str, str]:
     return tokens
 
 
-def _sign_all(settings: Settings, source: bytes, count: int) -> list[bytes]:
+def sign_all(settings: Settings, source: bytes, count: int) -> list[bytes]:
     """Sign ``source`` ``count`` times at B-LT with A's signer, bare pyHanko."""
     layout = PKILayout(settings.pki.dir)
     ref = CredentialRef(

@@ -6,6 +6,11 @@ part was wrong. Tokens are random values of high entropy; a lookup by their
 digest needs no constant-time comparison. A client that sent no token but a
 certificate the handshake verified (:mod:`edocx.web.clientcerts`) is the
 user the certificate was registered for.
+
+A request with more than one ``Authorization`` field is refused outright
+(400 ``authorization-ambiguous``): which of them a proxy, a logger or the
+hub would take differs, and taking the first would let a second credential
+ride along unseen.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ from edocx.store.users import (
     hash_token,
 )
 from edocx.web.clientcerts import peer_certificate_digest
-from edocx.web.problems import RoleNotAllowedError, UnauthenticatedError
+from edocx.web.problems import (
+    AuthorizationAmbiguousError,
+    RoleNotAllowedError,
+    UnauthenticatedError,
+)
 
 _MAX_TOKEN = 512
 
@@ -36,7 +45,7 @@ async def authenticate(
     is judged.
     """
     at = at or datetime.now(UTC)
-    given = request.headers.get("Authorization")
+    given = _authorization(request)
     if given is None:
         digest = peer_certificate_digest(request)
         if digest is not None:
@@ -59,6 +68,16 @@ async def authenticate(
     if user is None:
         raise _refused()
     return user
+
+
+def _authorization(request: web.Request) -> str | None:
+    fields = request.headers.getall("Authorization", [])
+    if len(fields) > 1:
+        raise AuthorizationAmbiguousError(
+            f"the request has {len(fields)} Authorization fields",
+            hint="send one 'Authorization: Bearer <token>' field",
+        )
+    return fields[0] if fields else None
 
 
 async def _by_certificate(db: Database, digest: str, at: datetime) -> User:

@@ -1,4 +1,9 @@
-"""The OpenAPI 3.1 document of the API, made from the route table."""
+"""The OpenAPI 3.1 document of the API, made from the route table.
+
+Each operation lists its success answer, a 429 when the public rate limit
+covers it (:mod:`edocx.web.ratelimit`), and every other refusal as the
+``default`` problem answer naming its types.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,10 @@ from edocx.web.problems import (
     HTTP_PROBLEMS,
     PROBLEM_BASE,
     PROBLEM_MEDIA_TYPE,
+    AuthorizationAmbiguousError,
     known_problems,
 )
+from edocx.web.ratelimit import RateLimitedError, limited_routes
 from edocx.web.routing import Route
 from edocx.web.table import ROUTES
 
@@ -62,11 +69,11 @@ class _Schemas:
 
 def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
     schemas = _Schemas()
+    limited = limited_routes(routes)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(
-            route, schemas
-        )
+        operation = _operation(route, schemas, (route.method, route.path) in limited)
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -83,11 +90,11 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
     }
 
 
-def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
+def _operation(route: Route, schemas: _Schemas, limited: bool) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": route.operation_id,
         "summary": route.summary,
-        "responses": _responses(route, schemas),
+        "responses": _responses(route, schemas, limited),
     }
     if route.roles is None:
         operation["security"] = []
@@ -170,7 +177,7 @@ _MULTIPART_PROBLEMS = (
 )  # fmt: skip
 
 
-def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
+def _responses(route: Route, schemas: _Schemas, limited: bool) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": route.summary}
     if route.response is not None:
         ok["content"] = {route.media_type: {"schema": schemas.ref(route.response)}}
@@ -179,8 +186,11 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
         ok["content"] = {route.media_type: {"schema": binary}}
     for media_type in route.alternatives:
         ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
-    problem_ref = {"$ref": _REF.format(model="Problem")}
     named = list(route.problems)
+    if route.roles is not None or limited:
+        # Any route that reads a token (a limited public one to spare its
+        # caller the limit) refuses two Authorization fields (edocx.web.auth).
+        named.append(AuthorizationAmbiguousError.code)
     if route.body is not None:
         # Every JSON body is refused the same ways (edocx.web.bodies).
         named += [p for p in _JSON_BODY_PROBLEMS if p not in named]
@@ -191,9 +201,29 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
         named.append("storage-full")
     problem = {
         "description": "a problem: " + ", ".join(named or ("see type",)),
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+        "content": _PROBLEM_CONTENT,
     }
-    return {str(route.status): ok, "default": problem}
+    answers = {str(route.status): ok, "default": problem}
+    if limited:
+        answers["429"] = _RATE_LIMITED
+    return answers
+
+
+_PROBLEM_CONTENT = {
+    PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF.format(model="Problem")}}
+}
+_RATE_LIMITED: dict[str, Any] = {
+    "description": f"{RateLimitedError.code}: more public requests from this"
+    " client address than the rate limit allows (ratelimit.public_per_minute"
+    " after ratelimit.burst); a caller with a valid token is not limited",
+    "headers": {
+        "Retry-After": {
+            "description": "seconds until the next request is allowed",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "content": _PROBLEM_CONTENT,
+}
 
 
 def _problem_types() -> dict[str, dict[str, Any]]:

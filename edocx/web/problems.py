@@ -203,3 +203,11 @@ class FileNameUnsafeError(InputError):
     code = "file-name-unsafe"
     status = 400
     title = "The file name is not a plain file name"
+
+
+class AuthorizationAmbiguousError(InputError):
+    """A request carries more than one ``Authorization`` field."""
+
+    code = "authorization-ambiguous"
+    status = 400
+    title = "The request has more than one Authorization field"

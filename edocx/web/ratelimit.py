@@ -27,9 +27,6 @@ from edocx.web.keys import DB
 from edocx.web.problems import UnauthenticatedError
 from edocx.web.routing import Route
 
-# TODO(#8): the OpenAPI document does not list 429 on the limited routes
-# (edocx.web.openapi builds responses from each route's problems).
-
 # Cheap to answer, polled by monitors: never limited.
 UNLIMITED = frozenset({"/api/v1/openapi.json", "/healthz", "/metrics"})
 # At most this many client addresses are remembered; the least recently

@@ -11,7 +11,7 @@ from edocx.pki.devpki import PKILayout
 from edocx.pki.server import PKIServerThread
 from edocx.web.ratelimit import RateLimiter, limited_routes
 from edocx.web.table import ROUTES
-from tests.web.hubkit import Hub, hub_settings, problem
+from tests.web.hubkit import PROBLEM, Hub, hub_settings, problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -112,3 +112,23 @@ async def test_every_public_operation_but_description_and_health_is_limited() ->
     assert "/api/v1/verify" in limited
     assert not [r for r in ROUTES if r.roles is not None and r.path in limited
                 and (r.method, r.path) in limited_routes(ROUTES)]  # fmt: skip
+
+
+async def test_the_openapi_document_lists_429_on_exactly_the_limited_operations(
+    hub: Hub,
+) -> None:
+    response = await hub.client.get("/api/v1/openapi.json")
+    document = await response.json()
+    with_429 = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if "429" in operation["responses"]
+    }
+
+    assert with_429 == limited_routes(ROUTES)
+    answer = document["paths"]["/api/v1/verify"]["post"]["responses"]["429"]
+    assert answer["description"].startswith("rate-limited:")
+    assert "Retry-After" in answer["headers"]
+    assert PROBLEM + "rate-limited" in document["x-problem-types"]
+    assert PROBLEM + "authorization-ambiguous" in document["x-problem-types"]

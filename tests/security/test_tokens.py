@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from multidict import CIMultiDict
 
 from edocx.cli import main
 from edocx.store.db import Database
 from edocx.store.users import hash_token, issue_token, revoke_token
-from tests.web.hubkit import Hub
+from tests.web.hubkit import Hub, problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -136,3 +137,21 @@ async def test_the_command_line_issues_and_revokes(
     assert (await _me(hub, "Bearer " + token))[0] == 401
     assert await _cli("token", "issue", "999999") == 1
     assert "no user 999999" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("second", ["same", "wrong", "other user's"])
+@pytest.mark.parametrize(("method", "path"), [("GET", ME), ("POST", "/api/v1/verify")])
+async def test_two_authorization_fields_are_refused(
+    hub: Hub, method: str, path: str, second: str
+) -> None:
+    first = hub.tokens["a"]["clerk"]
+    other = {"same": first, "wrong": "edx_" + "A" * 43,
+             "other user's": hub.tokens["b"]["system"]}[second]  # fmt: skip
+    headers = CIMultiDict(
+        [("Authorization", "Bearer " + first), ("Authorization", "Bearer " + other)]
+    )
+
+    response = await hub.client.request(method, path, headers=headers, data=b"x")
+
+    body = await problem(response, 400, "authorization-ambiguous")
+    assert "2 Authorization fields" in body["detail"]

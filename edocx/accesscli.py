@@ -2,16 +2,21 @@
 
 ``edocx token issue USER [--days N]`` gives a user a new bearer token and
 prints it once (only its digest is kept; the earlier token stops working);
-``edocx token revoke USER`` withdraws it. ``edocx clientcert register USER
-CERT.pem`` lets an agency's system log in with that TLS client certificate;
-``edocx clientcert revoke CERT.pem`` withdraws it. Each change is entered in
-the audit log in the same transaction.
+when the demo's token file holds the user's earlier token, the new one
+takes its place there. ``edocx token revoke USER`` withdraws it. ``edocx
+clientcert register USER CERT`` lets an agency's system log in with that TLS
+client certificate, which must name the system's agency
+(:func:`edocx.web.clientcerts.agency_mismatch`); ``edocx clientcert revoke
+CERT`` withdraws it. Each change is entered in the audit log in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -21,18 +26,26 @@ from typing import Any, TypeVar
 from cryptography import x509
 
 from edocx.audit.events import record_event
+from edocx.bootstrap import demo_tokens_path
 from edocx.config import Settings
 from edocx.errors import InputError
+from edocx.secretfile import write_private_file
 from edocx.store.db import Database, Tx
-from edocx.store.models import Role
+from edocx.store.models import Role, User
 from edocx.store.users import (
     get_user,
+    hash_token,
     issue_token,
     register_client_certificate,
     revoke_client_certificate,
     revoke_token,
 )
-from edocx.web.clientcerts import certificate_digest
+from edocx.vntime import iso_vietnam
+from edocx.web.clientcerts import (
+    agency_mismatch,
+    certificate_digest,
+    read_client_certificate,
+)
 
 T = TypeVar("T")
 
@@ -58,10 +71,10 @@ def add_parsers(commands: Any) -> None:
     cert_actions = cert.add_subparsers(dest="clientcert_command", required=True)
     register = cert_actions.add_parser("register", help="let a system log in by it")
     register.add_argument("user", type=int, help="the id of the system's user")
-    register.add_argument("certificate", type=Path, help="the certificate (PEM)")
+    register.add_argument("certificate", type=Path, help="the certificate (PEM or DER)")
     register.set_defaults(run=run_cert_register)
     withdraw = cert_actions.add_parser("revoke", help="withdraw a certificate")
-    withdraw.add_argument("certificate", type=Path, help="the certificate (PEM)")
+    withdraw.add_argument("certificate", type=Path, help="the certificate (PEM or DER)")
     withdraw.set_defaults(run=run_cert_revoke)
 
 
@@ -71,14 +84,18 @@ def run_token_issue(args: argparse.Namespace, settings: Settings) -> int:
     valid_for = None if args.days is None else timedelta(days=args.days)
     at = datetime.now(UTC)
 
-    async def change(tx: Tx) -> str:
+    async def change(tx: Tx) -> tuple[str, str | None]:
         agency = await _agency_of(tx, args.user)
+        earlier = await _token_digest(tx, args.user)
         token = await issue_token(tx, args.user, at=at, valid_for=valid_for)
         await _audit(tx, at, agency, "user.token.issue", str(args.user))
-        return token
+        return token, earlier
 
+    token, earlier = _run(settings, change)
     # The one place the token is shown; it is not logged.
-    print(_run(settings, change))
+    print(token)
+    if earlier is not None and _replace_demo_token(settings, earlier, token):
+        print(f"replaced in {demo_tokens_path(settings)}", file=sys.stderr)
     return 0
 
 
@@ -101,16 +118,23 @@ def run_cert_register(args: argparse.Namespace, settings: Settings) -> int:
     cert = _read_certificate(args.certificate)
     digest, at = certificate_digest(cert), datetime.now(UTC)
 
-    async def change(tx: Tx) -> None:
-        agency = await _agency_of(tx, args.user, system=True)
+    async def change(tx: Tx) -> bool:
+        user = await _user(tx, args.user, system=True)
+        _check_certificate(cert, user, at)
+        if await _registered_to(tx, digest, user.id):
+            return False
+
         await register_client_certificate(
-            tx, args.user, sha256=digest, subject=cert.subject.rfc4514_string(),
+            tx, user.id, sha256=digest, subject=cert.subject.rfc4514_string(),
             not_after=cert.not_valid_after_utc, at=at,
         )  # fmt: skip
-        await _audit(tx, at, agency, "user.clientcert.register", digest)
+        await _audit(tx, at, user.agency_id, "user.clientcert.register", digest)
+        return True
 
-    _run(settings, change)
+    registered = _run(settings, change)
     print(digest)
+    if not registered:
+        print(f"already registered to user {args.user}", file=sys.stderr)
     return 0
 
 
@@ -131,7 +155,11 @@ def run_cert_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if done else 1
 
 
-async def _agency_of(tx: Tx, user_id: int, *, system: bool = False) -> int | None:
+async def _agency_of(tx: Tx, user_id: int) -> int | None:
+    return (await _user(tx, user_id)).agency_id
+
+
+async def _user(tx: Tx, user_id: int, *, system: bool = False) -> User:
     user = await get_user(tx, user_id)
     if user is None:
         raise AccessRefusedError(f"no user {user_id}")
@@ -140,7 +168,82 @@ async def _agency_of(tx: Tx, user_id: int, *, system: bool = False) -> int | Non
             f"user {user_id} is a {user.role.value}, not an agency's system",
             hint="client certificates are for agencies' document systems",
         )
-    return user.agency_id
+    return user
+
+
+def _check_certificate(cert: x509.Certificate, user: User, at: datetime) -> None:
+    # The handshake maps a certificate to its user by digest alone: the one
+    # check that it is the agency's own is made here.
+    problem = agency_mismatch(cert, user.organ_id or "")
+    if problem is not None:
+        raise AccessRefusedError(
+            f"{problem}: not registered for user {user.id}",
+            hint="register a certificate whose subject carries the agency's"
+            " code (organizationIdentifier, UID or serialNumber)",
+        )
+    if cert.not_valid_after_utc <= at:
+        raise AccessRefusedError(
+            "the certificate expired on " + iso_vietnam(cert.not_valid_after_utc)
+        )
+
+
+# TODO(#8): the two reads below belong in edocx.store.users, with its other
+# statements on users and certificates.
+async def _registered_to(tx: Tx, digest: str, user_id: int) -> bool:
+    """Whether the certificate is registered to the user already; refuse it
+    when it is another user's or was withdrawn."""
+    row = await tx.fetch_one(
+        "SELECT user_id, revoked_at FROM client_certificates WHERE sha256 = ?",
+        (digest,),
+    )
+    if row is None:
+        return False
+    if row["revoked_at"] is not None:
+        withdrawn = iso_vietnam(datetime.fromisoformat(row["revoked_at"]))
+        raise AccessRefusedError(
+            f"the certificate was withdrawn on {withdrawn}",
+            hint="a withdrawn certificate is not registered again; register a new one",
+        )
+    if row["user_id"] != user_id:
+        raise AccessRefusedError(
+            f"the certificate is registered to user {row['user_id']}",
+            hint="a certificate logs in as one system; withdraw it there and"
+            " register a new one for this system",
+        )
+    return True
+
+
+async def _token_digest(tx: Tx, user_id: int) -> str | None:
+    digest = await tx.fetch_value(
+        "SELECT token_sha256 FROM users WHERE id = ?", (user_id,)
+    )
+    return None if digest is None else str(digest)
+
+
+def _replace_demo_token(settings: Settings, earlier: str, token: str) -> bool:
+    """Put ``token`` in the demo's token file where the token of digest
+    ``earlier`` stood; False when the file is absent or does not hold it."""
+    path = demo_tokens_path(settings)
+    try:
+        tokens = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as e:
+        print(f"edocx: {path} left as it was: {e}", file=sys.stderr)
+        return False
+
+    replaced = False
+    for people in tokens.values():
+        for key, value in people.items():
+            if isinstance(value, str) and hash_token(value) == earlier:
+                people[key], replaced = token, True
+    if replaced:
+        # Written aside and renamed over: a crash leaves the old file whole.
+        aside = path.with_name(path.name + ".new")
+        text = json.dumps(tokens, ensure_ascii=False, indent=2)
+        write_private_file(aside, text.encode("utf-8"))
+        os.replace(aside, path)
+    return replaced
 
 
 async def _audit(
@@ -155,12 +258,15 @@ async def _audit(
 
 def _read_certificate(path: Path) -> x509.Certificate:
     try:
-        data = path.read_bytes()
-        if data.lstrip().startswith(b"-----"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except (OSError, ValueError) as e:
-        raise AccessRefusedError(f"cannot read the certificate {path}: {e}") from e
+        return read_client_certificate(path.read_bytes())
+    except OSError as e:
+        raise AccessRefusedError(f"cannot read {path}: {e.strerror}") from e
+    except ValueError as e:
+        raise AccessRefusedError(
+            f"no certificate read from {path}: {e}",
+            hint="give the client certificate alone, as PEM (text around it"
+            " and its CAs after it may stay) or DER",
+        ) from e
 
 
 def _run(settings: Settings, change: Callable[[Tx], Awaitable[T]]) -> T:

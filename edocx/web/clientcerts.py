@@ -8,12 +8,22 @@ The hub then maps the certificate, by the SHA-256 of its DER encoding, to
 the user it was registered for (:mod:`edocx.store.users`); a certificate
 that is valid but not registered, or withdrawn, gets the same 401 as a
 wrong token. A client without a certificate still logs in with a token.
+
+Since the handshake binds a certificate to a user by its digest alone, the
+certificate's name is checked once, when it is registered: it must name the
+user's agency by the agency's code in one of the subject's organisation
+identifiers (organizationIdentifier, UID or serialNumber, a scheme prefix
+such as ``MNS:`` or ``NTRVN-`` removed), as the development PKI writes the
+code into each agency's seal certificate and as the offline checks of
+copies read it (:mod:`edocx.copies.binding`). The agency's name alone
+(``O=``) does not count: names are not unique and are written many ways.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import ssl
 import tempfile
 from pathlib import Path
@@ -21,11 +31,26 @@ from pathlib import Path
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
 from edocx.config import HTTPSettings
 from edocx.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
+
+# The attributes that carry an organisation's code, read as the offline
+# checks of copies read them (edocx.copies.binding; a test keeps the two
+# readings equal). "MNS:000.00.00.H41", "NTRVN-0101234567": ETSI EN 319
+# 412-1, 5.1.4.
+_IDENTIFIER_OIDS = (
+    NameOID.ORGANIZATION_IDENTIFIER,
+    NameOID.USER_ID,
+    NameOID.SERIAL_NUMBER,
+)
+_SCHEME = re.compile(r"^(?:[A-Z]{2,4}:|[A-Z]{3}[A-Z]{2}-)")
+_PEM_CERTIFICATE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
+)
 
 
 def server_ssl_context(http: HTTPSettings) -> ssl.SSLContext | None:
@@ -106,3 +131,61 @@ def peer_certificate_digest(request: web.Request) -> str | None:
 def certificate_digest(cert: x509.Certificate) -> str:
     """Return the digest under which a client certificate is registered."""
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
+
+def read_client_certificate(data: bytes) -> x509.Certificate:
+    """Return the one end-entity certificate of a PEM or DER file's bytes.
+
+    A PEM file may carry text around its blocks (the ``Bag Attributes``
+    lines ``openssl pkcs12 -nokeys`` writes) and its issuing CAs after the
+    certificate. Raise ValueError saying what the file lacks.
+    """
+    if b"-----BEGIN" in data:
+        blocks = _PEM_CERTIFICATE.findall(data)
+        if not blocks:
+            raise ValueError("it holds no PEM block 'BEGIN CERTIFICATE'")
+        found = [x509.load_pem_x509_certificate(block) for block in blocks]
+    elif not data.strip():
+        raise ValueError("the file is empty")
+    else:
+        try:
+            found = [x509.load_der_x509_certificate(data)]
+        except ValueError:
+            raise ValueError("it is neither a PEM nor a DER certificate") from None
+
+    leaves = [cert for cert in found if not _is_ca(cert)]
+    if len(leaves) != 1:
+        raise ValueError(
+            f"it holds {len(leaves)} certificates that are not a CA's, not one"
+        )
+    return leaves[0]
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound:
+        return False
+    return constraints.value.ca
+
+
+def organisation_identifiers(cert: x509.Certificate) -> frozenset[str]:
+    """Return the codes the certificate's subject names, scheme prefixes removed."""
+    found: set[str] = set()
+    for oid in _IDENTIFIER_OIDS:
+        for attribute in cert.subject.get_attributes_for_oid(oid):
+            value = str(attribute.value).strip()
+            if value:
+                found.add(_SCHEME.sub("", value, count=1))
+    return frozenset(found)
+
+
+def agency_mismatch(cert: x509.Certificate, organ_id: str) -> str | None:
+    """Say why ``cert`` does not name the agency ``organ_id``, or None."""
+    named = organisation_identifiers(cert)
+    if organ_id in named:
+        return None
+    if not named:
+        return f"the certificate names no agency's code (the agency is {organ_id})"
+    codes = ", ".join(sorted(named))
+    return f"the certificate names {codes}, not the agency {organ_id}"

@@ -14,6 +14,7 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ from cryptography import x509
 from edocx.cli import main
 from edocx.config import HTTPSettings, Settings
 from edocx.pki.devpki import PKILayout
+from edocx.store.db import Database
+from edocx.store.users import register_client_certificate
 from edocx.web.app import create_app
-from edocx.web.clientcerts import server_ssl_context
+from edocx.web.clientcerts import certificate_digest, server_ssl_context
 from edocx.web.server import free_loopback_port
 from tests.delivery.receiver import PushCA, make_push_ca
 from tests.web.hubkit import hub_settings, seed_demo
@@ -178,12 +181,27 @@ async def test_revoked_and_unknown_certificates_end_the_handshake(
     tls_hub: TLSHub, operator_env: None, label: str
 ) -> None:
     if label == REVOKED:
-        # Registered as well: the CRL refuses it all the same.
-        system = await _system_id(tls_hub, "a")
-        cert = str(tls_hub.pki.cert_path(REVOKED))
-        assert await _cli(tls_hub, "clientcert", "register", str(system), cert) == 0
+        # Registered as well, the CRL refuses it all the same. The command
+        # would refuse a personal certificate (it names no agency's code),
+        # so it is entered as an operator's database would hold it.
+        await _register_directly(tls_hub, await _system_id(tls_hub, "a"), REVOKED)
     with pytest.raises(aiohttp.ClientError):
         await tls_hub.me(label)
+
+
+async def _register_directly(hub: TLSHub, user: int, label: str) -> None:
+    cert = x509.load_pem_x509_certificate(hub.pki.cert_path(label).read_bytes())
+    db = Database(hub.settings.storage.db_path)
+    await db.open()
+    try:
+        async with db.write() as tx:
+            await register_client_certificate(
+                tx, user, sha256=certificate_digest(cert),
+                subject=cert.subject.rfc4514_string(),
+                not_after=cert.not_valid_after_utc, at=datetime.now(UTC),
+            )  # fmt: skip
+    finally:
+        await db.close()
 
 
 async def test_a_withdrawn_certificate_gets_401_and_tokens_still_work(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
+import stat
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -155,3 +157,40 @@ async def test_two_authorization_fields_are_refused(
 
     body = await problem(response, 400, "authorization-ambiguous")
     assert "2 Authorization fields" in body["detail"]
+
+
+async def test_token_issue_replaces_the_users_token_in_the_demo_file(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(hub.settings.storage.var_dir))
+    path = hub.settings.storage.var_dir / "demo-tokens.json"
+    before = json.loads(path.read_text("utf-8"))
+    user = await _user_id(hub, "a", "system")
+
+    assert await _cli("token", "issue", str(user)) == 0
+
+    out, err = capsys.readouterr()
+    token = out.strip()
+    after = json.loads(path.read_text("utf-8"))
+    assert after["a"]["system"] == token != before["a"]["system"]
+    after["a"]["system"] = before["a"]["system"]
+    assert after == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert f"replaced in {path}" in err
+    assert (await _me(hub, "Bearer " + token))[0] == 200
+
+
+async def test_token_issue_leaves_a_demo_file_without_the_users_token(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(hub.settings.storage.var_dir))
+    path = hub.settings.storage.var_dir / "demo-tokens.json"
+    user = await _user_id(hub, "b", "certifier")
+    # A token given outside the file: the file no longer names the user.
+    await _change(hub, lambda tx: issue_token(tx, user, at=datetime.now(UTC)))
+    before = path.read_bytes()
+
+    assert await _cli("token", "issue", str(user)) == 0
+
+    assert path.read_bytes() == before
+    assert "replaced in" not in capsys.readouterr().err

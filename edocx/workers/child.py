@@ -18,7 +18,7 @@ from typing import Any
 
 from edocx.errors import EdocxError
 from edocx.signing.asn1fix import install as install_asn1_correction
-from edocx.workers.logrelay import SendLock, install_relay
+from edocx.workers.logrelay import PIPE_GONE, SendLock, exit_hub_gone, install_relay
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,12 @@ def serve(
         try:
             fn, args = conn.recv()
         except (EOFError, OSError):
-            return
-        send(_call(fn, args))
+            return  # the hub closed the pipe, or died between calls
+        outcome = _call(fn, args)
+        try:
+            send(outcome)
+        except PIPE_GONE:
+            exit_hub_gone()
 
 
 def _limit_memory(limit: int) -> None:

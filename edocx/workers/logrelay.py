@@ -7,14 +7,18 @@ them. Instead each worker sends its records up the pipe it answers on, as
 to its logger of the same name, whose handlers format them as the parent's
 own lines (text or JSON). One pipe per worker: a worker killed mid-line
 garbles only its own pipe, which dies with it.
+
+A worker whose pipe is gone (the hub died or was killed alone) ends at
+once, saying so in one line on stderr: nothing it does can reach anyone.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from edocx.logsetup import LIBRARY_LOGGERS
 
@@ -25,6 +29,9 @@ LOG = "log"
 MIRRORED = ("edocx", *LIBRARY_LOGGERS)
 
 _PLAIN = (str, int, float, bool, type(None))
+
+# What a send on a pipe whose other end is closed raises.
+PIPE_GONE = (BrokenPipeError, ConnectionResetError)
 
 
 def parent_levels() -> dict[str, int]:
@@ -42,6 +49,10 @@ class RelayHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._send((LOG, portable(record)))
+        except PIPE_GONE:
+            # Not handleError: its traceback would repeat for every line
+            # the rest of the call logs, for no reader.
+            exit_hub_gone()
         except Exception:
             self.handleError(record)
 
@@ -88,3 +99,17 @@ class SendLock:
     def __call__(self, message: Any) -> None:
         with self._lock:
             self._send(message)
+
+
+def exit_hub_gone() -> NoReturn:
+    """End this worker now, with one line on stderr: its hub is gone.
+
+    The call under way is dropped: its outcome has nowhere to go. Nothing
+    is left to clean up that the end of the process does not release.
+    """
+    line = f"edocx worker {os.getpid()}: the hub is gone; exiting\n"
+    try:
+        os.write(2, line.encode())
+    except OSError:
+        pass  # stderr went with the hub
+    os._exit(0)

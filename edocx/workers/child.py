@@ -2,18 +2,22 @@
 
 Runs in the child process only. The address-space limit turns a hostile
 document's runaway allocation into a ``MemoryError`` here instead of taking
-the machine down. Log lines go up the same pipe (``logrelay``).
+the machine down. Log lines go up the same pipe (``logrelay``). A worker
+ends as soon as its hub is gone, idle or in the middle of a call: nothing
+else would stop a call left without its hub's time bound.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import pickle
 import resource
 import signal
+import threading
 import traceback
 from collections.abc import Callable
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from edocx.errors import EdocxError
@@ -34,6 +38,7 @@ def serve(
     """
     # The parent handles Ctrl-C; a worker must not die mid-call on SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_hub()
     send = SendLock(conn.send)
     install_relay(send, log_levels)
     _limit_memory(memory_limit_bytes)
@@ -50,6 +55,23 @@ def serve(
             send(outcome)
         except PIPE_GONE:
             exit_hub_gone()
+
+
+def _watch_hub() -> None:
+    hub = multiprocessing.parent_process()
+    if hub is None:
+        return
+    # The sentinel becomes ready when the hub's process is gone, whatever
+    # this worker is doing.
+    watcher = threading.Thread(
+        target=_exit_when_gone, args=(hub.sentinel,), name="hub-watch", daemon=True
+    )
+    watcher.start()
+
+
+def _exit_when_gone(sentinel: int) -> None:
+    wait([sentinel])
+    exit_hub_gone()
 
 
 def _limit_memory(limit: int) -> None:

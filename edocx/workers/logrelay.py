@@ -33,6 +33,10 @@ _PLAIN = (str, int, float, bool, type(None))
 # What a send on a pipe whose other end is closed raises.
 PIPE_GONE = (BrokenPipeError, ConnectionResetError)
 
+# Held by the thread that ends the worker: one line, even when two threads
+# learn at once that the hub is gone.
+_LEAVING = threading.Lock()
+
 
 def parent_levels() -> dict[str, int]:
     """Return the effective levels of the mirrored loggers, in the parent."""
@@ -107,9 +111,10 @@ def exit_hub_gone() -> NoReturn:
     The call under way is dropped: its outcome has nowhere to go. Nothing
     is left to clean up that the end of the process does not release.
     """
-    line = f"edocx worker {os.getpid()}: the hub is gone; exiting\n"
-    try:
-        os.write(2, line.encode())
-    except OSError:
-        pass  # stderr went with the hub
-    os._exit(0)
+    with _LEAVING:
+        line = f"edocx worker {os.getpid()}: the hub is gone; exiting\n"
+        try:
+            os.write(2, line.encode())
+        except OSError:
+            pass  # stderr went with the hub
+        os._exit(0)

@@ -1,9 +1,9 @@
-"""A hub that dies during a worker's call: ``python -m tests.workers.hubgone``.
+"""A hub that dies while its workers work: ``python -m tests.workers.hubgone``.
 
-It starts a pool of one worker, lets it run ``work`` (which logs a line
-every 50 ms for 30 s when ``chatty``, else sleeps 1 s and logs nothing),
-says ``calling`` on stdout and kills itself with SIGKILL 0.3 s later, as a
-crashed hub would go. Its worker, left behind, writes to the same stderr.
+It starts a pool of three workers, gives one a call that logs a line every
+50 ms for 30 s, one a call that sleeps 30 s in silence and leaves the third
+idle, says ``calling`` on stdout and kills itself with SIGKILL 0.3 s later,
+as a crashed hub goes. Its workers, left behind, write to the same stderr.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 import time
 
 from edocx.config import WorkerSettings
@@ -22,7 +21,7 @@ logger = logging.getLogger("edocx.tests.hubgone")
 
 
 def work(chatty: bool) -> str:
-    end = time.monotonic() + (30.0 if chatty else 1.0)
+    end = time.monotonic() + 30.0
     while time.monotonic() < end:
         if chatty:
             logger.info("still working")
@@ -30,19 +29,19 @@ def work(chatty: bool) -> str:
     return "done"
 
 
-async def main(chatty: bool) -> None:
-    pool = WorkerPool(WorkerSettings(processes=1, task_timeout_s=60))
+async def main() -> None:
+    pool = WorkerPool(WorkerSettings(processes=3, task_timeout_s=60))
     await pool.start()
-    await pool.run(os.getpid)
+    await asyncio.gather(*(pool.run(os.getpid) for _ in range(3)))
 
-    call = asyncio.create_task(pool.run(work, chatty))
+    calls = [asyncio.create_task(pool.run(work, chatty)) for chatty in (True, False)]
     print("calling", flush=True)
     await asyncio.sleep(0.3)
     os.kill(os.getpid(), signal.SIGKILL)
-    await call
+    await asyncio.gather(*calls)
 
 
 if __name__ == "__main__":
-    # The worker sends its INFO lines only if the hub writes them somewhere.
+    # The workers send their INFO lines only if the hub writes them somewhere.
     logging.basicConfig(level=logging.INFO, handlers=[logging.NullHandler()])
-    asyncio.run(main(sys.argv[1:] == ["chatty"]))
+    asyncio.run(main())

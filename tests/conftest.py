@@ -7,6 +7,7 @@ run on the address its certificates name.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -172,3 +173,31 @@ def library_encoder() -> Iterator[None]:
     """
     yield
     asn1fix.uninstall()
+
+
+class _Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def answers_kept_with_their_change() -> Iterator[None]:
+    """Fail a test in which a handler's answer missed its change's transaction.
+
+    A handler that says how its answer is made (``answering``) has its
+    change hand the result over in the transaction that completes it; one
+    that does not leaves a key a stop would turn into a rerun.
+    """
+    collected = _Collected()
+    watched = logging.getLogger("edocx.web.idempotency")
+    watched.addHandler(collected)
+    try:
+        yield
+    finally:
+        watched.removeHandler(collected)
+    missed = [m for m in collected.messages if "not kept with its change" in m]
+    assert not missed, missed

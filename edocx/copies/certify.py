@@ -59,8 +59,9 @@ from edocx.signing.levels import Level, level_for
 from edocx.store import copies as store
 from edocx.store.agencies import get_agency
 from edocx.store.copies import CopyIntake, CopyState, IntakeFacts
-from edocx.store.db import Database, assert_no_write_transaction
+from edocx.store.db import Database, Reader, assert_no_write_transaction
 from edocx.store.models import Agency, User
+from edocx.store.results import completed
 from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ async def certify_copy(
             object_type="copy", object_id=code, content_sha256=scan.sha256,
             details={"book": book.name, "number": number},
         )  # fmt: skip
-    intake = await _intake(hub, code)
+        intake = await _intake_in(tx, code)
 
     # 3. to 5., or the failure recorded.
     try:
@@ -163,13 +164,15 @@ async def _sign_and_keep(
             details={"book": job.claim.book, "number": job.claim.number,
                      "level": signed.level.value},
         )  # fmt: skip
+        kept = await _intake_in(tx, intake.code)
+        done = CertifiedCopy(kept, signed.level, signed.warnings, signed.qr_text)
+        completed(tx, done)
     logger.info(
         "copy %s of %s certified as %s in %s at level %s",
         intake.code, agency.organ_id, job.statement.number_text, job.claim.book,
         signed.level,
     )  # fmt: skip
-    kept = await _intake(hub, intake.code)
-    return CertifiedCopy(kept, signed.level, signed.warnings, signed.qr_text)
+    return done
 
 
 def _job(
@@ -295,8 +298,10 @@ async def refuse_copy(
             tx, at=at, actor=user.id, agency=agency.id, action="copy.refuse",
             object_type="copy", object_id=code, details={"reason": why.value},
         )  # fmt: skip
+        refused = await _intake_in(tx, code)
+        completed(tx, refused)
     logger.info("copy %s of %s refused: %s", code, agency.organ_id, why.value)
-    return await _intake(hub, code)
+    return refused
 
 
 async def revoke_copy(
@@ -317,8 +322,10 @@ async def revoke_copy(
             tx, at=at, actor=user.id, agency=agency.id, action="copy.revoke",
             object_type="copy", object_id=code, details={"reason": reason},
         )  # fmt: skip
+        revoked = await _intake_in(tx, code)
+        completed(tx, revoked)
     logger.warning("copy %s of %s revoked: %s", code, agency.organ_id, reason)
-    return await _intake(hub, code)
+    return revoked
 
 
 async def _own_agency(hub: Hub, user: User) -> Agency:
@@ -330,9 +337,8 @@ async def _own_agency(hub: Hub, user: User) -> Agency:
     return agency
 
 
-async def _intake(hub: Hub, code: str) -> CopyIntake:
-    async with hub.db.read() as reader:
-        intake = await store.get_intake(reader, code)
+async def _intake_in(reader: Reader, code: str) -> CopyIntake:
+    intake = await store.get_intake(reader, code)
     if intake is None:
         raise CopyNotFoundError(f"no copy {code}")
     return intake

@@ -53,13 +53,16 @@ from edocx.pki.tokens import check_not_refused, remember_refusal
 from edocx.signing.levels import Level, SignOutcome, level_for
 from edocx.store import duplicates as book
 from edocx.store.agencies import get_agency
-from edocx.store.db import assert_no_write_transaction
+from edocx.store.db import Database, assert_no_write_transaction
 from edocx.store.duplicates import DuplicateRow, DuplicateState, NewDuplicate
 from edocx.store.models import Agency, User
+from edocx.store.results import completed
 from edocx.verification.report import ModificationClass, ValidationReport, Verdict
 from edocx.vntime import vietnam_time
 
 logger = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted: the service stopped while the duplicate was made"
 
 # TODO(#7): take the duplicate book's name from the configuration, as the
 # certification book's is (copies.book_pattern), once bodies say how they
@@ -187,7 +190,8 @@ async def _seal_and_keep(
                      "record_sha256": job.record_sha256, "kind": job.kind},
         )  # fmt: skip
         issued = await book.get_by_code(tx, code)
-    assert issued is not None
+        assert issued is not None
+        completed(tx, (issued, outcome))
     logger.info(
         "duplicate %s of agency %s issued as %s in %s at level %s",
         code, agency.organ_id, job.number_text, job.book, outcome.level,
@@ -247,6 +251,28 @@ async def _void(
             details={"reason": reason},
         )  # fmt: skip
     logger.warning("duplicate %s of agency %s voided: %s", code, clerk.organ_id, reason)
+
+
+async def void_interrupted(db: Database, *, at: datetime) -> int:
+    """Void the numbers a stopped process left reserved; return how many.
+
+    Called at start-up, before serving (no duplicate can be in the making).
+    """
+    async with db.write() as tx:
+        stale = await book.stale_reservations(tx)
+        for row in stale:
+            await book.mark_voided(tx, row.code, reason=INTERRUPTED)
+            await record_event(
+                tx, at=at, actor=None, agency=row.agency_id,
+                action="duplicate.void", object_type="duplicate",
+                object_id=row.code, details={"reason": INTERRUPTED},
+            )  # fmt: skip
+    for row in stale:
+        logger.warning(
+            "duplicate %s of agency %d: number %s of %s voided: %s",
+            row.code, row.agency_id, number_text(row.number), row.book, INTERRUPTED,
+        )  # fmt: skip
+    return len(stale)
 
 
 async def find_duplicate(hub: Hub, code: str) -> DuplicateRow:
@@ -311,5 +337,7 @@ async def revoke_duplicate(
             action="duplicate.revoke", object_type="duplicate", object_id=code,
             details={"reason": reason},
         )  # fmt: skip
+        revoked = replace(found, revoked_at=at.isoformat(), revocation_reason=reason)
+        completed(tx, revoked)
     logger.info("duplicate %s of agency %s revoked", code, clerk.organ_id)
-    return replace(found, revoked_at=at.isoformat(), revocation_reason=reason)
+    return revoked

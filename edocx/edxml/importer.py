@@ -35,7 +35,7 @@ from edocx.edxml.errors import (
 )
 from edocx.edxml.model import Finding, PacketFacts, PacketKind, PacketReport
 from edocx.edxml.parse import PacketParseError, parse_packet
-from edocx.edxml.relay import relay_document
+from edocx.edxml.relay import RelayOutcome, relay_document
 from edocx.edxml.rules import judge_packet
 from edocx.edxml.write import BUSINESS_REASONS
 from edocx.exchange import delivery
@@ -45,6 +45,7 @@ from edocx.exchange.hub import Hub
 from edocx.exchange.statuses import StatusCode
 from edocx.store.db import Reader
 from edocx.store.models import Document, User
+from edocx.store.results import completed, results_as, results_withheld
 from edocx.vntime import VIETNAM_TIME
 
 logger = logging.getLogger(__name__)
@@ -108,10 +109,15 @@ async def import_packet(
         return await _status(hub, user, packet, at)
     if facts.business_type in (1, 2):
         return await _change(hub, user, packet, at)
-    outcome = await relay_document(hub, user, packet, strict=strict, at=at)
+    with results_as(lambda relayed: _relayed(facts, relayed)):
+        outcome = await relay_document(hub, user, packet, strict=strict, at=at)
+    return _relayed(facts, outcome)
+
+
+def _relayed(facts: PacketFacts, relayed: RelayOutcome) -> ImportOutcome:
     return ImportOutcome(
-        PacketKind.DOCUMENT, facts.business_type, outcome.document,
-        outcome.warnings, created=True,
+        PacketKind.DOCUMENT, facts.business_type, relayed.document,
+        relayed.warnings, created=True,
     )  # fmt: skip
 
 
@@ -193,17 +199,20 @@ async def _status(hub: Hub, user: User, packet: Packet, at: datetime) -> ImportO
     # The sender's 13 names the recipient it is for; a recipient answers for
     # its own delivery.
     by_sender = document.agency_id == user.agency_id
-    posted = await delivery.post_status(
-        hub, user, uuid, StatusCode(facts.status_code or ""),
-        description=packet.details.description,
-        recipient=answered.organ_id if by_sender else None, at=at,
-        reported_at=reported_time(packet.details.timestamp),
-    )  # fmt: skip
-    await _keep_packet(hub, user, packet, document, at)
-    return ImportOutcome(
+    # The packet's own transaction completes the import (_keep_packet).
+    with results_withheld():
+        posted = await delivery.post_status(
+            hub, user, uuid, StatusCode(facts.status_code or ""),
+            description=packet.details.description,
+            recipient=answered.organ_id if by_sender else None, at=at,
+            reported_at=reported_time(packet.details.timestamp),
+        )  # fmt: skip
+    outcome = ImportOutcome(
         PacketKind.STATUS, None, document, packet.report.warnings,
         status_code=facts.status_code, outcome=str(posted.outcome.value),
     )  # fmt: skip
+    await _keep_packet(hub, user, packet, outcome, at)
+    return outcome
 
 
 async def _change(hub: Hub, user: User, packet: Packet, at: datetime) -> ImportOutcome:
@@ -212,23 +221,27 @@ async def _change(hub: Hub, user: User, packet: Packet, at: datetime) -> ImportO
     named = [facts.document_id, *(r.document_id for r in facts.response_for)]
     uuid = await find_document(hub, user, named, own=True)
     reason = packet.details.reason or BUSINESS_REASONS[facts.business_type or 1]
-    posted = await delivery.post_status(
-        hub, user, uuid, StatusCode.TAKE_BACK, description=reason,
-        recipient=None, at=at, change=kind,
-    )  # fmt: skip
+    with results_withheld():
+        posted = await delivery.post_status(
+            hub, user, uuid, StatusCode.TAKE_BACK, description=reason,
+            recipient=None, at=at, change=kind,
+        )  # fmt: skip
     async with hub.db.read() as reader:
         document = (await open_document(reader, user, uuid)).document
-    await _keep_packet(hub, user, packet, document, at)
-    return ImportOutcome(
+    outcome = ImportOutcome(
         PacketKind.DOCUMENT, facts.business_type, document, packet.report.warnings,
         status_code=StatusCode.TAKE_BACK.value, outcome=str(posted.outcome.value),
     )  # fmt: skip
+    await _keep_packet(hub, user, packet, outcome, at)
+    return outcome
 
 
 async def _keep_packet(
-    hub: Hub, user: User, packet: Packet, document: Document, at: datetime
+    hub: Hub, user: User, packet: Packet, outcome: ImportOutcome, at: datetime
 ) -> None:
     """Keep a status or change packet the life-cycle accepted."""
+    document = outcome.document
+    assert document is not None
     digest = await hub.blobs.put(packet.data)
     facts = packet.facts
     assert user.agency_id is not None
@@ -252,6 +265,7 @@ async def _keep_packet(
             details={"status": facts.status_code,
                      "business_type": facts.business_type},
         )  # fmt: skip
+        completed(tx, outcome)
     logger.info(
         "edXML %s packet for document %s (%s) from agency %s kept",
         facts.kind.value, document.uuid, document.edxml_document_id, user.organ_id,

@@ -41,6 +41,7 @@ from edocx.store.db import Reader, Tx
 from edocx.store.deliveries import insert_delivery
 from edocx.store.documents import get_document, get_document_by_id
 from edocx.store.models import Document, User
+from edocx.store.results import completed
 
 if TYPE_CHECKING:
     from edocx.edxml.importer import Packet
@@ -239,6 +240,8 @@ async def _store(
             await _keep(tx, user, packet, (doc_id, relayed.uuid), packet_blob,
                         warnings, at)  # fmt: skip
             document = await get_document_by_id(tx, doc_id)
+            assert document is not None
+            completed(tx, RelayOutcome(document, warnings))
     except sqlite3.IntegrityError as e:
         # Two packets with one DocumentId at once: the index keeps one.
         raise _duplicate(relayed.edxml_document_id) from e

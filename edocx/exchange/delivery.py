@@ -59,6 +59,7 @@ from edocx.store.models import (
     StatusEntry,
     User,
 )
+from edocx.store.results import completed
 
 logger = logging.getLogger(__name__)
 
@@ -250,8 +251,12 @@ async def post_status(
             ))  # fmt: skip
         # The answer's history, read before the commit: one trip fewer.
         history = await _history(tx, access)
-    moved = {d.id: d for d, _ in history}
-    return StatusOutcome(tuple(moved[d.id] for d in targets), tuple(outcomes), history)
+        moved = {d.id: d for d, _ in history}
+        done = StatusOutcome(
+            tuple(moved[d.id] for d in targets), tuple(outcomes), history
+        )
+        completed(tx, done)
+    return done
 
 
 # A status may carry its own time a little ahead of the hub's clock.

@@ -42,6 +42,7 @@ from edocx.store.db import Tx
 from edocx.store.deliveries import insert_delivery
 from edocx.store.models import Agency, Document, DocumentState, User
 from edocx.store.register import reservation_for
+from edocx.store.results import completed
 from edocx.verification.report import ValidationReport
 
 logger = logging.getLogger(__name__)
@@ -153,14 +154,16 @@ async def _seal_and_route(
         await _route(tx, user, document, at)
         await changes.apply_planned(tx, document.id, actor_id=user.id, at=at)
         issued = await documents.get_document_by_id(tx, document.id)
+        assert issued is not None
+        done = SignedDocument.of(issued, outcome)
+        completed(tx, done)
 
-    assert issued is not None
     logger.info(
         "document %s issued as %s by agency %s at level %s to %s",
         document.uuid, facts.notation, agency.organ_id, outcome.level,
         ", ".join(document.recipients),
     )  # fmt: skip
-    return SignedDocument.of(issued, outcome)
+    return done
 
 
 def refused_issue(report: ValidationReport, refusal: str) -> ExchangeError:

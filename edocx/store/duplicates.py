@@ -124,6 +124,12 @@ async def mark_voided(tx: Tx, code: str, *, reason: str) -> bool:
     return await tx.changes() == 1
 
 
+async def stale_reservations(db: Reader) -> list[DuplicateRow]:
+    """The numbers left reserved (only a stopped process leaves them)."""
+    rows = await db.fetch_all(_SELECT + " WHERE d.state = 'reserved' ORDER BY d.id")
+    return [_row(row) for row in rows]
+
+
 async def record_revocation(
     tx: Tx, duplicate_id: int, *, actor_id: int, reason: str, at: datetime
 ) -> None:

@@ -1,11 +1,17 @@
 """Idempotency keys: the first response to a creating request, replayed.
 
-A key belongs to one user. It is claimed (``pending``) in the transaction
-of the change it guards, so that the two commit together, then ``done``
-with the response; a request that fails drops its key so that the client
-may try again. A ``pending`` key therefore always names a change that is
-stored: a stop of the process between the change and keeping the answer
-leaves it pending, and a retry is never run a second time.
+A key belongs to one user. It is claimed in the first transaction of the
+change it guards, so that the two commit together; a request that fails
+drops its key so that the client may try again. A request whose answer is
+kept in the transaction that completes its change claims it ``running``
+and that transaction makes it ``done``; one whose answer is kept after its
+change claims it ``pending``, made ``done`` by a transaction of its own.
+
+At a start (:func:`recover_keys`) no request runs: a ``running`` key was
+cut before its change completed, and the recovery undid what it had begun
+(a reserved number voided), so it is dropped and a retry runs again; a
+``pending`` key names a change that is stored without its answer, so it
+becomes ``lost`` and a retry is told so instead of being run twice.
 
 TODO(#2): keys never expire; drop them after a day.
 """
@@ -37,14 +43,16 @@ async def find_key(db: Reader, *, user_id: int, key: str) -> KeyRecord | None:
 
 
 async def claim_key(
-    tx: Tx, *, user_id: int, key: str, fingerprint: str, at: datetime
-) -> KeyRecord | None:
-    """Record a pending key; return the existing record when already taken."""
+    tx: Tx, *, user_id: int, key: str, fingerprint: str, at: datetime,
+    answered_in_change: bool = False,
+) -> KeyRecord | None:  # fmt: skip
+    """Record a key as claimed; return the existing record when already taken."""
+    state = "running" if answered_in_change else "pending"
     # One statement when the key is new, the usual case.
     claimed = await tx.fetch_value(
         "INSERT INTO idempotency_keys (user_id, key, fingerprint, state, created_at)"
-        " VALUES (?,?,?,'pending',?) ON CONFLICT DO NOTHING RETURNING 1",
-        (user_id, key, fingerprint, at.isoformat()),
+        " VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING 1",
+        (user_id, key, fingerprint, state, at.isoformat()),
     )
     if claimed is not None:
         return None
@@ -70,9 +78,10 @@ async def keep_answer(
     )  # fmt: skip
 
 
-async def complete_key(
+def complete_key(
     tx: Tx, *, user_id: int, key: str, status: int, content_type: str, body: bytes
 ) -> None:
+    """Keep the answer of a claimed key (deferred, as the two around it)."""
     tx.defer(
         "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?,"
         " body = ? WHERE user_id = ? AND key = ?",
@@ -83,16 +92,25 @@ async def complete_key(
 async def release_key(tx: Tx, *, user_id: int, key: str) -> None:
     tx.defer(
         "DELETE FROM idempotency_keys"
-        " WHERE user_id = ? AND key = ? AND state = 'pending'",
+        " WHERE user_id = ? AND key = ? AND state IN ('pending', 'running')",
         (user_id, key),
     )
 
 
-async def release_all_pending(tx: Tx) -> int:
-    """Release the keys a stopped process left; return how many (none).
+@dataclass(frozen=True)
+class Recovered:
+    released: int
+    lost: int
 
-    A pending key was committed with its change: releasing it would let a
-    retry run the change again. It stays; a retry is told the request ran.
-    """
-    del tx
-    return 0
+
+async def recover_keys(tx: Tx) -> Recovered:
+    """Settle the keys a stopped process left (see the module's doc)."""
+    released = await tx.fetch_value(
+        "SELECT count(*) FROM idempotency_keys WHERE state = 'running'"
+    )
+    tx.defer("DELETE FROM idempotency_keys WHERE state = 'running'")
+    lost = await tx.fetch_value(
+        "SELECT count(*) FROM idempotency_keys WHERE state = 'pending'"
+    )
+    tx.defer("UPDATE idempotency_keys SET state = 'lost' WHERE state = 'pending'")
+    return Recovered(int(released), int(lost))

@@ -18,12 +18,13 @@ from aiohttp import web
 from edocx.audit.checkpoints import audit_running
 from edocx.config import Settings, read_key_passphrase
 from edocx.copies.certify import settle_interrupted
+from edocx.copies.duplicates import void_interrupted
 from edocx.exchange.compute import Compute, SigningSetup
 from edocx.exchange.hub import Hub
 from edocx.exchange.numbering import void_stale_reservations
 from edocx.store.blobs import BlobStore
 from edocx.store.db import Database
-from edocx.store.idempotency import release_all_pending
+from edocx.store.idempotency import recover_keys
 from edocx.store.lock import state_dir_lock
 from edocx.web.auditheaders import install_audit_headers
 from edocx.web.deliveryroutes import delivery_lifecycle
@@ -94,17 +95,21 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
 
 async def _recover(db: Database) -> None:
     # A process that stopped during an issue left its number reserved,
-    # during a certified copy its book's number taken, and during a creating
-    # request its idempotency key pending.
+    # during a certified copy or an e-duplicate its book's number taken, and
+    # during a creating request its idempotency key claimed.
     at = datetime.now(UTC)
     voided = await void_stale_reservations(db, at=at)
     interrupted = await settle_interrupted(db, at=at)
+    interrupted += await void_interrupted(db, at=at)
     async with db.write() as tx:
-        released = await release_all_pending(tx)
-    if voided or interrupted or released:
+        keys = await recover_keys(tx)
+    if voided or interrupted or keys.released or keys.lost:
         logger.warning(
             "recovered after a stop: voided %d number(s), settled %d interrupted"
-            " certification(s), released %d key(s)", voided, interrupted, released,
+            " certification(s) and duplicate(s), released %d idempotency"
+            " key(s) of requests cut short, %d key(s) whose answer was lost",
+            voided, interrupted,
+            keys.released, keys.lost,
         )  # fmt: skip
 
 

@@ -17,7 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from edocx.config import Settings
 from edocx.copies import books
 from edocx.copies.books import RefusalReason
-from edocx.copies.certify import certify_copy, refuse_copy, revoke_copy
+from edocx.copies.certify import (
+    CertifiedCopy,
+    certify_copy,
+    refuse_copy,
+    revoke_copy,
+)
 from edocx.copies.check import CopyCheck, check_copy
 from edocx.copies.errors import CopyAgencyError, CopyNotFoundError
 from edocx.errors import InputError, PDFUnusableError
@@ -25,8 +30,9 @@ from edocx.exchange.header import Text
 from edocx.store import copies as store
 from edocx.store.copies import CopyIntake, IntakeFacts
 from edocx.web.bodies import Paragraph, Part, validation_problem
+from edocx.web.idempotency import answering
 from edocx.web.keys import POOL
-from edocx.web.routing import RAW_BODY, Call
+from edocx.web.routing import RAW_BODY, Call, json_answer
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +163,7 @@ def check_upload_mb(settings: Settings) -> int:
     return settings.verification.max_upload_mb
 
 
-async def post_copy(call: Call) -> CertifiedOut:
+async def post_copy(call: Call) -> web.Response:
     """Certify a scan as a copy, numbered in the body's book."""
     try:
         intake = IntakeIn.model_validate_json(call.parts["intake"])
@@ -166,36 +172,42 @@ async def post_copy(call: Call) -> CertifiedOut:
     pages = [f"page{n}" for n in range(2, MAX_PAGE_PARTS + 1)]
     files = (call.parts["file"], *(call.parts[p] for p in pages if p in call.parts))
     facts = _facts(intake, call.settings, page_count=intake.page_count or 0)
+    answer = answering(lambda done: json_answer(_certified(done), 201))
     done = await certify_copy(
         call.hub, call.request.app[POOL], call.me, facts, files,
         settings=call.settings.copies, at=call.at,
     )  # fmt: skip
-    code = done.intake.code
+    return answer(done)
+
+
+def _certified(done: CertifiedCopy) -> CertifiedOut:
     return CertifiedOut(
         intake=IntakeOut.of(done.intake), level=done.level.value,
         warnings=list(done.warnings), qr_text=done.qr_text,
-        pdf=f"/api/v1/copies/{code}/pdf",
+        pdf=f"/api/v1/copies/{done.intake.code}/pdf",
     )  # fmt: skip
 
 
-async def post_refusal(call: Call) -> IntakeOut:
+async def post_refusal(call: Call) -> web.Response:
     """Record a refused original with its reason (no number)."""
     body: RefusalIn = call.body
     facts = _facts(body, call.settings, page_count=body.page_count or 1)
+    answer = answering(lambda refused: json_answer(IntakeOut.of(refused), 201))
     refused = await refuse_copy(
         call.hub, call.me, facts, reason=body.reason, note=body.note,
         at=call.at,
     )  # fmt: skip
-    return IntakeOut.of(refused)
+    return answer(refused)
 
 
-async def post_revocation(call: Call) -> IntakeOut:
+async def post_revocation(call: Call) -> web.Response:
     """Revoke a certified copy of the caller's body."""
     body: RevokeIn = call.body
+    answer = answering(lambda revoked: json_answer(IntakeOut.of(revoked)))
     revoked = await revoke_copy(
         call.hub, call.me, call.param("code"), reason=body.reason, at=call.at
     )
-    return IntakeOut.of(revoked)
+    return answer(revoked)
 
 
 async def get_copy_pdf(call: Call) -> web.Response:

@@ -29,7 +29,7 @@ from edocx.web.bodies import (
     validation_problem,
 )
 from edocx.web.keys import HUB, SETTINGS
-from edocx.web.routing import RAW_BODY, Call, Reply, Route
+from edocx.web.routing import RAW_BODY, Call, Reply, Route, json_answer
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +110,7 @@ def _query(route: Route, request: web.Request) -> Any:
 async def _respond(route: Route, call: Call) -> web.StreamResponse:
     reply: Reply = await route.handler(call)
     if isinstance(reply, BaseModel):
-        return web.Response(
-            status=route.status,
-            body=reply.model_dump_json().encode("utf-8"),
-            content_type="application/json",
-        )
+        return json_answer(reply, route.status)
     return reply
 
 

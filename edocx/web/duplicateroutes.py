@@ -20,16 +20,18 @@ from edocx.copies.duplicaterecord import parse_request
 from edocx.copies.duplicates import DuplicateCheck, check_url
 from edocx.exchange.errors import ActionNotAllowedError
 from edocx.exchange.hub import Hub
+from edocx.signing.levels import SignOutcome
 from edocx.store import duplicates as store
 from edocx.store.agencies import get_agency
 from edocx.store.duplicates import DuplicateRow, DuplicateState
-from edocx.store.models import Role
+from edocx.store.models import Agency, Role
 from edocx.verification.report import ValidationReport
 from edocx.web.bodies import Paragraph
 from edocx.web.copyroutes import BookQuery, nonempty_pdf
 from edocx.web.disposition import attachment
+from edocx.web.idempotency import answering
 from edocx.web.keys import POOL
-from edocx.web.routing import RAW_BODY, Call
+from edocx.web.routing import RAW_BODY, Call, json_answer
 from edocx.web.schemas import legal_time
 
 logger = logging.getLogger(__name__)
@@ -100,7 +102,15 @@ async def duplicate_out(
     """Return the public facts of ``row``."""
     async with hub.db.read() as reader:
         agency = await get_agency(reader, row.agency_id)
-    assert agency is not None and row.blob is not None and row.level is not None
+    assert agency is not None
+    return duplicate_view(settings, row, agency)
+
+
+def duplicate_view(
+    settings: Settings, row: DuplicateRow, agency: Agency
+) -> DuplicateOut:
+    """The public facts of ``row``, issued by ``agency``."""
+    assert row.blob is not None and row.level is not None
     return DuplicateOut(
         code=row.code, document_name=row.document_name,
         number=duplicates.number_text(row.number), book=row.book,
@@ -113,16 +123,34 @@ async def duplicate_out(
     )  # fmt: skip
 
 
-async def issue_duplicate(call: Call) -> DuplicateIssuedOut:
+async def issue_duplicate(call: Call) -> web.Response:
     request = parse_request(call.parts[RAW_BODY], at=call.at)
-    row, outcome = await duplicates.issue_duplicate(
+    agency = await _own_agency(call)
+
+    def issued(done: tuple[DuplicateRow, SignOutcome]) -> web.Response:
+        row, outcome = done
+        view = DuplicateIssuedOut(
+            duplicate=duplicate_view(call.settings, row, agency),
+            warnings=list(outcome.warnings),
+        )
+        return json_answer(view, 201)
+
+    answer = answering(issued)
+    done = await duplicates.issue_duplicate(
         call.hub, call.request.app[POOL], call.me, request,
         settings=call.settings, at=call.at,
     )  # fmt: skip
-    return DuplicateIssuedOut(
-        duplicate=await duplicate_out(call.hub, call.settings, row),
-        warnings=list(outcome.warnings),
-    )
+    return answer(done)
+
+
+async def _own_agency(call: Call) -> Agency:
+    # Read before the change, for the answer made in its transaction.
+    assert call.me.agency_id is not None
+    async with call.hub.db.read() as reader:
+        agency = await get_agency(reader, call.me.agency_id)
+    if agency is None:
+        raise ActionNotAllowedError("the caller belongs to no agency")
+    return agency
 
 
 async def get_duplicate(call: Call) -> DuplicateOut:
@@ -189,11 +217,15 @@ def summaries(matches: bool, revoked: bool) -> tuple[str, str]:
     )
 
 
-async def revoke_duplicate(call: Call) -> DuplicateOut:
+async def revoke_duplicate(call: Call) -> web.Response:
+    agency = await _own_agency(call)
+    answer = answering(
+        lambda row: json_answer(duplicate_view(call.settings, row, agency))
+    )
     row = await duplicates.revoke_duplicate(
         call.hub, call.me, call.param("code"), call.body.reason, at=call.at
     )
-    return await duplicate_out(call.hub, call.settings, row)
+    return answer(row)
 
 
 class BookEntryOut(BaseModel):

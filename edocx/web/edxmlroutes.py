@@ -22,6 +22,7 @@ from edocx.edxml.importer import ImportOutcome, import_packet
 from edocx.exchange import delivery
 from edocx.exchange.access import Party, open_document
 from edocx.web.handlers import document_id
+from edocx.web.idempotency import answering
 from edocx.web.routing import RAW_BODY, Call
 from edocx.web.schemas import DocumentOut
 
@@ -58,9 +59,14 @@ class EdxmlImportOut(BaseModel):
 async def post_edxml(call: Call) -> web.Response:
     """Take in a packet (dispatch read it, bounded, and keyed it)."""
     data = call.parts[RAW_BODY]
+    answer = answering(_import_answer)
     outcome = await import_packet(
         call.hub, call.me, data, settings=call.settings.edxml, at=call.at
     )
+    return answer(outcome)
+
+
+def _import_answer(outcome: ImportOutcome) -> web.Response:
     body = EdxmlImportOut.of(outcome).model_dump_json().encode("utf-8")
     return web.Response(
         status=201 if outcome.created else 200,

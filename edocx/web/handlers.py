@@ -18,7 +18,8 @@ from edocx.store.models import DocumentState
 from edocx.store.reports import list_reports
 from edocx.web.bodies import refuse_any_field, text_part
 from edocx.web.disposition import attachment
-from edocx.web.routing import Call
+from edocx.web.idempotency import answering
+from edocx.web.routing import Call, json_answer
 from edocx.web.schemas import (
     DocumentList,
     DocumentOut,
@@ -111,9 +112,10 @@ async def sign_document(call: Call) -> SignedDocumentOut:
     return SignedDocumentOut.of_signed(signed)
 
 
-async def issue_document(call: Call) -> SignedDocumentOut:
+async def issue_document(call: Call) -> web.Response:
     await refuse_any_field(call.request, operation="issue", limit=NO_BODY_LIMIT)
+    answer = answering(lambda done: json_answer(SignedDocumentOut.of_signed(done)))
     issued = await issue.issue_document(
         call.hub, call.me, document_id(call), at=call.at
     )
-    return SignedDocumentOut.of_signed(issued)
+    return answer(issued)

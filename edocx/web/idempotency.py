@@ -9,28 +9,37 @@ JSON laid out differently, or a multipart upload with a new boundary, is
 still sending the same request.
 
 :func:`run_once` claims the key in the request's first write transaction,
-with the change it guards (:func:`edocx.store.db.first_write_runs`).
+with the change it guards (:func:`edocx.store.db.first_write_runs`), and
+keeps the answer in the transaction that completes the change when the
+handler says how the answer is made (:func:`answering`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
 from edocx.errors import EdocxError
 from edocx.store import idempotency
 from edocx.store.db import Database, Tx, first_write_runs
+from edocx.store.results import results_to
 from edocx.web.problems import (
+    IdempotencyAnswerLostError,
     IdempotencyKeyConflictError,
     IdempotencyKeyInUseError,
     RequestInvalidError,
 )
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 _MAX_KEY = 255
@@ -87,19 +96,18 @@ async def run_once(
 ) -> web.StreamResponse:
     """Answer a request with ``claim`` once: run it, or replay its answer.
 
-    The key is looked up first (a replay costs a read); then the request
-    runs and its first write transaction claims the key before anything
-    else, so that the key and the change commit together: a concurrent
-    duplicate finds the key there and changes nothing, and a stop between
-    the change and keeping the answer leaves the key taken.
+    The request runs and its first write transaction claims the key before
+    anything else, so that the key and the change commit together: a retry
+    or a concurrent duplicate finds the key there and changes nothing. The
+    key is not looked up before: a replay is found by that claim, or after
+    a refusal or an answer that wrote nothing. A handler that says how its
+    answer is made (:func:`answering`) has it kept in the transaction that
+    completes its change; the others' answers are kept just after.
     """
-    record = await _find(db, claim)
-    if record is not None:
-        return answer_of(record, claim)
-
     in_write = _ClaimInWrite(claim, at)
+    token = _current.set(in_write)
     try:
-        with first_write_runs(in_write):
+        with first_write_runs(in_write), results_to(in_write):
             response = await respond()
     except _FoundError as found:
         return found.answer
@@ -107,9 +115,9 @@ async def run_once(
         if in_write.committed:
             await asyncio.shield(release(db, claim))
             raise
-        # Refused before it wrote: a duplicate that ran at the same time may
-        # have taken the key meanwhile (and made this one a duplicate, say):
-        # the client then gets that request's answer, as a retry would.
+        # Refused before it wrote: a retry of a request that ran, or a
+        # duplicate that ran at the same time, is refused as such (a document
+        # already sent, say): the client gets the first request's answer.
         record = await _find(db, claim)
         if record is not None:
             return answer_of(record, claim)
@@ -118,7 +126,15 @@ async def run_once(
         if in_write.committed:
             await asyncio.shield(release(db, claim))
         raise
-    await _settle(db, claim, response, committed=in_write.committed, at=at)
+    finally:
+        _current.reset(token)
+    if not in_write.committed:
+        # It wrote nothing, so no claim met an earlier run's key: a retry
+        # of such a request answers as the first time.
+        record = await _find(db, claim)
+        if record is not None:
+            return answer_of(record, claim)
+    await _settle(db, in_write, response)
     return response
 
 
@@ -130,16 +146,39 @@ async def _find(db: Database, claim: Claim) -> idempotency.KeyRecord | None:
 Respond = Callable[[], Awaitable[web.StreamResponse]]
 
 
+def answering(render: Callable[[Any], web.Response]) -> Callable[[Any], web.Response]:
+    """Have the answer ``render`` makes of a result kept with the change.
+
+    Call it before the change begins, and answer with what the returned
+    function makes of the result the change returns. The code of the change
+    hands that result over (:func:`edocx.store.results.completed`) in the
+    transaction that completes it, where the answer is rendered and kept
+    with the key; the returned function then gives that very answer.
+    """
+    claim = _current.get()
+    if claim is None:
+        return render
+    claim.render = render
+    return claim.answer
+
+
 async def _settle(
-    db: Database, claim: Claim, response: web.StreamResponse, *, committed: bool,
-    at: datetime,
-) -> None:  # fmt: skip
+    db: Database, in_write: _ClaimInWrite, response: web.StreamResponse
+) -> None:
+    claim = in_write.claim
     if not isinstance(response, web.Response) or not 200 <= response.status < 300:
-        if committed:
+        if in_write.committed:
             # As for a request that failed: the client may try again.
             await release(db, claim)
         return
-    if committed:
+    if in_write.kept is not None:
+        return
+    if in_write.committed:
+        if in_write.render is not None:
+            logger.error(
+                "the answer for %s of user %d was not kept with its change",
+                HEADER, claim.user_id,
+            )  # fmt: skip
         await complete(db, claim, response)
         return
 
@@ -150,7 +189,7 @@ async def _settle(
         await idempotency.keep_answer(
             tx, user_id=claim.user_id, key=claim.key,
             fingerprint=claim.fingerprint, status=response.status,
-            content_type=response.content_type, body=body, at=at,
+            content_type=response.content_type, body=body, at=in_write.at,
         )  # fmt: skip
 
 
@@ -163,11 +202,19 @@ class _FoundError(Exception):
 
 
 class _ClaimInWrite:
-    """Claims the key in the first write transaction of the request."""
+    """Claims the key in the first write transaction of the request.
+
+    When the handler said how its answer is made, it also keeps that answer
+    in the transaction that completes the change (as a result taker).
+    """
 
     def __init__(self, claim: Claim, at: datetime) -> None:
-        self._claim, self._at = claim, at
+        self.claim, self.at = claim, at
         self._state = "waiting"  # then "claimed", then "committed"
+        self.render: Callable[[Any], web.Response] | None = None
+        # The answer made of a result, and the result it was made of.
+        self._made: tuple[object, web.Response] | None = None
+        self.kept: web.Response | None = None
 
     @property
     def wanted(self) -> bool:
@@ -178,10 +225,11 @@ class _ClaimInWrite:
         return self._state == "committed"
 
     async def begin(self, tx: Tx) -> None:
-        claim = self._claim
+        claim = self.claim
         record = await idempotency.claim_key(
             tx, user_id=claim.user_id, key=claim.key,
-            fingerprint=claim.fingerprint, at=self._at,
+            fingerprint=claim.fingerprint, at=self.at,
+            answered_in_change=self.render is not None,
         )  # fmt: skip
         if record is not None:
             # Raised inside the transaction: it rolls back, nothing changes.
@@ -192,6 +240,35 @@ class _ClaimInWrite:
         if self._state == "claimed":
             self._state = "committed" if committed else "waiting"
 
+    def take(self, tx: Tx, result: object) -> None:
+        if self.render is None or self._state == "waiting":
+            return
+        response = self.answer(result)
+        body = response.body
+        assert isinstance(body, bytes) and 200 <= response.status < 300
+        claim = self.claim
+        idempotency.complete_key(
+            tx, user_id=claim.user_id, key=claim.key, status=response.status,
+            content_type=response.content_type, body=body,
+        )  # fmt: skip
+        tx.after_commit(lambda: setattr(self, "kept", response))
+
+    def answer(self, result: object) -> web.Response:
+        # The handler answers with what was kept for the same result.
+        if self._made is not None and (
+            self._made[0] is result or self._made[0] == result
+        ):
+            return self._made[1]
+        assert self.render is not None
+        response = self.render(result)
+        self._made = (result, response)
+        return response
+
+
+_current: contextvars.ContextVar[_ClaimInWrite | None] = contextvars.ContextVar(
+    "edocx_idempotency_claim", default=None
+)
+
 
 def answer_of(record: idempotency.KeyRecord, claim: Claim) -> web.Response:
     """The stored answer of a taken key; raise when it cannot be replayed."""
@@ -200,11 +277,18 @@ def answer_of(record: idempotency.KeyRecord, claim: Claim) -> web.Response:
             f"{HEADER} {claim.key!r} was used with a different request",
             hint="use a new key for a new request",
         )
+    if record.state == "lost":
+        raise IdempotencyAnswerLostError(
+            f"the request with {HEADER} {claim.key!r} was carried out, but the hub"
+            " stopped before it kept its answer",
+            hint="look the result up (the document, its statuses) instead of"
+            " sending the request again",
+        )
     if record.state != "done" or record.status is None:
         raise IdempotencyKeyInUseError(
-            f"the request with {HEADER} {claim.key!r} ran; its answer is not kept yet",
-            hint="retry in a moment; if the hub stopped meanwhile, its answer"
-            " is lost: look the result up instead of sending the request again",
+            f"the request with {HEADER} {claim.key!r} is running; its answer is"
+            " not kept yet",
+            hint="retry in a moment",
             retry_after_s=1,
         )
     response = web.Response(
@@ -219,7 +303,7 @@ async def complete(db: Database, claim: Claim, response: web.Response) -> None:
     body = response.body
     assert isinstance(body, bytes)
     async with db.write() as tx:
-        await idempotency.complete_key(
+        idempotency.complete_key(
             tx, user_id=claim.user_id, key=claim.key, status=response.status,
             content_type=response.content_type, body=body,
         )  # fmt: skip

@@ -18,6 +18,7 @@ from edocx.exchange.numbering import format_number
 from edocx.exchange.statuses import Outcome, StatusCode
 from edocx.store.models import Delivery, StatusEntry
 from edocx.web.handlers import document_id
+from edocx.web.idempotency import answering
 from edocx.web.routing import Call
 from edocx.web.schemas import (
     DeliveryOut,
@@ -140,23 +141,28 @@ class LifecycleOutboxOut(BaseModel):
     items: list[LifecycleOutboxItemOut]
 
 
-async def post_status(call: Call) -> StatusPostOut | web.Response:
+async def post_status(call: Call) -> web.Response:
     uuid, body = document_id(call), call.body
+    answer = answering(lambda done: _status_answer(uuid, done))
     done = await delivery.post_status(
         call.hub, call.me, uuid, StatusCode(body.code),
         description=body.description, recipient=body.recipient, at=call.at,
         reported_at=body.reported_at, change=body.change,
     )  # fmt: skip
+    return answer(done)
+
+
+def _status_answer(uuid: str, done: delivery.StatusOutcome) -> web.Response:
     answer = StatusPostOut(
         **_history_out(uuid, done.history).model_dump(),
         outcome=done.outcome.value,
         outcomes={d.recipient_organ_id: o.value
                   for d, o in zip(done.deliveries, done.outcomes, strict=True)},
     )  # fmt: skip
-    if done.outcome is Outcome.APPLIED:
-        return answer  # 201, as the route says
+    # 201 when the status moved a delivery, as the route says; 200 else.
     return web.Response(
-        status=200, body=answer.model_dump_json().encode("utf-8"),
+        status=201 if done.outcome is Outcome.APPLIED else 200,
+        body=answer.model_dump_json().encode("utf-8"),
         content_type="application/json",
     )  # fmt: skip
 

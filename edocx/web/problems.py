@@ -80,6 +80,12 @@ class IdempotencyKeyInUseError(EdocxError):
         self.retry_after_s = retry_after_s
 
 
+class IdempotencyAnswerLostError(EdocxError):
+    code = "idempotency-answer-lost"
+    status = 409
+    title = "The request with this Idempotency-Key ran; its answer was lost"
+
+
 # Problems aiohttp raises itself, before a handler runs; HTTP_ERROR for any
 # other status it raises.
 HTTP_ERROR = "http-error"

@@ -95,3 +95,12 @@ class Route:
     @property
     def operation_id(self) -> str:
         return self.handler.__name__
+
+
+def json_answer(model: BaseModel, status: int = 200) -> web.Response:
+    """Answer with ``model`` as JSON."""
+    return web.Response(
+        status=status,
+        body=model.model_dump_json().encode("utf-8"),
+        content_type="application/json",
+    )

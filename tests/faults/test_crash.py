@@ -40,7 +40,7 @@ from edocx.config import Settings
 from edocx.store.db import Database
 from edocx.vntime import vietnam_time
 from tests.delivery.receiver import PushCA, Receiver
-from tests.web.hubkit import PROBLEM, A, B, C, seed_demo
+from tests.web.hubkit import A, B, C, seed_demo
 
 from .crashkit import AUDIT_ENV, Ledger, Pending, Sent, check_store, sha256
 from .servekit import ServedHub, bearer
@@ -174,13 +174,7 @@ async def test_kill_during_sends_and_statuses(
             assert not faults, f"seed {seed}: " + "\n".join(faults[:20])
 
             await hub.start()
-            unanswerable = await _retry_cut_sends(http, hub, tokens, ledger)
-            # TODO(#8): a kill between a change's commit and the keeping of
-            # its answer leaves the key answering 409 for good; the client
-            # must look the result up (the hint says so).
-            logger.warning(
-                "%d retried sends had lost their answer for good", unanswerable
-            )
+            await _retry_cut_sends(http, hub, tokens, ledger)
             await _pushes_resume(scratch_settings, receiver)
             await _acknowledged_readable(http, hub, tokens, ledger)
             hub.stop()
@@ -196,30 +190,22 @@ async def test_kill_during_sends_and_statuses(
 async def _retry_cut_sends(
     http: aiohttp.ClientSession, hub: ServedHub, tokens: dict[str, Any],
     ledger: Ledger,
-) -> int:  # fmt: skip
+) -> None:  # fmt: skip
     """Send again what a kill left unanswered, same key, same bytes.
 
-    A send the hub did not store is stored now; one it stored and answered
-    is answered again. One it stored but whose answer it had not kept yet
-    when it was killed answers idempotency-key-in-use, whose hint says to
-    look the result up: it must then be there, once. Returns how many.
+    A send the hub did not store is stored now; one it stored was stored
+    with its answer, in one transaction, and is answered again: every retry
+    gets 201 and the document is there once.
     """
     sender = bearer(tokens["a"]["system"])
     assert ledger.pending, "no send was cut by the kills"
-    unanswerable = 0
     for edxml_id, pending in list(ledger.pending.items()):
         status, body = await post_packet(http, hub, sender, pending)
-        if status == 409 and body["type"] == PROBLEM + "idempotency-key-in-use":
-            unanswerable += 1
-            uuids = await stored_uuids(hub.settings, edxml_id)
-            assert len(uuids) == 1, f"{edxml_id}: key taken, {len(uuids)} stored"
-            uuid = uuids[0]
-        else:
-            assert status == 201, body
-            uuid = body["document"]["id"]
+        assert status == 201, f"{edxml_id}: {body}"
+        uuid = body["document"]["id"]
+        assert await stored_uuids(hub.settings, edxml_id) == [uuid], edxml_id
         del ledger.pending[edxml_id]
         ledger.sent[edxml_id] = Sent(edxml_id, uuid, pending.pdf_sha256)
-    return unanswerable
 
 
 async def stored_uuids(settings: Settings, edxml_id: str) -> list[str]:

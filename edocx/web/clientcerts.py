@@ -48,6 +48,9 @@ _IDENTIFIER_OIDS = (
     NameOID.SERIAL_NUMBER,
 )
 _SCHEME = re.compile(r"^(?:[A-Z]{2,4}:|[A-Z]{3}[A-Z]{2}-)")
+# TODO(#8): which attribute a real public-duty CA writes an agency's code
+# in is assumed, not confirmed on real certificates (as in TODO(#7) of
+# edocx.copies.binding); one named otherwise cannot be registered.
 _PEM_CERTIFICATE = re.compile(
     rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
 )

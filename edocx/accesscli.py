@@ -233,7 +233,8 @@ def _replace_demo_token(settings: Settings, earlier: str, token: str) -> bool:
         return False
 
     replaced = False
-    for people in tokens.values():
+    groups = tokens.values() if isinstance(tokens, dict) else ()
+    for people in (group for group in groups if isinstance(group, dict)):
         for key, value in people.items():
             if isinstance(value, str) and hash_token(value) == earlier:
                 people[key], replaced = token, True

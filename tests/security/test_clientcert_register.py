@@ -100,6 +100,7 @@ async def test_a_certificate_registered_twice_is_kept_once_or_refused(
 
     # For a second system of the same agency: refused.
     other = await _second_system(hub, "c")
+    capsys.readouterr()
     assert await _register(other, seal_c) == 1
     err = capsys.readouterr().err
     assert f"registered to user {system_c}" in err and "Traceback" not in err
@@ -194,7 +195,10 @@ async def test_a_file_without_a_client_certificate_is_refused(
         assert isinstance(content, bytes)
         path.write_bytes(content)
 
-    assert await _register(await _system(hub, "a"), path) == 1
+    system_a = await _system(hub, "a")
+    capsys.readouterr()  # only the command's own words from here
+
+    assert await _register(system_a, path) == 1
 
     err = capsys.readouterr().err
     assert f"no certificate read from {path}: {said}" in err

@@ -52,6 +52,7 @@ from edocx.store import documents, reports
 from edocx.store.agencies import find_agency, get_agency
 from edocx.store.db import Reader
 from edocx.store.models import Agency, Document, DocumentState, User
+from edocx.store.results import completed, results_as
 from edocx.verification.report import SubIndication, ValidationReport
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,8 @@ async def create_draft(
         signer_competence=header.signer.competence, priority=header.priority,
         recipient_agency_ids=recipient_ids, blob=draft.digest, created_by=user.id,
     )  # fmt: skip
-    document = await _commit_draft(hub, user, new, upload, draft, report, plan, at)
+    with results_as(lambda made: DraftOutcome(made, prepared.warnings, report)):
+        document = await _commit_draft(hub, user, new, upload, draft, report, plan, at)
 
     logger.info(
         "draft %s created by user %d of agency %s (%d bytes, %d signature(s))",
@@ -134,7 +136,8 @@ async def _commit_draft(
             details={"upload_sha256": upload.digest, "type": new.type_name},
         )  # fmt: skip
         document = await documents.get_document_by_id(tx, doc_id)
-    assert document is not None
+        assert document is not None
+        completed(tx, document)
     return document
 
 
@@ -221,14 +224,16 @@ async def sign_draft(
             object_type="document", object_id=uuid, content_sha256=digest,
         )  # fmt: skip
         updated = await documents.get_document_by_id(tx, document.id)
+        if updated is None:
+            raise DocumentNotFoundError(f"no document {uuid}")
+        done = SignedDocument.of(updated, outcome)
+        completed(tx, done)
 
-    if updated is None:
-        raise DocumentNotFoundError(f"no document {uuid}")
     logger.info(
         "document %s signed by user %d of agency %s at level %s",
         uuid, user.id, user.organ_id, outcome.level,
     )  # fmt: skip
-    return SignedDocument.of(updated, outcome)
+    return done
 
 
 def same_person(a: str, b: str) -> bool:

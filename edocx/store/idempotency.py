@@ -42,23 +42,23 @@ async def find_key(db: Reader, *, user_id: int, key: str) -> KeyRecord | None:
     return None if row is None else KeyRecord(*row)
 
 
-async def claim_key(
+def claim_key(
     tx: Tx, *, user_id: int, key: str, fingerprint: str, at: datetime,
     answered_in_change: bool = False,
-) -> KeyRecord | None:  # fmt: skip
-    """Record a key as claimed; return the existing record when already taken."""
+) -> None:  # fmt: skip
+    """Record a key as claimed, with the transaction's next statement.
+
+    A key taken already makes that statement fail with
+    :class:`sqlite3.IntegrityError` and the transaction roll back; the
+    caller then looks the key up. A retry is rare: the usual claim costs no
+    trip of its own.
+    """
     state = "running" if answered_in_change else "pending"
-    # One statement when the key is new, the usual case.
-    claimed = await tx.fetch_value(
+    tx.defer(
         "INSERT INTO idempotency_keys (user_id, key, fingerprint, state, created_at)"
-        " VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING 1",
+        " VALUES (?,?,?,?,?)",
         (user_id, key, fingerprint, state, at.isoformat()),
     )
-    if claimed is not None:
-        return None
-    existing = await find_key(tx, user_id=user_id, key=key)
-    assert existing is not None
-    return existing
 
 
 async def keep_answer(

@@ -40,12 +40,17 @@ def document_id(call: Call) -> str:
         raise DocumentNotFoundError(f"no document {raw[:64]!r}") from None
 
 
-async def create_draft(call: Call) -> DraftOut:
+async def create_draft(call: Call) -> web.Response:
     header = parse_header(call.parts["header"])
+    answer = answering(lambda made: json_answer(_draft_out(made), 201))
     outcome = await drafts.create_draft(
         call.hub, call.me, header, call.parts["file"],
         password=text_part(call.parts, "password"), at=call.at,
     )  # fmt: skip
+    return answer(outcome)
+
+
+def _draft_out(outcome: drafts.DraftOutcome) -> DraftOut:
     return DraftOut(
         document=DocumentOut.of(outcome.document),
         warnings=list(outcome.warnings),
@@ -106,10 +111,11 @@ async def get_document_reports(call: Call) -> ReportsOut:
 NO_BODY_LIMIT = 64 * 1024
 
 
-async def sign_document(call: Call) -> SignedDocumentOut:
+async def sign_document(call: Call) -> web.Response:
     await refuse_any_field(call.request, operation="sign", limit=NO_BODY_LIMIT)
+    answer = answering(lambda done: json_answer(SignedDocumentOut.of_signed(done)))
     signed = await drafts.sign_draft(call.hub, call.me, document_id(call), at=call.at)
-    return SignedDocumentOut.of_signed(signed)
+    return answer(signed)
 
 
 async def issue_document(call: Call) -> web.Response:

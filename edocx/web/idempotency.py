@@ -21,6 +21,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,9 +97,10 @@ async def run_once(
 ) -> web.StreamResponse:
     """Answer a request with ``claim`` once: run it, or replay its answer.
 
-    The request runs and its first write transaction claims the key before
-    anything else, so that the key and the change commit together: a retry
-    or a concurrent duplicate finds the key there and changes nothing. The
+    The request runs and its first write transaction claims the key with
+    its first statement, so that the key and the change commit together: a
+    retry or a concurrent duplicate meets the key there (the transaction
+    fails and rolls back) and changes nothing. The
     key is not looked up before: a replay is found by that claim, or after
     a refusal or an answer that wrote nothing. A handler that says how its
     answer is made (:func:`answering`) has it kept in the transaction that
@@ -109,15 +111,13 @@ async def run_once(
     try:
         with first_write_runs(in_write), results_to(in_write):
             response = await respond()
-    except _FoundError as found:
-        return found.answer
-    except EdocxError:
+    except (EdocxError, sqlite3.IntegrityError):
         if in_write.committed:
             await asyncio.shield(release(db, claim))
             raise
-        # Refused before it wrote: a retry of a request that ran, or a
-        # duplicate that ran at the same time, is refused as such (a document
-        # already sent, say): the client gets the first request's answer.
+        # Refused before it wrote, or its claim met the key: a retry of a
+        # request that ran, or a duplicate that ran at the same time (refused
+        # as such, a document already sent, say) gets the first answer.
         record = await _find(db, claim)
         if record is not None:
             return answer_of(record, claim)
@@ -193,14 +193,6 @@ async def _settle(
         )  # fmt: skip
 
 
-class _FoundError(Exception):
-    """The key was taken by then: its answer replaces the request's own."""
-
-    def __init__(self, answer: web.Response) -> None:
-        super().__init__("idempotency key already used")
-        self.answer = answer
-
-
 class _ClaimInWrite:
     """Claims the key in the first write transaction of the request.
 
@@ -226,14 +218,11 @@ class _ClaimInWrite:
 
     async def begin(self, tx: Tx) -> None:
         claim = self.claim
-        record = await idempotency.claim_key(
+        idempotency.claim_key(
             tx, user_id=claim.user_id, key=claim.key,
             fingerprint=claim.fingerprint, at=self.at,
             answered_in_change=self.render is not None,
         )  # fmt: skip
-        if record is not None:
-            # Raised inside the transaction: it rolls back, nothing changes.
-            raise _FoundError(answer_of(record, claim))
         self._state = "claimed"
 
     def end(self, *, committed: bool) -> None:

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from edocx.audit.events import record_event
-from edocx.errors import EdocxError
+from edocx.errors import failure_reason
 from edocx.exchange import changes, numbering
 from edocx.exchange.access import open_document, require_sender
 from edocx.exchange.compute import SignedDocument
@@ -202,10 +202,7 @@ async def _void(
     hub: Hub, user: User, uuid: str, reserved: numbering.ReservedNumber,
     error: BaseException, at: datetime,
 ) -> None:  # fmt: skip
-    if isinstance(error, EdocxError):
-        reason = f"{error.code}: {error.detail}"
-    else:
-        reason = f"internal error ({type(error).__name__})"
+    reason = failure_reason(error)
     async with hub.db.write() as tx:
         if await reservation_for(tx, reserved.document_id) is None:
             return  # settled already: the failure came after the commit

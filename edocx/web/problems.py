@@ -217,3 +217,19 @@ class AuthorizationAmbiguousError(InputError):
     code = "authorization-ambiguous"
     status = 400
     title = "The request has more than one Authorization field"
+
+
+class RequestMalformedError(InputError):
+    """aiohttp's HTTP parser refused the request line, a field or the chunking."""
+
+    code = "request-malformed"
+    status = 400
+    title = "The request is not well-formed HTTP/1.1"
+
+
+class RequestHeadTooLargeError(InputError):
+    """The request line or a field is over the parser's limits, or too many fields."""
+
+    code = "request-head-too-large"
+    status = 400
+    title = "The request line or header fields exceed the hub's limits"

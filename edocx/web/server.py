@@ -17,6 +17,7 @@ from edocx.signing.fonts import font_path
 from edocx.store.db import Database
 from edocx.store.lock import state_dir_lock
 from edocx.web.clientcerts import server_ssl_context
+from edocx.web.runner import serve_app
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +38,12 @@ def run_server(settings: Settings) -> int:
         ensure_pki(settings)
         asyncio.run(_prepare_database(settings))
         try:
-            web.run_app(
+            serve_app(
                 create_app(settings),
                 host=settings.http.host,
                 port=settings.http.port,
                 ssl_context=tls,
-                print=lambda _: _announce(settings),
+                on_listening=lambda: _announce(settings),
                 access_log=logging.getLogger("aiohttp.access"),
                 access_log_class=RedactingAccessLogger,
             )
@@ -85,7 +86,7 @@ def _printable(text: str) -> str:
 
 
 def _announce(settings: Settings) -> None:
-    # aiohttp calls this once the listening socket is bound.
+    # Called once the listening socket is bound.
     scheme = "https" if settings.http.tls else "http"
     where = f"{scheme}://{settings.http.host}:{settings.http.port}/"
     print(f"edocx: listening on {where} (API under {where}api/v1/)", flush=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import ClientResponse, FormData
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
 from edocx.bootstrap import demo_tokens_path, ensure_demo_agencies
 from edocx.config import Settings, StorageSettings
@@ -19,6 +20,7 @@ from edocx.demo.agencies import DEMO_AGENCIES
 from edocx.store.blobs import BlobStore
 from edocx.store.db import Database
 from edocx.web.app import create_app
+from edocx.web.runner import ProblemAppRunner
 
 A, B, C = (agency.code for agency in DEMO_AGENCIES)
 PROBLEM = "https://edocx.example/problems/"
@@ -135,11 +137,18 @@ async def seed_demo(settings: Settings) -> dict[str, dict[str, str]]:
     return tokens
 
 
+class HubTestServer(TestServer):
+    """aiohttp's test server with the runner ``edocx serve`` uses."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return ProblemAppRunner(self.app, **kwargs)
+
+
 @asynccontextmanager
 async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     """Seed the directory (once per var dir) and serve the hub."""
     tokens = await seed_demo(settings)
-    client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
+    client: TestClient[Any, Any] = TestClient(HubTestServer(create_app(settings)))
     await client.start_server()
     try:
         yield Hub(client, settings, tokens)

@@ -58,7 +58,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from edocx.bench import bare
@@ -173,11 +172,12 @@ async def hub_process(settings: Settings) -> AsyncIterator[int]:
 def serve_hub(settings: Settings) -> None:
     """The hub process: serve ``settings`` until SIGTERM."""
     from edocx.web.app import create_app
+    from edocx.web.runner import serve_app
 
     configure_logging("WARNING")
     quiet_library_loggers("WARNING")
     host, port = settings.http.host, settings.http.port
-    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+    serve_app(create_app(settings), host=host, port=port, access_log=None)
 
 
 async def _healthy(base: str, process: BaseProcess, *, within_s: float = 60) -> None:

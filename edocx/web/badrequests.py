@@ -35,7 +35,7 @@ from edocx.web.problems import (
 # The logger aiohttp's request handler writes to (aiohttp.log.server_logger).
 SERVER_LOGGER = "aiohttp.server"
 
-# Words of the parser's own messages (aiohttp 3.14, C and Python parsers)
+# Words of the parser's own messages (aiohttp 3.14's C parser, the hub's)
 # that tell one kind of fault from another. The message itself quotes the
 # request, so it only picks the detail and never goes into the answer.
 _TOO_MANY_FIELDS = "too many headers"
@@ -53,7 +53,8 @@ def parser_refusal(status: int, error: BaseException | None) -> web.Response:
     """The problem answer for an error aiohttp's request handler meets.
 
     ``status`` is the one aiohttp chose: 400 for a request its parser
-    refused, 500 for an exception that escaped every middleware.
+    refused, 500 for an exception that escaped every middleware, 504 for a
+    ``TimeoutError`` that did.
     """
     if status == HTTPStatus.INTERNAL_SERVER_ERROR:
         return problem_response(

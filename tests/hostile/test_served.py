@@ -9,6 +9,7 @@ stops the service gracefully with status 0.
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,23 @@ async def test_served_hub_answers_a_malformed_request_with_a_problem(
     assert f"edocx: listening on http://127.0.0.1:{hub.port}/" in log
     assert "refused a malformed HTTP request from 127.0.0.1" in log
     assert "m4rk" not in log and "Traceback" not in log, log
+
+
+@pytest.mark.asyncio
+async def test_served_hub_on_a_taken_port_says_so(
+    test_settings: Settings, pki_server: PKIServerThread, tmp_path: Path
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        hub = ServedHub(
+            hub_settings(test_settings, tmp_path / "var"), port=port, log_dir=tmp_path
+        )
+        hub.spawn()
+        assert hub.process is not None
+        status = await asyncio.to_thread(hub.process.wait, 60)
+
+    assert status == 1, hub.tail()
+    assert f"edocx: cannot listen on 127.0.0.1:{port}" in hub.tail(), hub.tail()
+    assert "Traceback" not in hub.tail(500)

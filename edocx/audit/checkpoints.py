@@ -29,6 +29,7 @@ from edocx.config import AuditSettings
 from edocx.errors import TimestampError
 from edocx.signing.tsa import FallbackTimestamper
 from edocx.store.db import Database, Reader, assert_no_write_transaction
+from edocx.store.results import completed
 
 if TYPE_CHECKING:
     from edocx.exchange.compute import SigningSetup
@@ -91,6 +92,7 @@ async def make_tree_head(
             " VALUES (?,?,?)",
             (size, made_at, sth.model_dump_json()),
         )
+        completed(tx, sth)
     logger.info("audit tree head made: %d entries, root %s", size, root.hex()[:16])
     return sth
 

@@ -17,6 +17,7 @@ from edocx.exchange.hub import Hub
 from edocx.store import push
 from edocx.store.models import User
 from edocx.store.push import Attempt, Message, MessageState
+from edocx.store.results import completed
 
 logger = logging.getLogger(__name__)
 
@@ -58,5 +59,6 @@ async def resend(
                 message_id, message.organ_id, user.id,
             )  # fmt: skip
         fresh = await push.get_message(tx, message_id)
-    assert fresh is not None
+        assert fresh is not None
+        completed(tx, fresh)
     return fresh

@@ -26,6 +26,7 @@ from edocx.exchange.hub import Hub
 from edocx.store import push
 from edocx.store.agencies import DeliveryMode, find_agency, set_delivery_mode
 from edocx.store.models import Agency, Role, User
+from edocx.store.results import completed
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,10 @@ async def register(
             tx, at=at, actor=user.id, agency=agency.id, action="push.endpoint.set",
             object_type="agency", object_id=agency.organ_id, details={"url": url},
         )  # fmt: skip
+        registered = Registered(agency, url, secret, at.isoformat())
+        completed(tx, registered)
     logger.info("agency %s receives by push at %s", agency.organ_id, url)
-    return Registered(agency, url, secret, at.isoformat())
+    return registered
 
 
 async def show(hub: Hub, user: User, organ_id: str) -> push.Endpoint:

@@ -21,13 +21,14 @@ from datetime import datetime
 
 from edocx.audit.events import record_event
 from edocx.config import DeliverySettings
-from edocx.delivery.arrival import record_arrival
+from edocx.delivery.arrival import record_arrival_in
 from edocx.exchange.access import Party, open_document
 from edocx.exchange.errors import ActionNotAllowedError
 from edocx.exchange.hub import Hub
 from edocx.store import pull
 from edocx.store.documents import get_document_by_id
 from edocx.store.models import Document, User
+from edocx.store.results import completed
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +92,13 @@ async def acknowledge(hub: Hub, user: User, uuid: str, *, at: datetime) -> AckOu
                 object_id=str(access.delivery.id),
                 details={"by": "pull", "document": uuid},
             )  # fmt: skip
-    # Asked on every ack, so that a retry after a failure here records it.
-    arrived = await record_arrival(hub, delivery_id=access.delivery.id, at=at)
+        # Asked on every ack; the acknowledgement and its 01 commit together.
+        arrived = await record_arrival_in(tx, delivery_id=access.delivery.id, at=at)
+        outcome = AckOutcome(access.document, ack.acked_at, ack.first, arrived)
+        completed(tx, outcome)
     if ack.first:
         logger.info(
             "document %s acknowledged by agency %s (pull)%s",
             uuid, user.organ_id, ", status 01 recorded" if arrived else "",
         )  # fmt: skip
-    return AckOutcome(access.document, ack.acked_at, ack.first, arrived)
+    return outcome

@@ -186,16 +186,21 @@ async def record_arrival(hub: Hub, *, delivery_id: int, at: datetime) -> bool:
     delivery is past 01 already, or was cancelled before it arrived.
     """
     async with hub.db.write() as tx:
-        delivery = await deliveries.get_delivery_by_id(tx, delivery_id)
-        if delivery is None:
-            raise ValueError(f"no delivery {delivery_id}")
-        if delivery.progress_status is not None or delivery.cancelled_at:
-            return False
-        document = await get_document_by_id(tx, delivery.document_id)
-        assert document is not None
-        step = Step(StatusCode.ARRIVED, None, actor=None,
-                    agency_id=delivery.recipient_agency_id)  # fmt: skip
-        await _record(tx, document, delivery, step, by_sender=False, at=at)
+        return await record_arrival_in(tx, delivery_id=delivery_id, at=at)
+
+
+async def record_arrival_in(tx: Tx, *, delivery_id: int, at: datetime) -> bool:
+    """:func:`record_arrival` in the caller's transaction."""
+    delivery = await deliveries.get_delivery_by_id(tx, delivery_id)
+    if delivery is None:
+        raise ValueError(f"no delivery {delivery_id}")
+    if delivery.progress_status is not None or delivery.cancelled_at:
+        return False
+    document = await get_document_by_id(tx, delivery.document_id)
+    assert document is not None
+    step = Step(StatusCode.ARRIVED, None, actor=None,
+                agency_id=delivery.recipient_agency_id)  # fmt: skip
+    await _record(tx, document, delivery, step, by_sender=False, at=at)
     return True
 
 

@@ -21,8 +21,9 @@ from edocx.audit.treehead import b64
 from edocx.errors import EdocxError, InputError
 from edocx.web.auditheaders import TREE_HEADS
 from edocx.web.bodies import refuse_any_field
+from edocx.web.idempotency import answering
 from edocx.web.problems import BodyFieldUnknownError, RequestInvalidError
-from edocx.web.routing import Call
+from edocx.web.routing import Call, json_answer
 
 logger = logging.getLogger(__name__)
 
@@ -138,12 +139,13 @@ async def make_tree_head(call: Call) -> SignedTreeHead | web.Response:
         body = newest.model_dump_json().encode("utf-8")
         return web.Response(status=200, body=body, content_type="application/json")
 
+    answer = answering(lambda made: json_answer(made, 201))
     sth = await checkpoints.make_checkpoint(call.hub, at=call.at)
     call.request.app[TREE_HEADS].offer(sth)
     logger.info(
         "tree head of size %d made on request of user %d", sth.tree_size, call.me.id
     )
-    return sth
+    return answer(sth)
 
 
 async def _no_body(request: web.Request) -> None:

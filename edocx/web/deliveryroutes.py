@@ -20,8 +20,9 @@ from edocx.delivery.pusher import Pusher
 from edocx.store.agencies import DirectoryEntry, list_directory
 from edocx.store.models import Document, DocumentState
 from edocx.store.push import Message
+from edocx.web.idempotency import answering
 from edocx.web.keys import HUB, SETTINGS
-from edocx.web.routing import Call
+from edocx.web.routing import Call, json_answer
 from edocx.web.schemas import legal_time
 
 PUSHER = web.AppKey("pusher", Pusher)
@@ -110,10 +111,15 @@ def _without_pdf(doc: Document) -> bool:
     return doc.state is DocumentState.RELAYED and doc.current_blob == doc.packet_blob
 
 
-async def acknowledge_document(call: Call) -> AckOut:
+async def acknowledge_document(call: Call) -> web.Response:
+    answer = answering(lambda acked: json_answer(_ack_out(acked)))
     outcome = await pulling.acknowledge(
         call.hub, call.me, call.param("document_id"), at=call.at
     )
+    return answer(outcome)
+
+
+def _ack_out(outcome: pulling.AckOutcome) -> AckOut:
     return AckOut(
         id=outcome.document.uuid,
         acknowledged_at=legal_time(outcome.acked_at) or "",
@@ -146,13 +152,18 @@ class EndpointRegisteredOut(EndpointOut):
     secret: str = Field(description="the HMAC secret, shown this once")
 
 
-async def register_push_endpoint(call: Call) -> EndpointRegisteredOut:
+async def register_push_endpoint(call: Call) -> web.Response:
     body: EndpointIn = call.body
+    answer = answering(lambda made: json_answer(_registered(made), 201))
     registered = await endpoints.register(
         call.hub, call.me, call.param("organ_id"), url=body.url, secret=body.secret,
         allowed=call.settings.delivery.push_allowed_networks, at=call.at,
     )  # fmt: skip
     call.request.app[PUSHER].wake()
+    return answer(registered)
+
+
+def _registered(registered: endpoints.Registered) -> EndpointRegisteredOut:
     return EndpointRegisteredOut(
         agency=registered.agency.organ_id, url=registered.url,
         created_at=legal_time(registered.created_at) or "", secret=registered.secret,
@@ -227,13 +238,14 @@ async def list_dead_letters(call: Call) -> DeadLettersOut:
     )
 
 
-async def resend_dead_letter(call: Call) -> PushMessageOut:
+async def resend_dead_letter(call: Call) -> web.Response:
+    answer = answering(lambda fresh: json_answer(PushMessageOut.of(fresh)))
     message = await deadletters.resend(
         call.hub, call.me, call.param("message_id"),
         ttl_s=call.settings.delivery.push_ttl_s, at=call.at,
     )  # fmt: skip
     call.request.app[PUSHER].wake()
-    return PushMessageOut.of(message)
+    return answer(message)
 
 
 # The directory.

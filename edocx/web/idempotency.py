@@ -174,11 +174,14 @@ async def _settle(
     if in_write.kept is not None:
         return
     if in_write.committed:
-        if in_write.render is not None:
-            logger.error(
-                "the answer for %s of user %d was not kept with its change",
-                HEADER, claim.user_id,
-            )  # fmt: skip
+        # Every creating handler says how its answer is made, and its change
+        # hands the result over: this is a defect, and a stop right now would
+        # keep the change without its answer.
+        logger.error(
+            "the answer for %s of user %d was not kept with its change (%s)",
+            HEADER, claim.user_id,
+            "no result handed over" if in_write.render else "no answering()",
+        )  # fmt: skip
         await complete(db, claim, response)
         return
 

@@ -50,16 +50,22 @@ async def _changes(db: Database) -> int:
 
 
 def _changing(db: Database, *, fail: bool = False) -> idempotency.Respond:
+    # A handler as the hub's are: it says how its answer is made, and its
+    # change hands the result over in its transaction.
     async def respond() -> web.StreamResponse:
+        answer = idempotency.answering(
+            lambda done: web.json_response({"done": done}, status=201)
+        )
         async with db.write() as tx:
             await tx.execute(
                 "INSERT INTO audit_events (at, action, object_type, object_id)"
                 " VALUES (?, 'test.change', 'test', '1')",
                 (AT.isoformat(),),
             )
+            completed(tx, True)
         if fail:
             raise RuntimeError("failed after its change")
-        return web.json_response({"done": True}, status=201)
+        return answer(True)
 
     return respond
 
@@ -198,17 +204,41 @@ async def test_a_cut_between_the_steps_leaves_the_key_running(db: Database) -> N
     assert seen == ["running"]
 
 
-async def test_a_request_failing_after_its_change_frees_its_key(
+async def test_a_request_failing_after_its_change_keeps_its_answer(
     db: Database,
 ) -> None:
     claim = idempotency.Claim(await _user(db), "k-3", "f" * 64)
 
     with pytest.raises(RuntimeError):
         await idempotency.run_once(db, claim, _changing(db, fail=True), at=AT)
+    again = await idempotency.run_once(db, claim, _changing(db), at=AT)
+
+    # The change and its answer committed together: the retry replays it.
+    assert again.status == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert await _changes(db) == 1
+
+
+async def test_a_request_failing_between_the_steps_frees_its_key(
+    db: Database,
+) -> None:
+    claim = idempotency.Claim(await _user(db), "k-8", "f" * 64)
+
+    async def failing() -> web.StreamResponse:
+        idempotency.answering(lambda n: web.json_response({"changes": n}))
+        async with db.write() as tx:
+            await tx.execute(
+                "INSERT INTO audit_events (at, action, object_type, object_id)"
+                " VALUES (?, 'test.change', 'test', 'reserve')",
+                (AT.isoformat(),),
+            )
+        raise RuntimeError("failed before its change completed")
+
+    with pytest.raises(RuntimeError):
+        await idempotency.run_once(db, claim, failing, at=AT)
 
     async with db.read() as reader:
-        assert await find_key(reader, user_id=claim.user_id, key="k-3") is None
-    answer = await idempotency.run_once(db, claim, _changing(db), at=AT)
+        assert await find_key(reader, user_id=claim.user_id, key="k-8") is None
+    answer = await idempotency.run_once(db, claim, _answered(db, steps=1), at=AT)
     assert answer.status == 201 and await _changes(db) == 2
 
 

@@ -50,6 +50,9 @@ class HTTPSettings(_Section):
     # empty means http://{host}:{port}/ (127.0.0.1 for a wildcard host).
     public_url: str = ""
     max_upload_mb: int = Field(default=50, ge=1)
+    # A request body from which no byte arrives for this long is refused
+    # (408): a stalled or broken upload must not hold the hub's reader.
+    body_idle_timeout_s: float = Field(default=30.0, gt=0, le=3600)
     # HTTPS: the server's certificate chain and key (PEM, the key
     # unencrypted in a private file); both empty serve plain HTTP. Relative
     # to the project root.

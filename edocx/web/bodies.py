@@ -5,26 +5,33 @@ Malformed bodies are the caller's fault and get a 4xx problem, never a 500.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationError
 
+from edocx.config import Settings
 from edocx.errors import EdocxError
 from edocx.exchange.header import DuplicateKeyError, loads_strict, refuse_invisible
 from edocx.filenames import unsafe_file_name
+from edocx.web.keys import SETTINGS
 from edocx.web.problems import (
     BodyFieldUnknownError,
     FileNameUnsafeError,
     MediaTypeUnsupportedError,
+    RequestBodyStalledError,
     RequestInvalidError,
     UploadTooLargeError,
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _CHUNK = 256 * 1024
 MALFORMED_MULTIPART = (
@@ -162,12 +169,34 @@ async def _read_bounded(
         raise refused
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(_CHUNK):
+    idle_s = _idle_s(request)
+    while chunk := await _arriving(request.content.read(_CHUNK), idle_s):
         size += len(chunk)
         if size > limit:
             raise refused
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _idle_s(request: web.Request) -> float:
+    settings: Settings = request.app[SETTINGS]
+    return settings.http.body_idle_timeout_s
+
+
+async def _arriving(read: Awaitable[T], idle_s: float) -> T:
+    """Await one read of the body, refusing it when nothing arrives for a while.
+
+    A client that stalls, and a chunk aiohttp's parser refuses after the body
+    began to be read (the read then never ends), both end here.
+    """
+    try:
+        async with asyncio.timeout(idle_s):
+            return await read
+    except TimeoutError as e:
+        raise RequestBodyStalledError(
+            f"no byte of the body arrived for {idle_s:g} s",
+            hint="send the whole body at once; a chunked body must be well formed",
+        ) from e
 
 
 async def read_parts(
@@ -187,14 +216,15 @@ async def read_parts(
 
     wanted = {part.name for part in parts}
     found: dict[str, bytes] = {}
+    idle_s = _idle_s(request)
     try:
         reader = await request.multipart()
         budget = limit
-        while (item := await reader.next()) is not None:
+        while (item := await _arriving(reader.next(), idle_s)) is not None:
             if not isinstance(item, BodyPartReader):
                 raise RequestInvalidError("nested multipart bodies are not accepted")
             _check_file_name(item)
-            data = await _read_part(item, budget, too_large)
+            data = await _read_part(item, budget, too_large, idle_s)
             budget -= len(data)
             _keep(found, wanted, item.name, data)
     except EdocxError:
@@ -231,11 +261,11 @@ def _too_large(described: str) -> UploadTooLargeError:
 
 
 async def _read_part(
-    part: BodyPartReader, budget: int, too_large: UploadTooLargeError
+    part: BodyPartReader, budget: int, too_large: UploadTooLargeError, idle_s: float
 ) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    while chunk := await part.read_chunk(_CHUNK):
+    while chunk := await _arriving(part.read_chunk(_CHUNK), idle_s):
         size += len(chunk)
         if size > budget:
             raise too_large

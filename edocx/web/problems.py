@@ -233,3 +233,9 @@ class RequestHeadTooLargeError(InputError):
     code = "request-head-too-large"
     status = 400
     title = "The request line or header fields exceed the hub's limits"
+
+
+class RequestBodyStalledError(InputError):
+    code = "request-body-stalled"
+    status = 408
+    title = "The request body stopped arriving"

@@ -32,10 +32,10 @@ _RUN_APP_OPTIONS: dict[str, Any] = {"keepalive_timeout": 75.0, "shutdown_timeout
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-# TODO(#8): a parser error met in a body already being read (a bad chunk
-# after the first ones) is queued behind its request by aiohttp 3.14 instead
-# of failing that body, so the handler waits until the client closes; failing
-# the body here would need the body readers to answer its error as a 400.
+# A parser error met in a body already being read (a bad chunk after the
+# first ones) is queued behind its request by aiohttp 3.14 instead of failing
+# that body: the body readers answer it as a stalled body (408) once
+# http.body_idle_timeout_s passes (edocx.web.bodies).
 class ProblemRequestHandler(RequestHandler):
     """aiohttp's request handler, answering its own refusals as problems."""
 

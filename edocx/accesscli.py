@@ -33,6 +33,7 @@ from edocx.secretfile import write_private_file
 from edocx.store.db import Database, Tx
 from edocx.store.models import Role, User
 from edocx.store.users import (
+    MAX_TOKEN_DAYS,
     get_user,
     hash_token,
     issue_token,
@@ -79,8 +80,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def run_token_issue(args: argparse.Namespace, settings: Settings) -> int:
-    if args.days is not None and args.days < 1:
-        raise AccessRefusedError("--days must be 1 or more")
+    if args.days is not None and not 1 <= args.days <= MAX_TOKEN_DAYS:
+        raise AccessRefusedError(f"--days must be 1 to {MAX_TOKEN_DAYS}")
     valid_for = None if args.days is None else timedelta(days=args.days)
     at = datetime.now(UTC)
 

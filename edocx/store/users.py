@@ -22,6 +22,9 @@ _SELECT = (
 
 
 TOKEN_PREFIX = "edx_"
+# The longest life a token may be given: a hundred years, far inside what
+# datetime can count to from any date the hub runs on.
+MAX_TOKEN_DAYS = 36500
 
 # A token in force: not revoked, and unexpired at the time given.
 _IN_FORCE = (
@@ -109,7 +112,13 @@ async def issue_token(
     """Give the user a new token, replacing any earlier one; return it.
 
     The token is answered once and never stored: only its digest is.
+    Raise ValueError when ``valid_for`` is not positive or exceeds
+    :data:`MAX_TOKEN_DAYS` days.
     """
+    if valid_for is not None and not (
+        timedelta(0) < valid_for <= timedelta(days=MAX_TOKEN_DAYS)
+    ):
+        raise ValueError(f"a token is valid for up to {MAX_TOKEN_DAYS} days")
     token = new_token()
     expires = None if valid_for is None else (at + valid_for).isoformat()
     await tx.execute(

@@ -28,7 +28,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 class UnauthenticatedError(EdocxError):
     code = "unauthenticated"
     status = 401
-    title = "A valid bearer token is required"
+    title = "Valid credentials are required"
 
 
 class RoleNotAllowedError(EdocxError):

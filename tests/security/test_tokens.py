@@ -89,6 +89,9 @@ async def test_every_failed_login_gets_the_same_answer(hub: Hub) -> None:
     assert {status for status, _ in answers.values()} == {401}
     bodies = {str(sorted(body.items())) for _, body in answers.values()}
     assert len(bodies) == 1, answers
+    # A system logs in by certificate as well: the title names no scheme.
+    title = answers["none"][1]["title"]
+    assert title == "Valid credentials are required"
 
 
 async def test_a_new_token_replaces_the_old_and_expires_when_told(hub: Hub) -> None:
@@ -139,6 +142,35 @@ async def test_the_command_line_issues_and_revokes(
     assert (await _me(hub, "Bearer " + token))[0] == 401
     assert await _cli("token", "issue", "999999") == 1
     assert "no user 999999" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("days", ["0", "-3", "36501", "99999999"])
+async def test_token_issue_refuses_a_life_out_of_bounds(
+    hub: Hub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    days: str,
+) -> None:
+    monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(hub.settings.storage.var_dir))
+    user = await _user_id(hub, "c", "clerk")
+
+    assert await _cli("token", "issue", str(user), "--days", days) == 1
+
+    err = capsys.readouterr().err
+    assert "--days must be 1 to 36500" in err and "Traceback" not in err
+    assert (await _me(hub, hub.auth("c", "clerk")["Authorization"]))[0] == 200
+
+
+async def test_the_longest_token_life_is_accepted_and_no_longer(hub: Hub) -> None:
+    user, now = await _user_id(hub, "c", "certifier"), datetime.now(UTC)
+    with pytest.raises(ValueError, match="up to 36500 days"):
+        await _change(hub, lambda tx: issue_token(
+            tx, user, at=now, valid_for=timedelta(days=99999999)))  # fmt: skip
+
+    token = await _change(hub, lambda tx: issue_token(
+        tx, user, at=now, valid_for=timedelta(days=36500)))  # fmt: skip
+
+    assert (await _me(hub, "Bearer " + token))[0] == 200
 
 
 @pytest.mark.parametrize("second", ["same", "wrong", "other user's"])

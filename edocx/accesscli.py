@@ -3,7 +3,9 @@
 ``edocx token issue USER [--days N]`` gives a user a new bearer token and
 prints it once (only its digest is kept; the earlier token stops working);
 when the demo's token file holds the user's earlier token, the new one
-takes its place there. ``edocx token revoke USER`` withdraws it. ``edocx
+takes its place there. ``edocx token revoke USER`` locks the user out: it
+withdraws the token and every client certificate registered for the user
+(a withdrawn certificate is never registered again). ``edocx
 clientcert register USER CERT`` lets an agency's system log in with that TLS
 client certificate, which must name the system's agency
 (:func:`edocx.web.clientcerts.agency_mismatch`); ``edocx clientcert revoke
@@ -40,11 +42,14 @@ from edocx.store.users import (
     register_client_certificate,
     revoke_client_certificate,
     revoke_token,
+    withdraw_client_certificates,
 )
 from edocx.vntime import iso_vietnam
 from edocx.web.clientcerts import (
     agency_mismatch,
     certificate_digest,
+    issued_by_any,
+    load_client_cas,
     read_client_certificate,
 )
 
@@ -101,23 +106,30 @@ def run_token_issue(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    """Lock the user out: revoke the token, withdraw its client certificates."""
     at = datetime.now(UTC)
 
-    async def change(tx: Tx) -> bool:
+    async def change(tx: Tx) -> tuple[bool, list[str]]:
         agency = await _agency_of(tx, args.user)
         done = await revoke_token(tx, args.user, at=at)
         if done:
             await _audit(tx, at, agency, "user.token.revoke", str(args.user))
-        return done
+        withdrawn = await withdraw_client_certificates(tx, args.user, at=at)
+        for digest in withdrawn:
+            await _audit(tx, at, agency, "user.clientcert.revoke", digest)
+        return done, withdrawn
 
-    done = _run(settings, change)
-    print("revoked" if done else "already revoked", file=sys.stderr)
+    done, withdrawn = _run(settings, change)
+    print("token revoked" if done else "token already revoked", file=sys.stderr)
+    for digest in withdrawn:
+        print(f"client certificate {digest} withdrawn", file=sys.stderr)
     return 0
 
 
 def run_cert_register(args: argparse.Namespace, settings: Settings) -> int:
     cert = _read_certificate(args.certificate)
     digest, at = certificate_digest(cert), datetime.now(UTC)
+    _check_issuer(cert, settings)
 
     async def change(tx: Tx) -> bool:
         user = await _user(tx, args.user, system=True)
@@ -166,10 +178,15 @@ async def _user(tx: Tx, user_id: int, *, system: bool = False) -> User:
         raise AccessRefusedError(f"no user {user_id}")
     if system and user.role is not Role.SYSTEM:
         raise AccessRefusedError(
-            f"user {user_id} is a {user.role.value}, not an agency's system",
+            f"user {user_id} is {_article(user.role.value)} {user.role.value},"
+            " not an agency's system",
             hint="client certificates are for agencies' document systems",
         )
     return user
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _check_certificate(cert: x509.Certificate, user: User, at: datetime) -> None:
@@ -186,6 +203,27 @@ def _check_certificate(cert: x509.Certificate, user: User, at: datetime) -> None
         raise AccessRefusedError(
             "the certificate expired on " + iso_vietnam(cert.not_valid_after_utc)
         )
+    if cert.not_valid_before_utc > at:
+        raise AccessRefusedError(
+            "the certificate is valid from " + iso_vietnam(cert.not_valid_before_utc),
+            hint="register it once it is valid; until then it cannot log in",
+        )
+
+
+def _check_issuer(cert: x509.Certificate, settings: Settings) -> None:
+    # A certificate no CA of the handshake issued could never log in; its
+    # registration would only look like access given.
+    paths = settings.http.tls_client_cas
+    if paths and not issued_by_any(cert, load_client_cas(paths)):
+        raise AccessRefusedError(
+            "the certificate was not issued by a CA of http.tls_client_cas"
+            f" (its issuer: {cert.issuer.rfc4514_string()})",
+            hint="list its issuing CA in http.tls_client_cas, or register a"
+            " certificate one of them issued",
+        )
+    # TODO(#8): a certificate of an intermediate CA that is not listed
+    # (the client sends it in the handshake) is refused here; the chain is
+    # not built from the CAs the certificate's file carries.
 
 
 # TODO(#8): the two reads below belong in edocx.store.users, with its other

@@ -185,3 +185,20 @@ async def find_user_by_certificate(
         (sha256, at.isoformat()),
     )
     return None if row is None else _user(row)
+
+
+async def withdraw_client_certificates(
+    tx: Tx, user_id: int, *, at: datetime
+) -> list[str]:
+    """Withdraw every certificate registered for the user; return their digests."""
+    rows = await tx.fetch_all(
+        "SELECT sha256 FROM client_certificates"
+        " WHERE user_id = ? AND revoked_at IS NULL ORDER BY sha256",
+        (user_id,),
+    )
+    await tx.execute(
+        "UPDATE client_certificates SET revoked_at = ?"
+        " WHERE user_id = ? AND revoked_at IS NULL",
+        (at.isoformat(), user_id),
+    )
+    return [str(row["sha256"]) for row in rows]

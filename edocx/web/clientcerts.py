@@ -26,10 +26,12 @@ import logging
 import re
 import ssl
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
@@ -170,6 +172,31 @@ def _is_ca(cert: x509.Certificate) -> bool:
     except x509.ExtensionNotFound:
         return False
     return constraints.value.ca
+
+
+def load_client_cas(paths: Sequence[Path]) -> list[x509.Certificate]:
+    """Return the CA certificates of the PEM files ``http.tls_client_cas``
+    names; raise ConfigurationError for one that cannot be read."""
+    found: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            found.extend(x509.load_pem_x509_certificates(path.read_bytes()))
+        except (OSError, ValueError) as e:
+            raise ConfigurationError(
+                f"cannot read http.tls_client_cas file {path}: {e}"
+            ) from e
+    return found
+
+
+def issued_by_any(cert: x509.Certificate, cas: Sequence[x509.Certificate]) -> bool:
+    """Whether one of ``cas`` issued ``cert``: its name, and its signature."""
+    for ca in cas:
+        try:
+            cert.verify_directly_issued_by(ca)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
 
 
 def organisation_identifiers(cert: x509.Certificate) -> frozenset[str]:

@@ -254,3 +254,89 @@ async def test_the_agency_is_named_by_its_code_in_an_identifier(
     cert = _certificate(x509.NameAttribute(attribute, value))
 
     assert (agency_mismatch(cert, CODES["a"]) is None) is names_a
+
+
+def _issued(
+    subject: x509.Name,
+    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None = None,
+    *,
+    ca: bool = False,
+    starts: timedelta = timedelta(0),
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A certificate and its key; self-signed unless ``issuer`` is given."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    issuer_name, issuer_key = issuer or (subject, key)
+    now = datetime.now(UTC) + starts
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )  # fmt: skip
+    return cert, key
+
+
+def _name(common: str, *names: x509.NameAttribute) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common), *names])
+
+
+SYSTEM_A = _name(
+    "system", x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, CODES["a"])
+)
+
+
+@pytest.fixture
+def client_ca(
+    operator: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[x509.Name, ec.EllipticCurvePrivateKey]:
+    """A CA made for the test, configured as http.tls_client_cas."""
+    name = _name("Agencies' systems CA")
+    cert, key = _issued(name, ca=True)
+    ca_file, key_file = tmp_path / "ca.pem", tmp_path / "ca.key"
+    ca_file.write_bytes(cert.public_bytes(Encoding.PEM))
+    key_file.write_bytes(b"not read by the command")
+    monkeypatch.setenv("EDOCX_HTTP__TLS_CERT", str(ca_file))
+    monkeypatch.setenv("EDOCX_HTTP__TLS_KEY", str(key_file))
+    monkeypatch.setenv("EDOCX_HTTP__TLS_CLIENT_CAS", f'["{ca_file}"]')
+    return name, key
+
+
+async def test_only_a_certificate_a_configured_ca_issued_is_registered(
+    hub: Hub,
+    client_ca: tuple[x509.Name, ec.EllipticCurvePrivateKey],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    system_a, before = await _system(hub, "a"), _registered(hub)
+    # Self-signed, and signed by a key that only takes the CA's name.
+    impostor = (client_ca[0], ec.generate_private_key(ec.SECP256R1()))
+    for label, issuer in (("self", None), ("impostor", impostor)):
+        path = tmp_path / f"{label}.pem"
+        path.write_bytes(_issued(SYSTEM_A, issuer)[0].public_bytes(Encoding.PEM))
+        assert await _register(system_a, path) == 1
+        err = capsys.readouterr().err
+        assert "not issued by a CA of http.tls_client_cas" in err, label
+    assert _registered(hub) == before
+
+    issued, _ = _issued(SYSTEM_A, client_ca)
+    path = tmp_path / "issued.pem"
+    path.write_bytes(issued.public_bytes(Encoding.PEM))
+    assert await _register(system_a, path) == 0
+    assert _registered(hub)[certificate_digest(issued)] == system_a
+
+
+async def test_a_certificate_not_yet_valid_is_refused(
+    hub: Hub, operator: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No http.tls_client_cas here: the dates are checked all the same.
+    cert, _ = _issued(SYSTEM_A, starts=timedelta(days=2))
+    path = tmp_path / "later.pem"
+    path.write_bytes(cert.public_bytes(Encoding.PEM))
+    system_a, before = await _system(hub, "a"), _registered(hub)
+
+    assert await _register(system_a, path) == 1
+
+    err = capsys.readouterr().err
+    assert "the certificate is valid from" in err and "+07:00" in err
+    assert _registered(hub) == before

@@ -11,6 +11,7 @@ from the PKI's own service on loopback.
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -138,7 +139,14 @@ async def _cli(hub: TLSHub, *argv: str) -> int:
 
 @pytest.fixture
 def operator_env(tls_hub: TLSHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command reads the hub's own settings: its var directory, and the
+    # CAs that register checks a certificate's issuer against.
+    http = tls_hub.settings.http
     monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(tls_hub.settings.storage.var_dir))
+    monkeypatch.setenv("EDOCX_HTTP__TLS_CERT", str(http.tls_cert))
+    monkeypatch.setenv("EDOCX_HTTP__TLS_KEY", str(http.tls_key))
+    cas = json.dumps([str(path) for path in http.tls_client_cas])
+    monkeypatch.setenv("EDOCX_HTTP__TLS_CLIENT_CAS", cas)
 
 
 async def _system_id(hub: TLSHub, agency: str) -> int:
@@ -172,7 +180,13 @@ async def test_only_systems_may_register_a_certificate(
     _, me = await tls_hub.me(None, {"Authorization": "Bearer " + token})
     cert = str(tls_hub.pki.cert_path(UNREGISTERED))
     assert await _cli(tls_hub, "clientcert", "register", str(me["id"]), cert) == 1
-    assert "not an agency's system" in capsys.readouterr().err
+    assert f"user {me['id']} is a signer, not an agency's system" in (
+        capsys.readouterr().err
+    )
+    auditor = tls_hub.tokens["hub"]["auditor"]
+    _, me = await tls_hub.me(None, {"Authorization": "Bearer " + auditor})
+    assert await _cli(tls_hub, "clientcert", "register", str(me["id"]), cert) == 1
+    assert "is an auditor, not" in capsys.readouterr().err
     assert (await tls_hub.me(UNREGISTERED))[0] == 401
 
 
@@ -224,3 +238,26 @@ async def test_plain_http_settings_serve_no_tls(tmp_path: Path) -> None:
     assert server_ssl_context(HTTPSettings()) is None
     with pytest.raises(ValueError, match="go together"):
         HTTPSettings(tls_cert=tmp_path / "cert.pem")
+
+
+async def test_token_revoke_locks_a_system_out_of_both_ways_in(
+    tls_hub: TLSHub, operator_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    system, cert = await _system_id(tls_hub, "b"), UNREGISTERED
+    path = str(tls_hub.pki.cert_path(cert))
+    assert await _cli(tls_hub, "clientcert", "register", str(system), path) == 0
+    digest = capsys.readouterr().out.strip()
+    assert (await tls_hub.me(cert))[0] == 200
+
+    assert await _cli(tls_hub, "token", "revoke", str(system)) == 0
+
+    err = capsys.readouterr().err
+    assert "token revoked" in err
+    assert f"client certificate {digest} withdrawn" in err
+    assert (await tls_hub.me(cert))[0] == 401
+    token = {"Authorization": "Bearer " + tls_hub.tokens["b"]["system"]}
+    assert (await tls_hub.me(None, token))[0] == 401
+    # Again: nothing left to withdraw, and it says so.
+    assert await _cli(tls_hub, "token", "revoke", str(system)) == 0
+    err = capsys.readouterr().err
+    assert "token already revoked" in err and "withdrawn" not in err

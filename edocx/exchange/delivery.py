@@ -321,7 +321,13 @@ async def _targets(db: Reader, access: Access, recipient: str | None) -> list[De
         return sent
     chosen = [d for d in sent if d.recipient_organ_id == recipient]
     if not chosen:
-        raise RecipientUnknownError([recipient])
+        document = access.document.uuid
+        raise RecipientUnknownError(
+            [recipient],
+            detail=f"{recipient} is not a recipient of document {document}",
+            hint="name an agency the document was sent to, or leave out"
+            " 'recipient' to reach them all",
+        )
     return chosen
 
 

@@ -62,12 +62,15 @@ class DocumentTypeUnknownError(InputError):
 class RecipientUnknownError(InputError):
     code = "recipient-unknown"
     status = 422
-    title = "A recipient is not an agency known to the hub"
+    title = "A recipient named is unknown to the hub or to the document"
 
-    def __init__(self, organ_ids: list[str]) -> None:
+    def __init__(
+        self, organ_ids: list[str], *, detail: str | None = None,
+        hint: str | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(
-            "unknown recipient(s): " + ", ".join(organ_ids),
-            hint="recipients are organ ids listed by GET /api/v1/agencies",
+            detail or "unknown recipient(s): " + ", ".join(organ_ids),
+            hint=hint or "recipients are organ ids listed by GET /api/v1/agencies",
         )
         self.extensions: dict[str, Any] = {"recipients": organ_ids}
 
@@ -89,7 +92,7 @@ class DocumentStateError(ExchangeError):
 class ActionNotAllowedError(ExchangeError):
     code = "action-not-allowed"
     status = 403
-    title = "This party may not do this to the document"
+    title = "The caller may not take this action"
 
 
 class CredentialUnavailableError(ExchangeError):

@@ -9,15 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from edocx.exchange import delivery
-from edocx.exchange.hub import Hub
 from edocx.store.db import Tx
 
 
-async def record_arrival(hub: Hub, *, delivery_id: int, at: datetime) -> bool:
-    """Record 01 for the delivery unless recorded; True when this call did."""
-    return await delivery.record_arrival(hub, delivery_id=delivery_id, at=at)
-
-
 async def record_arrival_in(tx: Tx, *, delivery_id: int, at: datetime) -> bool:
-    """:func:`record_arrival` in the caller's write transaction."""
+    """Record 01 for the delivery unless recorded, in the caller's transaction.
+
+    True when this call did. The acknowledgement (a pull's, a push's 2xx)
+    and its 01 commit together.
+    """
     return await delivery.record_arrival_in(tx, delivery_id=delivery_id, at=at)

@@ -32,7 +32,7 @@ from edocx.audit.offer import HEADER as TREE_HEAD
 from edocx.audit.offer import latest_offer
 from edocx.config import DeliverySettings
 from edocx.delivery import signature, transport
-from edocx.delivery.arrival import record_arrival
+from edocx.delivery.arrival import record_arrival_in
 from edocx.delivery.messages import MessageGoneError, build_body
 from edocx.errors import EdocxError
 from edocx.exchange.hub import Hub
@@ -186,6 +186,8 @@ class Pusher:
                         object_id=str(message.delivery_id),
                         details={"by": "push", "document": document},
                     )  # fmt: skip
+                # The 2xx is the ack: its 01 commits with it.
+                await record_arrival_in(tx, delivery_id=message.delivery_id, at=at)
             if state is MessageState.DEAD:
                 # Out of time to live: the agency never got it by push.
                 await record_event(
@@ -194,8 +196,6 @@ class Pusher:
                     object_id=message.message_id,
                     details={"document": document, "kind": message.kind.value},
                 )  # fmt: skip
-        if state is MessageState.DELIVERED and message.kind is MessageKind.DOCUMENT:
-            await record_arrival(self._hub, delivery_id=message.delivery_id, at=at)
         _log(message, document, state, result)
 
     def _next_state(

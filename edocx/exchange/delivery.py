@@ -8,7 +8,7 @@ is itself recorded in the audit log. Both are recorded by
 so that a download that fails before that records nothing.
 
 A recipient's system that fetches or acknowledges a document otherwise
-(pull, push) has its 01 recorded by the hub itself: :func:`record_arrival`.
+(pull, push) has its 01 recorded by the hub itself: :func:`record_arrival_in`.
 
 A status is judged by :func:`~edocx.exchange.statuses.next_move`: applied,
 a repeat or late (both kept in the history, changing nothing), or refused
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from edocx.audit.events import record_event
 from edocx.exchange import changes, incoming
@@ -179,18 +179,12 @@ async def _record_arrival(hub: Hub, user: User, access: Access, at: datetime) ->
     return True
 
 
-async def record_arrival(hub: Hub, *, delivery_id: int, at: datetime) -> bool:
+async def record_arrival_in(tx: Tx, *, delivery_id: int, at: datetime) -> bool:
     """Record 01 for a recipient's system that fetched or acknowledged a push.
 
     The hub records it itself (no acting user). Return False when the
     delivery is past 01 already, or was cancelled before it arrived.
     """
-    async with hub.db.write() as tx:
-        return await record_arrival_in(tx, delivery_id=delivery_id, at=at)
-
-
-async def record_arrival_in(tx: Tx, *, delivery_id: int, at: datetime) -> bool:
-    """:func:`record_arrival` in the caller's transaction."""
     delivery = await deliveries.get_delivery_by_id(tx, delivery_id)
     if delivery is None:
         raise ValueError(f"no delivery {delivery_id}")
@@ -266,6 +260,10 @@ async def post_status(
 
 # A status may carry its own time a little ahead of the hub's clock.
 _CLOCK_SKEW = timedelta(minutes=5)
+# No document of the exchange is older: a status time before this is a
+# mistake (or near datetime's limits, where converting it to Vietnam time
+# would fail on every later read of the history).
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _reported(reported_at: datetime | None, at: datetime) -> datetime | None:
@@ -273,6 +271,11 @@ def _reported(reported_at: datetime | None, at: datetime) -> datetime | None:
         return None
     if reported_at.tzinfo is None:
         raise StatusTimeInvalidError("the status time must say its time zone")
+    if reported_at < _EARLIEST:
+        raise StatusTimeInvalidError(
+            f"the status time {reported_at.isoformat()} is before 2000",
+            hint="send the time the status was given, with its time zone",
+        )
     if reported_at > at + _CLOCK_SKEW:
         raise StatusTimeInvalidError(
             f"the status time {reported_at.isoformat()} is in the future",

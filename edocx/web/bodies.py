@@ -305,17 +305,25 @@ def text_part(parts: dict[str, bytes], name: str) -> str | None:
         raise RequestInvalidError(f"part {name!r} is not UTF-8 text") from e
 
 
-async def refuse_any_field(request: web.Request, *, operation: str, limit: int) -> None:
+# The body an operation without input may still carry (``{}``, say).
+NO_INPUT_LIMIT = 64 * 1024
+
+
+async def read_unasked(request: web.Request) -> bytes:
+    """Read the body of an operation that takes no input (bounded)."""
+    return await _read_bounded(request, NO_INPUT_LIMIT)
+
+
+def refuse_any_field(raw: bytes, content_type: str, *, operation: str) -> None:
     """Accept no body, or an empty JSON object; refuse anything else.
 
     An operation that takes no input must not seem to take one: a field it
     would ignore (``{"level": "B-B"}`` on sign) is refused with its name,
     not silently dropped.
     """
-    raw = await _read_bounded(request, limit)
     if not raw.strip():
         return
-    if request.content_type != "application/json":
+    if content_type != "application/json":
         raise MediaTypeUnsupportedError(
             f"{operation} takes no body; send none, or {{}} as application/json"
         )

@@ -26,6 +26,7 @@ from edocx.web.bodies import (
     read_json,
     read_parts,
     read_raw,
+    read_unasked,
     validation_problem,
 )
 from edocx.web.keys import HUB, SETTINGS
@@ -85,8 +86,15 @@ async def _prepare(route: Route, request: web.Request) -> tuple[Call, dict[str, 
         parts = parts_for_key = {RAW_BODY: raw}
     else:
         parts_for_key = {}
+    unasked = b""
+    if route.creates and not parts_for_key:
+        unasked = await read_unasked(request)
+        parts_for_key = {"unasked": unasked}
     at = datetime.now(UTC)
-    call = Call(request, hub, settings, user, at, body=body, query=query, parts=parts)
+    call = Call(
+        request, hub, settings, user, at, body=body, query=query, parts=parts,
+        unasked_body=unasked,
+    )  # fmt: skip
     return call, parts_for_key
 
 

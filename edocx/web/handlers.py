@@ -106,20 +106,17 @@ async def get_document_reports(call: Call) -> ReportsOut:
     )  # fmt: skip
 
 
-# Sign and issue take no input: who signs, with which key and at which
-# PAdES level is the hub's to decide (users, keys, signing.level).
-NO_BODY_LIMIT = 64 * 1024
-
-
 async def sign_document(call: Call) -> web.Response:
-    await refuse_any_field(call.request, operation="sign", limit=NO_BODY_LIMIT)
+    # Sign and issue take no input: who signs, with which key and at which
+    # PAdES level is the hub's to decide (users, keys, signing.level).
+    refuse_any_field(call.unasked_body, call.request.content_type, operation="sign")
     answer = answering(lambda done: json_answer(SignedDocumentOut.of_signed(done)))
     signed = await drafts.sign_draft(call.hub, call.me, document_id(call), at=call.at)
     return answer(signed)
 
 
 async def issue_document(call: Call) -> web.Response:
-    await refuse_any_field(call.request, operation="issue", limit=NO_BODY_LIMIT)
+    refuse_any_field(call.unasked_body, call.request.content_type, operation="issue")
     answer = answering(lambda done: json_answer(SignedDocumentOut.of_signed(done)))
     issued = await issue.issue_document(
         call.hub, call.me, document_id(call), at=call.at

@@ -54,9 +54,17 @@ class Claim:
 
 
 def request_key(request: web.Request) -> str | None:
-    key = request.headers.get(HEADER)
-    if key is None:
+    given = request.headers.getall(HEADER, [])
+    if len(given) > 1:
+        # Which one a proxy or the hub would take differs; two keys would
+        # let one request run twice under two names.
+        raise RequestInvalidError(
+            f"the request has {len(given)} {HEADER} fields",
+            hint=f"send one {HEADER} field",
+        )
+    if not given:
         return None
+    key = given[0]
     if not key or len(key) > _MAX_KEY or not key.isprintable():
         raise RequestInvalidError(
             f"{HEADER} must be 1 to {_MAX_KEY} printable characters"

@@ -34,6 +34,10 @@ class Call:
     body: Any = None
     query: Any = None
     parts: dict[str, bytes] = field(default_factory=dict)
+    # The body of a creating operation that takes no input: read (bounded)
+    # so that an Idempotency-Key's fingerprint covers it; its handler refuses
+    # one with fields.
+    unasked_body: bytes = b""
 
     @property
     def me(self) -> User:

@@ -8,7 +8,7 @@ every signature, and keeps each message id once.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import pytest_asyncio
@@ -64,13 +64,18 @@ async def test_push_backs_off_then_delivers_signed(
     for gap, expected in zip(gaps, (0.2, 0.4, 0.8), strict=True):
         assert expected * 0.85 <= gap <= expected * 1.1 + 0.5, gaps
 
-    # 4. The hub kept each attempt; the 2xx is the ack and records 01.
-    outcomes = await rows(
-        hub, "SELECT a.outcome FROM push_attempts a JOIN push_messages m"
-        " ON m.id = a.message_id WHERE m.message_id = ? ORDER BY a.id",
-        (kept.message_id,),
-    )  # fmt: skip
-    assert [o[0] for o in outcomes] == ["503: busy"] * 3 + ["204"]
+    # 4. The hub kept each attempt; the 2xx is the ack and records 01. The
+    # receiver has the message before the hub has written down its answer.
+    async def attempts() -> list[str]:
+        found = await rows(
+            hub, "SELECT a.outcome FROM push_attempts a JOIN push_messages m"
+            " ON m.id = a.message_id WHERE m.message_id = ? ORDER BY a.id",
+            (kept.message_id,),
+        )  # fmt: skip
+        return [o[0] for o in found]
+
+    await eventually(lambda: _settled(attempts, 4))
+    assert await attempts() == ["503: busy"] * 3 + ["204"]
     statuses = await ok(
         await hub.get(("a", "clerk"), f"/documents/{doc['id']}/statuses")
     )
@@ -153,3 +158,7 @@ async def _delivered(hub: Hub, organ_id: str) -> bool:
         (organ_id,),
     )  # fmt: skip
     return bool(found[0][0])
+
+
+async def _settled(attempts: Callable[[], Awaitable[list[str]]], count: int) -> bool:
+    return len(await attempts()) >= count

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edocx.exchange.delivery import record_arrival
+from edocx.exchange.delivery import record_arrival_in
+from edocx.exchange.hub import Hub as RunningHub
 from edocx.web.keys import HUB
 
 from ..web.hubkit import B, C, Hub, header, problem
@@ -186,15 +187,15 @@ async def test_the_hub_records_arrival_for_a_system(hub: Hub, pdfs: Path) -> Non
     running = app[HUB]
     at = datetime.now(UTC)
 
-    assert await record_arrival(running, delivery_id=delivery_id, at=at) is True
-    assert await record_arrival(running, delivery_id=delivery_id, at=at) is False
+    assert await _arrival(running, delivery_id, at) is True
+    assert await _arrival(running, delivery_id, at) is False
     mine = (await history(hub, CLERK_B, doc_id))[B]
     assert [(s["code"], s["by_hub"]) for s in mine["statuses"]] == [("01", True)]
     assert mine["delivery"]["progress"] == "01"
 
     # Past 01, the hub records nothing more.
     await ok(await status(hub, CLERK_B, doc_id, "03"), 201)
-    assert await record_arrival(running, delivery_id=delivery_id, at=at) is False
+    assert await _arrival(running, delivery_id, at) is False
     assert len((await history(hub, CLERK_B, doc_id))[B]["statuses"]) == 2
 
 
@@ -239,9 +240,14 @@ async def test_a_copy_recalled_before_it_arrived_never_arrives(
     app = hub.client.app
     assert app is not None
     at = datetime.now(UTC)
-    assert await record_arrival(app[HUB], delivery_id=delivery_id, at=at) is False
+    assert await _arrival(app[HUB], delivery_id, at) is False
     response = await hub.get(("c", "system"), f"/documents/{doc_id}/pdf")
     assert response.headers["X-Edocx-Arrival-Recorded"] == "false"
     mine = (await history(hub, CLERK_C, doc_id))[C]
     assert [s["code"] for s in mine["statuses"]] == ["13", "15"]
     assert mine["delivery"]["progress"] is None
+
+
+async def _arrival(running: RunningHub, delivery_id: int, at: datetime) -> bool:
+    async with running.db.write() as tx:
+        return await record_arrival_in(tx, delivery_id=delivery_id, at=at)

@@ -100,7 +100,7 @@ class WorkerPool:
         if self._closed:
             raise ServiceStoppingError("the worker pool is closed")
         bound = timeout_s or self._settings.task_timeout_s
-        worker = await self._idle.get()
+        worker = await self._take()
         try:
             outcome = await asyncio.wait_for(
                 asyncio.to_thread(worker.call, fn, args), timeout=bound
@@ -119,6 +119,15 @@ class WorkerPool:
         self._idle.put_nowait(worker)
         return _unwrap(outcome, fn)  # type: ignore[no-any-return]
 
+    async def _take(self) -> _Worker:
+        # A worker killed while idle is found here, before a call (an issue
+        # with its reserved number, say) is lost on it.
+        while True:
+            worker = await self._idle.get()
+            if worker.process.is_alive():
+                return worker
+            await self._replace(worker)
+
     async def _replace(self, worker: _Worker) -> None:
         self._all.discard(worker)
         await asyncio.to_thread(worker.kill)
@@ -135,7 +144,8 @@ class WorkerPool:
         """Return how many of the pool's processes are alive, and how many dead.
 
         A worker that died while idle (killed from outside) stays in the
-        pool until a call picks it; a health check sees it here first.
+        pool until a call would pick it, which replaces it first; a health
+        check sees it here before that.
         """
         alive = sum(1 for worker in self._all if worker.process.is_alive())
         return alive, len(self._all) - alive

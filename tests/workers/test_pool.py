@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import time
 
 import pytest
@@ -31,6 +33,26 @@ def sleep_for(seconds: float) -> str:
 def allocate(megabytes: int) -> int:
     block = bytearray(megabytes * 1024 * 1024)
     return len(block)
+
+
+def _wait_until_dead(pid: int) -> None:
+    # The pool's own process is the parent: the child is reaped by it.
+    for _ in range(500):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+        if not _alive_in_proc(pid):
+            return
+
+
+def _alive_in_proc(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def refuse(detail: str) -> None:
@@ -62,6 +84,19 @@ async def test_overrun_is_killed_and_worker_replaced(pool: WorkerPool) -> None:
     # The first call of the fresh worker includes its start.
     assert await pool.run(sleep_for, 0, timeout_s=STARTUP_S) == "woke"
     assert await pool.run(worker_pid) != first
+
+
+async def test_a_worker_killed_while_idle_is_replaced_before_a_call(
+    pool: WorkerPool,
+) -> None:
+    first = await pool.run(worker_pid)
+    os.kill(first, signal.SIGKILL)
+    await asyncio.to_thread(_wait_until_dead, first)
+    assert pool.census() == (0, 1)
+
+    # The call goes to a fresh worker instead of failing on the dead one.
+    assert await pool.run(worker_pid, timeout_s=STARTUP_S) != first
+    assert pool.census() == (1, 0)
 
 
 async def test_memory_bound(pool: WorkerPool) -> None:

@@ -153,6 +153,7 @@ async def test_token_issue_refuses_a_life_out_of_bounds(
 ) -> None:
     monkeypatch.setenv("EDOCX_STORAGE__VAR_DIR", str(hub.settings.storage.var_dir))
     user = await _user_id(hub, "c", "clerk")
+    capsys.readouterr()  # only the command's own words from here
 
     assert await _cli("token", "issue", str(user), "--days", days) == 1
 

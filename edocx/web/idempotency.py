@@ -108,11 +108,12 @@ async def run_once(
     The request runs and its first write transaction claims the key with
     its first statement, so that the key and the change commit together: a
     retry or a concurrent duplicate meets the key there (the transaction
-    fails and rolls back) and changes nothing. The
-    key is not looked up before: a replay is found by that claim, or after
-    a refusal or an answer that wrote nothing. A handler that says how its
-    answer is made (:func:`answering`) has it kept in the transaction that
-    completes its change; the others' answers are kept just after.
+    fails and rolls back) and changes nothing. The key is not looked up
+    before: a replay is found by that claim, or after a refusal or an
+    answer that wrote nothing. The handler says how its answer is made
+    (:func:`answering`), and the answer is kept in the transaction that
+    completes its change; one that does not is kept just after (logged as
+    a defect: a stop in between would keep the change without it).
     """
     in_write = _ClaimInWrite(claim, at)
     token = _current.set(in_write)

@@ -180,18 +180,24 @@ async def test_an_answer_is_kept_in_the_transaction_that_completes_the_change(
     assert await _changes(db) == steps
 
 
+async def _first_of_two_steps(db: Database) -> None:
+    # A handler that says how its answer is made, and whose change's first
+    # transaction (a number reserved, say) is not the one that completes it.
+    idempotency.answering(lambda n: web.json_response({"changes": n}))
+    async with db.write() as tx:
+        await tx.execute(
+            "INSERT INTO audit_events (at, action, object_type, object_id)"
+            " VALUES (?, 'test.change', 'test', 'reserve')",
+            (AT.isoformat(),),
+        )
+
+
 async def test_a_cut_between_the_steps_leaves_the_key_running(db: Database) -> None:
     claim = idempotency.Claim(await _user(db), "k-7", "f" * 64)
     seen: list[str] = []
 
     async def cut() -> web.StreamResponse:
-        idempotency.answering(lambda n: web.json_response({"changes": n}))
-        async with db.write() as tx:
-            await tx.execute(
-                "INSERT INTO audit_events (at, action, object_type, object_id)"
-                " VALUES (?, 'test.change', 'test', 'reserve')",
-                (AT.isoformat(),),
-            )
+        await _first_of_two_steps(db)
         async with db.read() as reader:
             record = await find_key(reader, user_id=claim.user_id, key=claim.key)
         assert record is not None
@@ -224,13 +230,7 @@ async def test_a_request_failing_between_the_steps_frees_its_key(
     claim = idempotency.Claim(await _user(db), "k-8", "f" * 64)
 
     async def failing() -> web.StreamResponse:
-        idempotency.answering(lambda n: web.json_response({"changes": n}))
-        async with db.write() as tx:
-            await tx.execute(
-                "INSERT INTO audit_events (at, action, object_type, object_id)"
-                " VALUES (?, 'test.change', 'test', 'reserve')",
-                (AT.isoformat(),),
-            )
+        await _first_of_two_steps(db)
         raise RuntimeError("failed before its change completed")
 
     with pytest.raises(RuntimeError):

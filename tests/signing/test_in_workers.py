@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from collections.abc import AsyncIterator
+import os
+import signal
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -18,6 +21,8 @@ from edocx.signing.issue import PERSONAL_FIELD
 from edocx.workers.pool import WorkerPool
 from tests.signing import pdfcheck
 from tests.signing.conftest import JobFactory
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -43,12 +48,20 @@ async def compute(
     await workers.close()
 
 
-def kill_pool_worker(before: set[int]) -> None:
-    """Kill the pool's idle worker, as a crash in native code would."""
+async def crashing_during(call: Awaitable[T], before: set[int]) -> T:
+    """Await ``call`` while the pool's worker dies under it (a native crash).
+
+    The worker is frozen first, so that the call reaches it and waits (a
+    dead idle worker would be replaced before any call), then killed.
+    """
     mine = [p for p in multiprocessing.active_children() if p.pid not in before]
-    assert len(mine) == 1
+    assert len(mine) == 1 and mine[0].pid is not None
+    os.kill(mine[0].pid, signal.SIGSTOP)
+    running = asyncio.ensure_future(call)
+    await asyncio.sleep(0.5)
     mine[0].kill()
     mine[0].join(timeout=5)
+    return await running
 
 
 async def test_pipeline_runs_in_a_worker(
@@ -80,12 +93,10 @@ async def test_worker_crash_on_an_upload_is_a_client_error(
     door, before = compute
     pdf = (unsigned_dir / "sample.pdf").read_bytes()
 
-    kill_pool_worker(before)
     with pytest.raises(PDFUnusableError) as prepared:
-        await door.prepare(pdf, None)
-    kill_pool_worker(before)
+        await crashing_during(door.prepare(pdf, None), before)
     with pytest.raises(PDFUnusableError) as verified:
-        await door.verify(pdf)
+        await crashing_during(door.verify(pdf), before)
 
     for caught in (prepared, verified):
         assert caught.value.status == 422
@@ -101,8 +112,7 @@ async def test_worker_crash_on_the_hubs_own_document_stays_a_server_error(
     door, before = compute
     pdf = (unsigned_dir / "sample.pdf").read_bytes()
 
-    kill_pool_worker(before)
     with pytest.raises(WorkerError) as caught:
-        await door.verify(pdf, own_document=True)
+        await crashing_during(door.verify(pdf, own_document=True), before)
 
     assert caught.value.status >= 500

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from edocx.cliparts import command_group, file_action, read_input
@@ -37,10 +36,11 @@ from edocx.copies.offlineanswer import (
     EXIT_UNREADABLE,
     Answer,
     certificate_option,
+    given_certificates,
     print_answer,
 )
 from edocx.errors import EdocxError
-from edocx.pki.trust import load_certs, trust_root_paths
+from edocx.pki.trust import trust_root_paths
 from edocx.verification import VerifyOptions, verify_pdf
 from edocx.verification.report import ValidationReport, Verdict
 
@@ -61,8 +61,11 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 
     # 1. and 2. The payload and the scan.
     anchors = trust_root_paths(settings)
-    given: tuple[Path, ...] = (args.certificate,) if args.certificate else ()
-    certificates = _certificates(given, pdf)
+    try:
+        given, certificates = given_certificates(args.certificate, pdf)
+    except EdocxError as e:
+        print(f"edocx: {e.detail}", file=sys.stderr)
+        return EXIT_UNREADABLE
     facts = evidence.examine(pdf, certificates)
     if facts.first_revision_sha256 is None and facts.qr_text is None:
         print("edocx: the file is not a readable PDF", file=sys.stderr)
@@ -74,16 +77,6 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     answer = Answer(facts.claim, facts.signer, problems, facts.qr_text)
     print_answer(answer, COPY, from_file=not given)
     return EXIT_NOT_AS_ISSUED if problems else EXIT_AS_ISSUED
-
-
-def _certificates(given: tuple[Path, ...], pdf: bytes) -> tuple[bytes, ...]:
-    if given:
-        try:
-            return tuple(bytes(c.dump()) for c in load_certs(given))
-        except EdocxError as e:
-            print(f"edocx: {e.detail}", file=sys.stderr)
-            return ()
-    return evidence.last_signer_certificate(pdf)
 
 
 def _problems(facts: evidence.FileEvidence, report: ValidationReport) -> list[str]:

@@ -23,7 +23,6 @@ from pydantic import ValidationError
 
 from edocx.cliparts import command_group, file_action, read_input
 from edocx.config import Settings
-from edocx.copies import evidence
 from edocx.copies.duplicatecheck import check_offline
 from edocx.copies.duplicaterecord import BirthRecord, record_sha256
 from edocx.copies.offlineanswer import (
@@ -33,10 +32,11 @@ from edocx.copies.offlineanswer import (
     EXIT_UNREADABLE,
     Answer,
     certificate_option,
+    given_certificates,
     print_answer,
 )
 from edocx.errors import EdocxError
-from edocx.pki.trust import load_certs, trust_root_paths
+from edocx.pki.trust import trust_root_paths
 
 
 def add_parsers(commands: Any) -> None:
@@ -62,13 +62,8 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"edocx: {e}", file=sys.stderr)
         return EXIT_UNREADABLE
 
-    given: tuple[Path, ...] = (args.certificate,) if args.certificate else ()
     try:
-        certificates = (
-            tuple(bytes(c.dump()) for c in load_certs(given))
-            if given
-            else evidence.last_signer_certificate(pdf)
-        )
+        given, certificates = given_certificates(args.certificate, pdf)
     except EdocxError as e:
         print(f"edocx: {e.detail}", file=sys.stderr)
         return EXIT_UNREADABLE

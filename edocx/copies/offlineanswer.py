@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from edocx.copies import binding, qr
+from edocx.copies import binding, evidence, qr
+from edocx.pki.trust import load_certs
 
 EXIT_AS_ISSUED = 0
 EXIT_NOT_AS_ISSUED = 1
@@ -27,6 +28,21 @@ def certificate_option(check: argparse.ArgumentParser, whose: str) -> None:
         "--certificate", type=Path, metavar="PEM",
         help=f"the {whose} body's seal certificate (PEM or DER)",
     )  # fmt: skip
+
+
+def given_certificates(
+    given: Path | None, pdf: bytes
+) -> tuple[tuple[Path, ...], tuple[bytes, ...]]:
+    """Return the ``--certificate`` given (as anchors) and the DER to check with.
+
+    Without one, the certificate that signed the file's last signature is
+    used (the answer then says so). Raises :class:`EdocxError` when the
+    file given is not a certificate.
+    """
+    paths: tuple[Path, ...] = (given,) if given else ()
+    if not paths:
+        return paths, evidence.last_signer_certificate(pdf)
+    return paths, tuple(bytes(c.dump()) for c in load_certs(paths))
 
 
 class Claim(Protocol):

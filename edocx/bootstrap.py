@@ -114,6 +114,28 @@ async def ensure_demo_agencies(settings: Settings, db: Database) -> None:
     logger.info("created demo agencies; tokens in %s", demo_tokens_path(settings))
 
 
+async def seed_demo(settings: Settings) -> dict[str, dict[str, str]]:
+    """Open the database, create the demo directory once; return its tokens.
+
+    For a scratch hub (benches, tests) that is not running yet.
+    """
+    db = Database(settings.storage.db_path)
+    await db.open()
+    try:
+        await ensure_demo_agencies(settings, db)
+    finally:
+        await db.close()
+    return read_demo_tokens(settings)
+
+
+def read_demo_tokens(settings: Settings) -> dict[str, dict[str, str]]:
+    """Return the demo users' tokens by agency key and person."""
+    tokens: dict[str, dict[str, str]] = json.loads(
+        demo_tokens_path(settings).read_text(encoding="utf-8")
+    )
+    return tokens
+
+
 async def _create_agency(tx: Tx, demo: DemoAgency, at: datetime) -> dict[str, str]:
     agency = await insert_agency(
         tx,

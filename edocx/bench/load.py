@@ -45,12 +45,11 @@ import aiohttp
 from edocx.bench.hub import _scratch_settings
 from edocx.bench.send import hub_process, nearest_rank, sign_all
 from edocx.bench.sendflows import document_packet
-from edocx.bootstrap import demo_tokens_path, ensure_demo_agencies, ensure_pki
+from edocx.bootstrap import ensure_pki, seed_demo
 from edocx.config import Settings
 from edocx.demo.agencies import DEMO_AGENCIES
 from edocx.demo.run import find_demo_pdfs
 from edocx.logsetup import configure_logging
-from edocx.store.db import Database
 from edocx.vntime import vietnam_time
 
 # The share of each kind of call in the mix.
@@ -99,7 +98,7 @@ def run_load_bench(
 async def _measure(
     settings: Settings, source: bytes, seconds: int, clients: int
 ) -> Outcome:
-    tokens = await _tokens(settings)
+    tokens = await seed_demo(settings)
     async with hub_process(settings) as pid:
         signed = await asyncio.to_thread(sign_all, settings, source, SIGNED_DOCUMENTS)
         connector = aiohttp.TCPConnector(limit=clients)
@@ -115,20 +114,6 @@ async def _measure(
             sampler.cancel()
     workers = settings.workers.processes
     return Outcome(elapsed, clients, workers, load.tallies, rss)
-
-
-async def _tokens(settings: Settings) -> dict[str, dict[str, str]]:
-    """Seed the demo agencies; return their users' tokens."""
-    db = Database(settings.storage.db_path)
-    await db.open()
-    try:
-        await ensure_demo_agencies(settings, db)
-    finally:
-        await db.close()
-    tokens: dict[str, dict[str, str]] = json.loads(
-        demo_tokens_path(settings).read_text(encoding="utf-8")
-    )
-    return tokens
 
 
 class Load:

@@ -63,7 +63,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from edocx.bench import bare
 from edocx.bench.hub import _scratch_settings
 from edocx.bench.sendflows import Send, choose_flow, receive
-from edocx.bootstrap import ensure_demo_agencies, ensure_pki
+from edocx.bootstrap import ensure_demo_agencies, ensure_pki, read_demo_tokens
 from edocx.config import Settings, read_key_passphrase
 from edocx.demo.client import HubClient
 from edocx.demo.run import find_demo_pdfs
@@ -200,7 +200,7 @@ async def _directory(settings: Settings) -> dict[str, str]:
     await db.open()
     try:
         await ensure_demo_agencies(settings, db)
-        demo = json.loads((settings.storage.var_dir / "demo-tokens.json").read_text())
+        demo = read_demo_tokens(settings)
         tokens = {
             "sender": demo[SENDER]["system"],
             "signer": demo[SENDER]["signer"],

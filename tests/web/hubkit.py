@@ -14,7 +14,7 @@ from aiohttp import ClientResponse, FormData
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web_runner import BaseRunner
 
-from edocx.bootstrap import demo_tokens_path, ensure_demo_agencies
+from edocx.bootstrap import seed_demo as seed_demo  # the tests take it from here
 from edocx.config import Settings, StorageSettings
 from edocx.demo.agencies import DEMO_AGENCIES
 from edocx.store.blobs import BlobStore
@@ -121,20 +121,6 @@ class Hub:
 
     def blob_count(self) -> int:
         return BlobStore(self.settings.storage.blob_dir).count()
-
-
-async def seed_demo(settings: Settings) -> dict[str, dict[str, str]]:
-    """Create the demo agencies and users; return their tokens."""
-    db = Database(settings.storage.db_path)
-    await db.open()
-    try:
-        await ensure_demo_agencies(settings, db)
-    finally:
-        await db.close()
-    tokens: dict[str, dict[str, str]] = json.loads(
-        demo_tokens_path(settings).read_text(encoding="utf-8")
-    )
-    return tokens
 
 
 class HubTestServer(TestServer):

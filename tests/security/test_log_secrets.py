@@ -9,13 +9,7 @@ output, are searched for every secret the run used and for document bytes.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import aiohttp
@@ -27,49 +21,14 @@ from edocx.config import Settings
 from edocx.demo.run import DEMO_FILES, run_demo
 from edocx.pki.devpki import PKILayout
 from edocx.pki.server import PKIServerThread
-from tests.conftest import REPO_ROOT, TEST_PASSPHRASE, free_port
+from tests.conftest import TEST_PASSPHRASE
+from tests.faults.servekit import ServedHub
 from tests.web.hubkit import hub_settings, seed_demo
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 WRONG_TOKEN = "edx_wrong-token-that-must-not-be-logged-0123456789abcdefgh"
 PIN = "PIN-4711-must-not-be-logged"
-
-
-def _serve(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "EDOCX_STORAGE__VAR_DIR": str(settings.storage.var_dir),
-        "EDOCX_PKI__DIR": str(settings.pki.dir),
-        "EDOCX_PKI__URL": settings.pki_url,
-        "EDOCX_PKI__SERVE": "false",
-        "EDOCX_KEYS__PASSPHRASE_FILE": str(settings.keys.passphrase_file),
-        "EDOCX_HTTP__PORT": str(port),
-        "EDOCX_WORKERS__PROCESSES": "1",
-        "EDOCX_LOG_LEVEL": "DEBUG",
-        # Set, though no key here is in a token: it must not show either.
-        "EDOCX_TOKEN_PIN": PIN,
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "edocx.cli", "serve"],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-
-async def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.2)
-    raise TimeoutError(f"the hub did not start at {url}")
 
 
 async def _hostile_calls(base: str, token: str) -> None:
@@ -141,11 +100,15 @@ async def test_the_demo_with_debug_logs_leaks_nothing(
 ) -> None:
     settings = hub_settings(test_settings, tmp_path / "var")
     tokens = await seed_demo(settings)
-    port, log = free_port(), tmp_path / "hub.log"
-    base = f"http://127.0.0.1:{port}/"
-    process = _serve(settings, port, log)
+    hub = ServedHub(settings, log_dir=tmp_path, extra_env={
+        "EDOCX_WORKERS__PROCESSES": "1",
+        "EDOCX_LOG_LEVEL": "DEBUG",
+        # Set, though no key here is in a token: it must not show either.
+        "EDOCX_TOKEN_PIN": PIN,
+    })  # fmt: skip
+    base = hub.base
     try:
-        await _wait_for(base + "api/v1/openapi.json")
+        await hub.start()
         await _hostile_calls(base, tokens["a"]["clerk"])
         token_file = settings.storage.var_dir / "demo-tokens.json"
         status = await run_demo(
@@ -153,10 +116,10 @@ async def test_the_demo_with_debug_logs_leaks_nothing(
         )
         assert status == 0, capsys.readouterr().out
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        hub.stop()
 
-    text = log.read_text("utf-8", errors="replace") + capsys.readouterr().out
+    assert hub.log is not None
+    text = hub.log.read_text("utf-8", errors="replace") + capsys.readouterr().out
     # The log is a debug log indeed, and saw the whole job.
     assert " DEBUG " in text or '"DEBUG"' in text, text[-2000:]
     assert "POST /api/v1/drafts" in text and "/statuses" in text

@@ -9,12 +9,10 @@ live runs out.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from aiohttp import web
 
 from edocx.config import Settings
@@ -23,7 +21,7 @@ from edocx.pki.server import PKIServerThread
 from tests.delivery.conftest import delivery_settings, eventually, issue, register
 from tests.delivery.conftest import test_ca as test_ca  # the fixture
 from tests.delivery.receiver import PushCA, Receiver
-from tests.web.hubkit import B, C, Hub, hub_settings, running_hub
+from tests.web.hubkit import B, C, Hub, hub_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -52,12 +50,6 @@ def module_settings(
     # Two seconds to live: a few refused attempts, then a dead letter.
     short = delivery_settings(test_ca, push_ttl_s=2.0)
     return base.model_copy(update={"delivery": short})
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def hub(module_settings: Settings) -> AsyncIterator[Hub]:
-    async with running_hub(module_settings) as running:
-        yield running
 
 
 async def _logged(hub: Hub, action: str) -> list[dict[str, Any]]:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from edocx.config import DeliverySettings, Settings
 from edocx.pki.devpki import PKILayout
 from edocx.pki.server import PKIServerThread
 from edocx.store.db import Database
-from tests.web.hubkit import Hub, header, hub_settings, running_hub
+from tests.web.hubkit import Hub, header, hub_settings
 
 from .receiver import PushCA, make_push_ca
 
@@ -53,12 +52,6 @@ def module_settings(
 ) -> Settings:
     base = hub_settings(test_settings, tmp_path_factory.mktemp("hub"))
     return base.model_copy(update={"delivery": delivery_settings(test_ca)})
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def hub(module_settings: Settings) -> AsyncIterator[Hub]:
-    async with running_hub(module_settings) as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

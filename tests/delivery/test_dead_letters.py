@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from edocx.config import Settings
 from edocx.pki.devpki import PKILayout
 from edocx.pki.server import PKIServerThread
-from tests.web.hubkit import C, Hub, hub_settings, problem, running_hub
+from tests.web.hubkit import C, Hub, hub_settings, problem
 
 from .conftest import delivery_settings, eventually, issue, ok, register
 from .receiver import PushCA, Receiver
@@ -30,12 +27,6 @@ def module_settings(
     # Three seconds to live: a few attempts, then a dead letter.
     short = delivery_settings(test_ca, push_ttl_s=3.0)
     return base.model_copy(update={"delivery": short})
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def hub(module_settings: Settings) -> AsyncIterator[Hub]:
-    async with running_hub(module_settings) as running:
-        yield running
 
 
 async def test_expired_message_is_dead_then_resent(

@@ -169,7 +169,7 @@ def simple_pdf(image: bytes) -> bytes:
             " /ColorSpace /DeviceGray /BitsPerComponent 8 "
         ).encode()
         objects.append(_stream(info, image))
-    return _assemble(objects)
+    return assemble_pdf(objects)
 
 
 def _stream(entries: bytes, data: bytes) -> bytes:
@@ -177,7 +177,11 @@ def _stream(entries: bytes, data: bytes) -> bytes:
     return head + b"\nstream\n" + data + b"\nendstream"
 
 
-def _assemble(objects: list[bytes]) -> bytes:
+def assemble_pdf(objects: list[bytes], *, trailer: bytes = b"") -> bytes:
+    """Lay ``objects`` (numbered from 1, the first the catalog) out as a PDF.
+
+    ``trailer`` holds more entries of the trailer dictionary.
+    """
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -185,9 +189,8 @@ def _assemble(objects: list[bytes]) -> bytes:
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\n" % (len(objects) + 1, trailer)
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 

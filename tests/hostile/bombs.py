@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from edocx.bench.sign import assemble_pdf as make_pdf
+
 MB = 1 << 20
 
 
@@ -49,21 +51,6 @@ def black_png(width: int, height: int) -> bytes:
         + chunk(b"IDAT", data)
         + chunk(b"IEND", b"")
     )
-
-
-def make_pdf(objects: list[bytes], *, trailer: bytes = b"") -> bytes:
-    """Lay ``objects`` (numbered from 1, the first the catalog) out as a PDF."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\n" % (len(objects) + 1, trailer)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 def stream(dictionary: bytes, data: bytes) -> bytes:

@@ -98,18 +98,8 @@ class DuplicateClaim:
         """Read a verified payload; refuse one that is not a duplicate's."""
         if payload.get("k") != KIND:
             raise CopyPayloadError("the payload is not an e-duplicate's")
-        try:
-            claim = cls(
-                code=str(payload["c"]), record_sha256=bytes(payload["r"]).hex(),
-                number=int(payload["n"]), book=str(payload["b"]),
-                date=str(payload["d"]), body=str(payload["a"]),
-                document_name=str(payload["t"]),
-            )  # fmt: skip
-        except (KeyError, TypeError, ValueError) as e:
-            raise CopyPayloadError("the payload lacks a field of a duplicate") from e
-        if len(claim.record_sha256) != 64:
-            raise CopyPayloadError("the payload's record digest is not SHA-256")
-        return claim
+        digest = qr.read_digest(payload, "r", "record")
+        return cls(record_sha256=digest, **qr.read_common(payload, "a duplicate"))
 
 
 def verify_text(text: str, certificates: tuple[bytes, ...]) -> DuplicateClaim:

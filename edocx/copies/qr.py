@@ -56,18 +56,31 @@ class CopyClaim:
     @classmethod
     def of(cls, payload: dict[str, Any]) -> CopyClaim:
         """Read a verified payload; refuse one with missing or odd fields."""
-        try:
-            claim = cls(
-                code=str(payload["c"]), scan_sha256=bytes(payload["h"]).hex(),
-                number=int(payload["n"]), book=str(payload["b"]),
-                date=str(payload["d"]), body=str(payload["a"]),
-                document_name=str(payload["t"]),
-            )  # fmt: skip
-        except (KeyError, TypeError, ValueError) as e:
-            raise CopyPayloadError("the payload lacks a field of a copy") from e
-        if len(claim.scan_sha256) != 64:
-            raise CopyPayloadError("the payload's scan digest is not SHA-256")
-        return claim
+        digest = read_digest(payload, "h", "scan")
+        return cls(scan_sha256=digest, **read_common(payload, "a copy"))
+
+
+def read_common(payload: dict[str, Any], whose: str) -> dict[str, Any]:
+    """Read the fields every payload carries, by their claim's names."""
+    try:
+        return {
+            "code": str(payload["c"]), "number": int(payload["n"]),
+            "book": str(payload["b"]), "date": str(payload["d"]),
+            "body": str(payload["a"]), "document_name": str(payload["t"]),
+        }  # fmt: skip
+    except (KeyError, TypeError, ValueError) as e:
+        raise CopyPayloadError(f"the payload lacks a field of {whose}") from e
+
+
+def read_digest(payload: dict[str, Any], key: str, of: str) -> str:
+    """Read the SHA-256 under ``key`` (of the scan, of the record) as hex."""
+    try:
+        digest = bytes(payload[key]).hex()
+    except (KeyError, TypeError, ValueError) as e:
+        raise CopyPayloadError(f"the payload has no {of} digest") from e
+    if len(digest) != 64:
+        raise CopyPayloadError(f"the payload's {of} digest is not SHA-256")
+    return digest
 
 
 @dataclass(frozen=True)

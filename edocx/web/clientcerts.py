@@ -30,26 +30,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 
 from edocx.config import HTTPSettings
+from edocx.copies import binding
 from edocx.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
-# The attributes that carry an organisation's code, read as the offline
-# checks of copies read them (edocx.copies.binding; a test keeps the two
-# readings equal). "MNS:000.00.00.H41", "NTRVN-0101234567": ETSI EN 319
-# 412-1, 5.1.4.
-_IDENTIFIER_OIDS = (
-    NameOID.ORGANIZATION_IDENTIFIER,
-    NameOID.USER_ID,
-    NameOID.SERIAL_NUMBER,
-)
-_SCHEME = re.compile(r"^(?:[A-Z]{2,4}:|[A-Z]{3}[A-Z]{2}-)")
 # TODO(#8): which attribute a real public-duty CA writes an agency's code
 # in is assumed, not confirmed on real certificates (as in TODO(#7) of
 # edocx.copies.binding); one named otherwise cannot be registered.
@@ -200,14 +191,13 @@ def issued_by_any(cert: x509.Certificate, cas: Sequence[x509.Certificate]) -> bo
 
 
 def organisation_identifiers(cert: x509.Certificate) -> frozenset[str]:
-    """Return the codes the certificate's subject names, scheme prefixes removed."""
-    found: set[str] = set()
-    for oid in _IDENTIFIER_OIDS:
-        for attribute in cert.subject.get_attributes_for_oid(oid):
-            value = str(attribute.value).strip()
-            if value:
-                found.add(_SCHEME.sub("", value, count=1))
-    return frozenset(found)
+    """Return the codes the certificate's subject names, scheme prefixes removed.
+
+    Read as the offline checks of copies read a seal's subject.
+    """
+    der = cert.public_bytes(Encoding.DER)
+    subject = asn1_x509.Certificate.load(der).subject
+    return binding.organisation_identifiers(subject.native)
 
 
 def agency_mismatch(cert: x509.Certificate, organ_id: str) -> str | None:

@@ -36,12 +36,14 @@ from edocx.store.db import Database, Tx
 from edocx.store.models import Role, User
 from edocx.store.users import (
     MAX_TOKEN_DAYS,
+    certificate_holder,
     get_user,
     hash_token,
     issue_token,
     register_client_certificate,
     revoke_client_certificate,
     revoke_token,
+    token_digest,
     withdraw_client_certificates,
 )
 from edocx.vntime import iso_vietnam
@@ -92,7 +94,7 @@ def run_token_issue(args: argparse.Namespace, settings: Settings) -> int:
 
     async def change(tx: Tx) -> tuple[str, str | None]:
         agency = await _agency_of(tx, args.user)
-        earlier = await _token_digest(tx, args.user)
+        earlier = await token_digest(tx, args.user)
         token = await issue_token(tx, args.user, at=at, valid_for=valid_for)
         await _audit(tx, at, agency, "user.token.issue", str(args.user))
         return token, earlier
@@ -226,37 +228,25 @@ def _check_issuer(cert: x509.Certificate, settings: Settings) -> None:
     # not built from the CAs the certificate's file carries.
 
 
-# TODO(#8): the two reads below belong in edocx.store.users, with its other
-# statements on users and certificates.
 async def _registered_to(tx: Tx, digest: str, user_id: int) -> bool:
     """Whether the certificate is registered to the user already; refuse it
     when it is another user's or was withdrawn."""
-    row = await tx.fetch_one(
-        "SELECT user_id, revoked_at FROM client_certificates WHERE sha256 = ?",
-        (digest,),
-    )
-    if row is None:
+    holder = await certificate_holder(tx, digest)
+    if holder is None:
         return False
-    if row["revoked_at"] is not None:
-        withdrawn = iso_vietnam(datetime.fromisoformat(row["revoked_at"]))
+    if holder.revoked_at is not None:
+        withdrawn = iso_vietnam(datetime.fromisoformat(holder.revoked_at))
         raise AccessRefusedError(
             f"the certificate was withdrawn on {withdrawn}",
             hint="a withdrawn certificate is not registered again; register a new one",
         )
-    if row["user_id"] != user_id:
+    if holder.user_id != user_id:
         raise AccessRefusedError(
-            f"the certificate is registered to user {row['user_id']}",
+            f"the certificate is registered to user {holder.user_id}",
             hint="a certificate logs in as one system; withdraw it there and"
             " register a new one for this system",
         )
     return True
-
-
-async def _token_digest(tx: Tx, user_id: int) -> str | None:
-    digest = await tx.fetch_value(
-        "SELECT token_sha256 FROM users WHERE id = ?", (user_id,)
-    )
-    return None if digest is None else str(digest)
 
 
 def _replace_demo_token(settings: Settings, earlier: str, token: str) -> bool:

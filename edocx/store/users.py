@@ -175,6 +175,29 @@ async def revoke_client_certificate(tx: Tx, sha256: str, *, at: datetime) -> boo
     return await tx.changes() == 1
 
 
+@dataclass(frozen=True)
+class CertificateHolder:
+    user_id: int
+    revoked_at: str | None
+
+
+async def certificate_holder(db: Reader, sha256: str) -> CertificateHolder | None:
+    """Return whom a certificate was registered to, withdrawn or not."""
+    row = await db.fetch_one(
+        "SELECT user_id, revoked_at FROM client_certificates WHERE sha256 = ?",
+        (sha256,),
+    )
+    return None if row is None else CertificateHolder(row[0], row[1])
+
+
+async def token_digest(db: Reader, user_id: int) -> str | None:
+    """Return the digest of the user's current token, if it has one."""
+    digest = await db.fetch_value(
+        "SELECT token_sha256 FROM users WHERE id = ?", (user_id,)
+    )
+    return None if digest is None else str(digest)
+
+
 async def find_user_by_certificate(
     db: Reader, sha256: str, *, at: datetime
 ) -> User | None:
